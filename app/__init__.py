@@ -1,0 +1,1 @@
+"""Coplan: collaborative lesson planning for Maths Hub Work Groups."""

@@ -1,1 +1,73 @@
 """Coplan: collaborative lesson planning for Maths Hub Work Groups."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config -> extensions -> blueprints -> error handlers -> CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    from app.errors import register_error_handlers
+    from app.web import register_web_hooks
+
+    register_error_handlers(app)
+    register_web_hooks(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults, then instance/config.py, then the environment; tests override all."""
+    from app import config
+
+    app.config.from_mapping(config.defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config is None:
+        app.config.from_mapping(config.from_environment(os.environ))
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.secret_key_from_instance(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model registered before migrations run)
+    from app.database import configure_engine
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts.routes import bp as accounts_bp
+    from app.admin.routes import bp as admin_bp
+    from app.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -1,0 +1,1 @@
+"""Accounts: people, schools, hubs, Work Groups, memberships, invitations and login."""

@@ -1,0 +1,254 @@
+"""Admin pages: hubs, schools, Work Groups, people, memberships, invitations, audit."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app import policy
+from app.accounts import services
+from app.accounts.models import (PHASES, PROGRAMME_STAGES, WG_ROLES, AuditEvent, Hub, School,
+                                 User, WorkGroup)
+from app.errors import NotFound, ValidationError
+from app.extensions import db
+from app.forms import form_data, form_int, form_text
+from app.mail import mail_configured, send_mail
+
+bp = Blueprint("admin", __name__)
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _require_admin() -> User:
+    user = _actor()
+    if not policy.can_see_admin(user):
+        abort(403)
+    return user
+
+
+def _managed_group(group_id: int) -> WorkGroup:
+    group = db.session.get(WorkGroup, group_id)
+    if group is None or not policy.can_view_work_group(_actor(), group):
+        raise NotFound()
+    if not policy.can_manage_work_group(_actor(), group):
+        abort(403)
+    return group
+
+
+@bp.get("/")
+@login_required
+def index():
+    user = _require_admin()
+    hubs = list(db.session.scalars(select(Hub).order_by(Hub.name)))
+    groups = services.visible_work_groups(user)
+    schools = list(db.session.scalars(select(School).order_by(School.name)))
+    if not user.is_site_admin:
+        hubs = [h for h in hubs if h.id == user.admin_hub_id]
+        schools = [s for s in schools if s.hub_id in (None, user.admin_hub_id)]
+    users = [u for u in db.session.scalars(select(User).order_by(User.display_name))
+             if policy.can_manage_user(user, u)]
+    return render_template("admin/index.html", hubs=hubs, groups=groups, schools=schools,
+                           users=users, can_manage_hubs=policy.can_manage_hubs(user))
+
+
+@bp.post("/hubs")
+@login_required
+def create_hub():
+    user = _require_admin()
+    try:
+        hub = services.save_hub(user, form_text("name", 200), form_text("region", 200))
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.fields.get("name", error.message), "error")
+        return redirect(url_for("admin.index")), 303
+    db.session.commit()
+    flash(f"Hub {hub.name} created.", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/schools/new", methods=["GET", "POST"], defaults={"school_id": None})
+@bp.route("/schools/<int:school_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_school(school_id: int | None):
+    user = _require_admin()
+    school = db.session.get(School, school_id) if school_id else None
+    if school_id and school is None:
+        raise NotFound()
+    errors: dict[str, str] = {}
+    data = form_data("name", "phase", "urn") if request.method == "POST" else {
+        "name": school.name if school else "", "phase": school.phase if school else "primary",
+        "urn": (school.urn or "") if school else ""}
+    if request.method == "POST":
+        try:
+            saved = services.save_school(user, data, school)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields
+        else:
+            db.session.commit()
+            flash(f"{saved.name} saved.", "success")
+            return redirect(url_for("main.school", school_id=saved.id))
+    return render_template("admin/school_form.html", school=school, data=data, errors=errors,
+                           phases=PHASES), 400 if errors else 200
+
+
+@bp.route("/work-groups/new", methods=["GET", "POST"], defaults={"group_id": None})
+@bp.route("/work-groups/<int:group_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_work_group(group_id: int | None):
+    user = _actor()
+    group = _managed_group(group_id) if group_id else None
+    if group is None:
+        _require_admin()
+    errors: dict[str, str] = {}
+    fields = ("hub_id", "project_code", "title", "programme_stage", "phase", "academic_year")
+    if request.method == "POST":
+        data = form_data(*fields)
+        chosen = [int(v) for v in request.form.getlist("school_ids") if v.isdigit()]
+    else:
+        data = {f: str(getattr(group, f) or "") for f in fields} if group else {
+            "phase": "primary", "programme_stage": "sustaining"}
+        chosen = [s.id for s in group.schools] if group else []
+    if request.method == "POST":
+        try:
+            saved = services.save_work_group(user, data, group, chosen)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields
+        else:
+            db.session.commit()
+            flash(f"{saved.label} saved.", "success")
+            return redirect(url_for("main.work_group", group_id=saved.id))
+    hubs = [h for h in db.session.scalars(select(Hub).order_by(Hub.name))
+            if policy.can_create_work_group(user, h.id) or (group and group.hub_id == h.id)]
+    schools = list(db.session.scalars(select(School).order_by(School.name)))
+    return render_template("admin/work_group_form.html", group=group, data=data, errors=errors,
+                           hubs=hubs, schools=schools, chosen=chosen, stages=PROGRAMME_STAGES,
+                           phases=PHASES), 400 if errors else 200
+
+
+@bp.route("/work-groups/<int:group_id>/members", methods=["GET", "POST"])
+@login_required
+def members(group_id: int):
+    group = _managed_group(group_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        email = services.normalise_email(form_text("email", 254))
+        target = db.session.scalar(select(User).where(User.email == email))
+        try:
+            if target is None:
+                raise ValidationError(fields={"email": "No account uses this e-mail. "
+                                                        "Send an invitation instead."})
+            services.set_membership(_actor(), group, target, request.form.getlist("roles"),
+                                    form_int("school_id"))
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields
+        else:
+            db.session.commit()
+            flash(f"{target.display_name} is now a member with the chosen roles.", "success")
+            return redirect(url_for("admin.members", group_id=group.id))
+    return render_template("admin/members.html", group=group, errors=errors, roles=WG_ROLES,
+                           form=request.form), 400 if errors else 200
+
+
+@bp.post("/work-groups/<int:group_id>/members/<int:user_id>")
+@login_required
+def update_member(group_id: int, user_id: int):
+    group = _managed_group(group_id)
+    target = db.session.get(User, user_id)
+    if target is None or policy.membership(target, group.id) is None:
+        raise NotFound()
+    if request.form.get("action") == "remove":
+        services.remove_membership(_actor(), group, target)
+        message = f"{target.display_name} removed from the Work Group."
+    else:
+        try:
+            services.set_membership(_actor(), group, target, request.form.getlist("roles"),
+                                    form_int("school_id"))
+        except ValidationError as error:
+            db.session.rollback()
+            flash(next(iter(error.fields.values()), error.message), "error")
+            return redirect(url_for("admin.members", group_id=group.id)), 303
+        message = f"{target.display_name}'s roles updated."
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.members", group_id=group.id))
+
+
+@bp.route("/work-groups/<int:group_id>/invite", methods=["GET", "POST"])
+@login_required
+def invite(group_id: int):
+    group = _managed_group(group_id)
+    errors: dict[str, str] = {}
+    link = None
+    mailed = False
+    if request.method == "POST":
+        try:
+            issued = services.invite(_actor(), group, form_text("role", 30),
+                                     form_int("school_id"), form_text("email", 254),
+                                     current_app.config["INVITATION_DAYS"])
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields
+        else:
+            db.session.commit()
+            link = url_for("accounts.accept_invitation", token=issued.token, _external=True)
+            email = services.normalise_email(form_text("email", 254))
+            if email and mail_configured():
+                mailed = send_mail(email, f"Invitation to {group.title} on Coplan",
+                                   f"{_actor().display_name} invites you to join {group.label} "
+                                   f"on Coplan.\n\nOpen this link to join: {link}\n")
+    return render_template("admin/invite.html", group=group, errors=errors, roles=WG_ROLES,
+                           link=link, mailed=mailed, form=request.form,
+                           days=current_app.config["INVITATION_DAYS"]), 400 if errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user_detail(user_id: int):
+    actor = _require_admin()
+    target = db.session.get(User, user_id)
+    if target is None or not policy.can_manage_user(actor, target):
+        raise NotFound()
+    link = None
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "reset":
+            issued = services.issue_password_reset(actor, target,
+                                                   current_app.config["RESET_HOURS"])
+            link = url_for("accounts.reset_password", token=issued.token, _external=True)
+            flash("One-time password-reset link created. Give it to the person directly.",
+                  "success")
+        elif action in ("disable", "enable"):
+            try:
+                services.set_disabled(actor, target, action == "disable")
+            except ValidationError as error:
+                db.session.rollback()
+                flash(error.message, "error")
+                return redirect(url_for("admin.user_detail", user_id=user_id)), 303
+            flash(f"{target.display_name} {'disabled' if action == 'disable' else 're-enabled'}.",
+                  "success")
+        else:
+            abort(400)
+        db.session.commit()
+        if link is None:
+            return redirect(url_for("admin.user_detail", user_id=user_id))
+    return render_template("admin/user.html", target=target, link=link,
+                           hours=current_app.config["RESET_HOURS"])
+
+
+@bp.get("/audit")
+@login_required
+def audit_log():
+    user = _require_admin()
+    query = select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    if not user.is_site_admin:
+        group_ids = [g.id for g in services.visible_work_groups(user)]
+        query = query.where(AuditEvent.work_group_id.in_(group_ids))
+    events = list(db.session.scalars(query.limit(500)))
+    return render_template("admin/audit.html", events=events)

@@ -1,0 +1,77 @@
+"""Flask commands: users, demo data (search commands join as that feature arrives)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from app.accounts import services
+from app.accounts.models import SITE_ROLES, School, User
+from app.errors import ValidationError
+from app.extensions import db
+
+
+def _fail(error: ValidationError) -> None:
+    messages = "; ".join(f"{k}: {v}" for k, v in error.fields.items()) or error.message
+    raise click.ClickException(messages)
+
+
+def register_cli(app: Flask) -> None:
+    users = click.Group("users", help="Create accounts and set passwords.")
+    demo = click.Group("demo", help="Fictional demo data.")
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--name", "display_name", required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--school", "school_name", default="", help="Exact school name.")
+    @click.option("--job-title", default="")
+    @click.option("--site-role", type=click.Choice([r for r in SITE_ROLES if r]), default=None)
+    def create_user(email: str, display_name: str, password: str, school_name: str,
+                    job_title: str, site_role: str | None) -> None:
+        """Create an account."""
+        school = None
+        if school_name:
+            school = db.session.scalar(select(School).where(School.name == school_name))
+            if school is None:
+                raise click.ClickException(f"No school is called {school_name!r}.")
+        try:
+            user = services.create_user(email, display_name, password,
+                                        school_id=school.id if school else None,
+                                        job_title=job_title, site_role=site_role or "")
+        except ValidationError as error:
+            _fail(error)
+        db.session.commit()
+        click.echo(f"Created {user.display_name} <{user.email}>.")
+
+    @users.command("set-password")
+    @click.option("--email", required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def set_password(email: str, password: str) -> None:
+        """Set a password; the person's other sessions end."""
+        user = db.session.scalar(select(User).where(User.email == services.normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"No account uses {email}.")
+        try:
+            services.set_password(user, password)
+        except ValidationError as error:
+            _fail(error)
+        db.session.commit()
+        click.echo(f"Password set for {user.email}.")
+
+    @demo.command("load")
+    def load() -> None:
+        """Load the fictional demo Work Group (safe to run again)."""
+        from app.demo.loader import DEMO_PASSWORD, demo_accounts, load_demo
+
+        with click.progressbar(length=1, label="Loading demo data") as bar:
+            load_demo()
+            db.session.commit()
+            bar.update(1)
+        click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+        for email, name, title in demo_accounts():
+            click.echo(f"  {email:45} {name} — {title}")
+
+    app.cli.add_command(users)
+    app.cli.add_command(demo)

@@ -1,0 +1,99 @@
+"""Configuration: defaults here, then instance/config.py, then the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+#: Environment variables read into config, with the type to parse them as.
+ENV_KEYS: dict[str, type] = {
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "SEARCH_INDEX_DIR": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_USE_TLS": bool,
+    "MAIL_FROM": str,
+    "SESSION_COOKIE_SECURE": bool,
+    "MAX_CONTENT_LENGTH": int,
+    "RATELIMIT_STORAGE_URI": str,
+}
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Settings that work for a newcomer with no server: SQLite and Whoosh under instance/."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "coplan.sqlite"),
+        "SEARCH_INDEX_DIR": os.path.join(instance_path, "search-index"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # a form left open over lunch must still save
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMIT": "10 per 5 minutes",
+        "INVITATION_DAYS": 14,
+        "RESET_HOURS": 24,
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_FROM": "coplan@localhost",
+    }
+
+
+def parse_env_value(raw: str, kind: type) -> Any:
+    """Turn an environment string into the configured type."""
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(raw)
+    return raw
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Config values given in the environment (DATABASE_URL maps to the SQLAlchemy URI)."""
+    values: dict[str, Any] = {}
+    for key, kind in ENV_KEYS.items():
+        if environ.get(key):
+            values[key] = parse_env_value(environ[key], kind)
+    if "DATABASE_URL" in values:
+        values["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(values.pop("DATABASE_URL"))
+    if environ.get("FLASK_DEBUG") or environ.get("COPLAN_DEBUG"):
+        values["DEBUG"] = parse_env_value(
+            environ.get("COPLAN_DEBUG") or environ.get("FLASK_DEBUG", ""), bool
+        )
+    return values
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def secret_key_from_instance(instance_path: str) -> str:
+    """Read instance/secret_key, generating it on first run so no key is ever hard-coded."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_hex(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Create with owner-only permissions: the key signs every session cookie.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,1 @@
+"""Fictional demo data, adapted from the project's demo seed (app/demo/seed.json)."""

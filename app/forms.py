@@ -1,0 +1,33 @@
+"""Small helpers for plain HTML forms: services validate, routes collect input."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import request
+
+
+def form_text(name: str, limit: int = 100_000) -> str:
+    """A form field as text, with NUL bytes removed (PostgreSQL refuses them)."""
+    return request.form.get(name, "").replace("\x00", "")[: limit + 1]
+
+
+def form_int(name: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def form_data(*names: str) -> dict[str, str]:
+    return {name: form_text(name) for name in names}
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after login; anything else is ignored."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target

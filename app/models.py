@@ -1,0 +1,14 @@
+"""Import every feature's models so metadata (and Alembic) sees the whole schema."""
+
+from app.accounts.models import (  # noqa: F401
+    AuditEvent,
+    Hub,
+    Invitation,
+    Membership,
+    MembershipRole,
+    PasswordReset,
+    School,
+    User,
+    WorkGroup,
+    WorkGroupSchool,
+)

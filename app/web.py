@@ -1,0 +1,73 @@
+"""Request hooks shared by every page: security headers, template helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, Response, request
+from flask_login import current_user
+
+from app.timeutil import aware
+
+NAV = [
+    ("main.dashboard", "Dashboard"),
+    ("planning.sequences", "Sequences"),
+    ("materials.library", "PD materials"),
+    ("search.search", "Search"),
+    ("main.work_groups", "Work Groups"),
+]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def set_security_headers(response: Response) -> Response:
+    """Every response gets a strict CSP (no inline script) and related headers."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint != "static" and response.mimetype == "text/html":
+        # Pages may show children's observation notes: keep them out of shared caches.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def format_datetime(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
+    """Dates as teachers write them: 3 Feb 2025, 17:30 (UTC)."""
+    if value is None:
+        return ""
+    return aware(value).strftime(fmt)
+
+
+def format_date(value: datetime | None) -> str:
+    return format_datetime(value, "%-d %b %Y")
+
+
+def role_label(role: str) -> str:
+    from app.accounts.models import WG_ROLES
+
+    return WG_ROLES.get(role, role)
+
+
+def register_web_hooks(app: Flask) -> None:
+    app.after_request(set_security_headers)
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["roles_label"] = role_label
+    app.jinja_env.filters["zip"] = lambda left, right: list(zip(left, right, strict=False))
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def navigation() -> dict:
+        from app import policy
+
+        user = current_user if current_user.is_authenticated else None
+        # Features register their own pages; the menu shows those that exist.
+        items = [(e, label) for e, label in NAV if e in app.view_functions]
+        return {"nav_is_admin": bool(user and policy.can_see_admin(user)),
+                "nav_items": items, "nav_has_search": "search.search" in app.view_functions}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.accounts import services
@@ -18,8 +19,8 @@ def _fail(error: ValidationError) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    users = click.Group("users", help="Create accounts and set passwords.")
-    demo = click.Group("demo", help="Fictional demo data.")
+    users = AppGroup("users", help="Create accounts and set passwords.")
+    demo = AppGroup("demo", help="Fictional demo data.")
 
     @users.command("create")
     @click.option("--email", required=True)
@@ -61,15 +62,19 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Password set for {user.email}.")
 
     @demo.command("load")
-    def load() -> None:
-        """Load the fictional demo Work Group (safe to run again)."""
-        from app.demo.loader import DEMO_PASSWORD, demo_accounts, load_demo
+    @click.option("--if-empty", is_flag=True, help="Only load into a database with no accounts.")
+    def load(if_empty: bool) -> None:
+        """Load the fictional demo Work Group (safe to run again: nothing changes twice)."""
+        from app.demo.loader import DEMO_PASSWORD, STEPS, demo_accounts, load_demo
 
-        with click.progressbar(length=1, label="Loading demo data") as bar:
-            load_demo()
-            db.session.commit()
-            bar.update(1)
-        click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+        has_users = db.session.scalar(select(User.id).limit(1)) is not None
+        if if_empty and has_users:
+            click.echo("The database already has accounts: demo data not loaded.")
+        else:
+            with click.progressbar(length=len(STEPS), label="Loading demo data") as bar:
+                load_demo(progress=lambda _step: bar.update(1))
+                db.session.commit()
+        click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for email, name, title in demo_accounts():
             click.echo(f"  {email:45} {name} — {title}")
 

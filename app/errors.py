@@ -42,21 +42,29 @@ class RevisionConflict(DomainError):
 
 #: What each status says, and what to do next.
 PAGES: dict[int, tuple[str, str]] = {
-    400: ("Bad request", "The request could not be understood. Go back, check the form and try again."),
-    403: ("You do not have access", "Ask your Work Group Lead or subject leader if you think you should."),
-    404: ("Page not found", "The page may have moved or you may not have access. Try search or the dashboard."),
-    405: ("Not allowed", "That action is not available here. Use the buttons on the page instead."),
-    409: ("Someone else changed this", "Reload the page to see the latest version, then try again."),
-    413: ("That was too large", "The upload or text is over the size limit. Make it smaller and try again."),
+    400: ("Bad request",
+          "The request could not be understood. Go back, check the form and try again."),
+    403: ("You do not have access",
+          "Ask your Work Group Lead or subject leader if you think you should."),
+    404: ("Page not found",
+          "The page may have moved or you may not have access. Try search or the dashboard."),
+    405: ("Not allowed", "That action is not available here. Use the buttons on the page."),
+    409: ("Someone else changed this",
+          "Reload the page to see the latest version, then try again."),
+    413: ("That was too large",
+          "The upload or text is over the size limit. Make it smaller and try again."),
     429: ("Too many attempts", "Please wait a few minutes before trying again."),
-    500: ("Something went wrong on our side", "Nothing you typed is lost on the page you came from. Go back and try again; if it keeps happening, tell your Work Group Lead."),
+    500: ("Something went wrong on our side",
+          "Go back and try again: what you typed is still on the page you came from. "
+          "If it keeps happening, tell your Work Group Lead."),
 }
 
 
 def wants_json() -> bool:
     """True for API clients that ask for JSON rather than HTML."""
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    accepted = request.accept_mimetypes
+    return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
 def error_response(status: int, message: str = ""):

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh app per test on SQLite (and PostgreSQL when TEST_DATABASE_URL is set)."""
+"""Shared fixtures: a fresh app per test on SQLite, and PostgreSQL when TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
@@ -23,7 +23,13 @@ PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+BACKENDS = ["sqlite"] + ([pytest.param("postgresql", marks=pytest.mark.postgres)] if PG_URL else [])
+
+
+def pytest_report_header(config) -> str:
+    if PG_URL:
+        return "database backends: sqlite, postgresql (TEST_DATABASE_URL)"
+    return "database backends: sqlite only (PostgreSQL runs skipped: TEST_DATABASE_URL not set)"
 
 
 def pg_schema_url(base: str, schema: str) -> str:

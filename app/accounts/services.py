@@ -376,7 +376,8 @@ def find_invitation(token: str) -> Invitation:
         raise ValidationError("This invitation has already been used. If that was you, log in; "
                               "otherwise ask your Work Group Lead for a new link.")
     if aware(invitation.expires_at) < utcnow():
-        raise ValidationError("This invitation has expired. Ask your Work Group Lead for a new one.")
+        raise ValidationError("This invitation has expired. "
+                              "Ask your Work Group Lead for a new one.")
     return invitation
 
 

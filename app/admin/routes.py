@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app import policy
 from app.accounts import services
-from app.accounts.models import (PHASES, PROGRAMME_STAGES, WG_ROLES, AuditEvent, Hub, School,
-                                 User, WorkGroup)
+from app.accounts.models import (
+    PHASES,
+    PROGRAMME_STAGES,
+    WG_ROLES,
+    AuditEvent,
+    Hub,
+    School,
+    User,
+    WorkGroup,
+)
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.forms import form_data, form_int, form_text

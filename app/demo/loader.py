@@ -16,7 +16,7 @@ from app.extensions import db
 SEED_PATH = Path(__file__).with_name("seed.json")
 #: Shared by every demo account; printed by `make run`. Demo data only, never real accounts.
 DEMO_PASSWORD = "demo-password-2025"
-DEMO_ADMIN = {"id": "p-admin", "display_name": "Sam Ridley",
+DEMO_ADMIN = {"id": "p-admin", "display_name": "Alex Ridley",
               "email": "admin@larkmoor-hub.example.org", "job_title": "Maths Hub administrator",
               "school_id": None}
 
@@ -32,9 +32,9 @@ def load_demo(progress: Callable[[str], None] = lambda _msg: None) -> dict[str, 
     seed = read_seed()
     ids: dict[str, Any] = {}
     for name, step in STEPS:
-        progress(name)
         step(seed, ids)
         db.session.flush()
+        progress(name)
     return ids
 
 

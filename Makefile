@@ -1,0 +1,63 @@
+# Two commands on a fresh machine: `make run` (the app with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_PROBE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint install install-dev browser-deps serve bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Coplan needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load --if-empty
+	@echo "Coplan is running at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT) --no-debugger --no-reload
+
+# Several workers, as in production (PostgreSQL via DATABASE_URL recommended).
+serve: install
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn --workers 3 --bind $(HOST):$(PORT) wsgi:app
+
+# Debian's Chromium and its driver for the browser tests; skipped tests say why if this fails.
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing chromium and chromium-driver for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    || echo "Could not install chromium: browser tests will be skipped"; \
+	else echo "chromium/chromedriver not found and cannot install them: browser tests will be skipped"; fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: install-dev browser-deps
+	$(BIN)/ruff check .
+	@if [ -z "$$TEST_DATABASE_URL" ] && $(BIN)/python scripts/pg_ready.py "$(PG_PROBE_URL)"; then \
+	  echo "PostgreSQL answers on 127.0.0.1:5432: the suite runs on SQLite and PostgreSQL"; \
+	  TEST_DATABASE_URL="$(PG_PROBE_URL)" $(BIN)/pytest; \
+	else $(BIN)/pytest; fi
+
+bench: install-dev
+	$(BIN)/python bench/bench_diff.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

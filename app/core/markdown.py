@@ -1,0 +1,367 @@
+"""Markdown -> safe HTML, the single door through which author text becomes markup.
+
+Flask-free on purpose: the renderer is the riskiest code in the app, so it is tested alone.
+
+Rendered HTML is stored once on an immutable revision and shown to many readers with
+different permissions, so wiki links are *not* resolved here. `render_markdown` emits a
+neutral placeholder per link, and `resolve_links` turns placeholders into links at view time
+for the reader in hand.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import bleach
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+__all__ = [
+    "LinkTarget",
+    "clean_text",
+    "extract_links",
+    "render_markdown",
+    "resolve_links",
+]
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """Where a wiki link points, as decided by the caller for one reader."""
+
+    url: str
+    title: str | None = None
+
+
+# --- input hygiene ---------------------------------------------------------------------------
+
+# C0 controls except TAB, LF and CR: they have no meaning in lesson text and some (NUL) upset
+# databases, diff tools and browsers.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def clean_text(text: str) -> str:
+    """Drop C0 control characters (bar tab/LF/CR) and normalise line endings to LF."""
+    text = _CONTROL_RE.sub("", text)
+    # CRLF first, then any lone CR (old Mac files): markdown-it treats both as newlines anyway,
+    # but stored source should diff cleanly.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- link policy (shared by markdown-it, bleach and resolve_links) ----------------------------
+
+# Allowlist, not denylist: anything that is not plainly http(s), mailto, a site-relative path
+# or a fragment loses its href. "//host" and "/\host" are protocol-relative in browsers, so a
+# leading slash only counts as relative when a normal path character follows.
+_SAFE_HREF_RE = re.compile(r"(?:https?://|mailto:|#|/(?![/\\]))", re.IGNORECASE)
+# Browsers silently drop tabs/newlines inside URLs and trim leading controls/spaces, which is
+# how "java\tscript:" tricks work; refuse any href containing them rather than guess.
+_URL_WHITESPACE_RE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _is_safe_href(url: str) -> bool:
+    return bool(url) and not _URL_WHITESPACE_RE.search(url) and bool(_SAFE_HREF_RE.match(url))
+
+
+def _is_external(url: str) -> bool:
+    return not (url.startswith("#") or (url.startswith("/") and _is_safe_href(url)))
+
+
+_EXTERNAL_REL = "nofollow noopener"
+
+
+# --- wiki links ------------------------------------------------------------------------------
+
+_WIKILINK_MAX_LEN = 300  # bounds the scan for "]]" so a stray "[[" cannot cost O(n) each time
+# "\|" as well as "|": inside a GFM table cell the author must escape the pipe.
+_WIKILINK_PIPE_RE = re.compile(r"\\?\|")
+_PD_PREFIX = "pd:"
+
+
+def _squash(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _default_label(kind: str, target: str) -> str:
+    return f"{_PD_PREFIX}{target}" if kind == "pd" else target
+
+
+def _parse_wikilink(inner: str) -> tuple[str, str, str] | None:
+    """Split the text between [[ and ]] into (kind, target, label), or None if not a link."""
+    parts = _WIKILINK_PIPE_RE.split(inner, maxsplit=1)
+    target = _squash(parts[0])
+    kind = "page"
+    if target[: len(_PD_PREFIX)].lower() == _PD_PREFIX:
+        kind, target = "pd", _squash(target[len(_PD_PREFIX) :])
+    if not target:
+        return None
+    label = _squash(parts[1]) if len(parts) > 1 else ""
+    return kind, target, label or _default_label(kind, target)
+
+
+def _wikilink_rule(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    # Never inside [link text]: a resolved wiki link would nest <a> in <a>. (markdown-it already
+    # refuses an outer link whose text holds another link; this keeps that true regardless.)
+    if state.linkLevel > 0 or not src.startswith("[[", pos):
+        return False
+    end = src.find("]]", pos + 2, pos + 2 + _WIKILINK_MAX_LEN + 2)
+    if end < 0:
+        return False
+    inner = src[pos + 2 : end]
+    if "[" in inner or "]" in inner or "\n" in inner:
+        return False
+    parsed = _parse_wikilink(inner)
+    if parsed is None:
+        return False
+    if not silent:
+        token = state.push("wikilink", "", 0)
+        token.content = inner
+        token.meta = {"kind": parsed[0], "target": parsed[1], "label": parsed[2]}
+    state.pos = end + 2
+    return True
+
+
+def _render_wikilink(self: Any, tokens: Sequence[Token], idx: int, *_: Any) -> str:
+    meta = tokens[idx].meta
+    return (
+        f'<span class="wikilink" data-kind="{meta["kind"]}" '
+        f'data-target="{escape(meta["target"])}">{escape(meta["label"])}</span>'
+    )
+
+
+# --- maths: leave typesetting to KaTeX in the browser ----------------------------------------
+
+
+def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, *_: Any) -> str:
+    return f'<span class="math-inline">{escape(tokens[idx].content.strip())}</span>'
+
+
+def _render_math_block(self: Any, tokens: Sequence[Token], idx: int, *_: Any) -> str:
+    return f'<div class="math-block">{escape(tokens[idx].content.strip())}</div>\n'
+
+
+# --- post-parse tweaks -----------------------------------------------------------------------
+
+_ALIGNMENTS = frozenset({"left", "center", "right"})
+
+
+def _iter_tokens(tokens: Sequence[Token]) -> Iterator[Token]:
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _iter_tokens(token.children)
+
+
+def _coplan_attrs_rule(state: StateCore) -> None:
+    """Swap table style="text-align" for a class and mark external links."""
+    for token in _iter_tokens(state.tokens):
+        if token.type in ("th_open", "td_open"):
+            # Inline styles are blocked by our CSP and not allowed through bleach: use a class.
+            style = str(token.attrs.pop("style", ""))
+            align = style.removeprefix("text-align:")
+            if align in _ALIGNMENTS:
+                token.attrSet("class", f"align-{align}")
+        elif token.type == "link_open":
+            href = str(token.attrGet("href") or "")
+            if _is_external(href):
+                token.attrSet("rel", _EXTERNAL_REL)
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    """Build the parser once; markdown-it instances are safe to share between threads."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"]
+    )
+    md.use(tasklists_plugin)
+    md.use(footnote_plugin)
+    md.use(
+        dollarmath_plugin,
+        allow_space=False,  # "$5 and $6" stays text
+        allow_digits=False,  # "5$" / "$5-$10" stays text
+        allow_labels=False,  # labels would add ids and anchors we do not need
+        allow_blank_lines=False,
+        double_inline=False,
+    )
+    md.add_render_rule("math_inline", _render_math_inline)
+    md.add_render_rule("math_block", _render_math_block)
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.add_render_rule("wikilink", _render_wikilink)
+    md.core.ruler.after("inline", "coplan_attrs", _coplan_attrs_rule)
+    # No images for now: bleach would drop <img> silently; without the rule the author at least
+    # sees "!" followed by an ordinary link.
+    md.disable("image")
+    # Replace markdown-it's denylist with our allowlist so a bad link stays visible as text.
+    md.validateLink = _is_safe_href  # type: ignore[method-assign]
+    return md
+
+
+# --- sanitising ------------------------------------------------------------------------------
+
+_ALLOWED_TAGS = frozenset(
+    {
+        *(f"h{n}" for n in range(1, 7)),
+        "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s", "sup",
+        "ul", "ol", "li", "a", "input", "section", "span", "div",
+        "table", "thead", "tbody", "tr", "th", "td",
+    }
+)  # fmt: skip
+
+_FOOTNOTE_ID_RE = re.compile(r"fn(?:ref)?\d+(?::\d+)?")
+_LANGUAGE_CLASS_RE = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+
+
+def _one_of(*values: str) -> Callable[[str], bool]:
+    allowed = frozenset(values)
+    return allowed.__contains__
+
+
+def _boolean(name: str) -> Callable[[str], bool]:
+    return _one_of("", name)
+
+
+def _any(_: str) -> bool:
+    return True
+
+
+# Per tag, per attribute: a predicate on the value. Every class value is an exact string the
+# renderer itself emits, so author text cannot smuggle in styling hooks.
+_ALLOWED_ATTRS: dict[str, dict[str, Callable[[str], bool]]] = {
+    "a": {
+        "href": _is_safe_href,
+        "title": _any,
+        "rel": _one_of(_EXTERNAL_REL),
+        "class": _one_of("footnote-backref"),
+        "id": _FOOTNOTE_ID_RE.fullmatch,  # type: ignore[dict-item]
+    },
+    "code": {"class": _LANGUAGE_CLASS_RE.fullmatch},  # type: ignore[dict-item]
+    "ol": {"start": str.isdigit, "class": _one_of("footnotes-list")},
+    "ul": {"class": _one_of("contains-task-list")},
+    "li": {
+        "class": _one_of("task-list-item", "footnote-item"),
+        "id": _FOOTNOTE_ID_RE.fullmatch,  # type: ignore[dict-item]
+    },
+    "input": {
+        "type": _one_of("checkbox"),
+        "class": _one_of("task-list-item-checkbox"),
+        "disabled": _boolean("disabled"),
+        "checked": _boolean("checked"),
+    },
+    "th": {"class": _one_of(*(f"align-{a}" for a in _ALIGNMENTS))},
+    "td": {"class": _one_of(*(f"align-{a}" for a in _ALIGNMENTS))},
+    "sup": {"class": _one_of("footnote-ref")},
+    "hr": {"class": _one_of("footnotes-sep")},
+    "section": {"class": _one_of("footnotes")},
+    "span": {
+        "class": _one_of("math-inline", "wikilink"),
+        "data-kind": _one_of("page", "pd"),
+        "data-target": _any,
+    },
+    "div": {"class": _one_of("math-block")},
+}
+
+
+def _allow_attribute(tag: str, name: str, value: str) -> bool:
+    check = _ALLOWED_ATTRS.get(tag, {}).get(name)
+    return check is not None and bool(check(value))
+
+
+_thread_local = threading.local()
+
+
+def _sanitize(fragment: str) -> str:
+    """Clean HTML against the allowlist.
+
+    bleach is archived upstream: keep every use of it inside this function so it can be
+    swapped (e.g. for nh3) without touching anything else.
+    """
+    # bleach documents Cleaner as not thread-safe, so build one per thread, once.
+    cleaner = getattr(_thread_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = bleach.Cleaner(
+            tags=_ALLOWED_TAGS,
+            attributes=_allow_attribute,
+            protocols=frozenset({"http", "https", "mailto"}),
+            strip=True,
+            strip_comments=True,
+        )
+        _thread_local.cleaner = cleaner
+    return str(cleaner.clean(fragment))
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def render_markdown(text: str) -> Markup:
+    """Render author Markdown to sanitised HTML; the only HTML a template may mark safe."""
+    return Markup(_sanitize(_markdown().render(clean_text(text))))
+
+
+def extract_links(text: str) -> list[tuple[str, str]]:
+    """Return the distinct (kind, target) wiki links in Markdown source, in order."""
+    found: dict[tuple[str, str], None] = {}
+    for token in _iter_tokens(_markdown().parse(clean_text(text))):
+        if token.type == "wikilink":
+            found[(token.meta["kind"], token.meta["target"])] = None
+    return list(found)
+
+
+# Matches exactly what _render_wikilink emits after bleach re-serialises it. The label is plain
+# escaped text (never markup), hence [^<]*.
+_PLACEHOLDER_RE = re.compile(
+    r'<span class="wikilink" data-kind="(page|pd)" data-target="([^"<>]*)">([^<]*)</span>'
+)
+
+
+def resolve_links(
+    html_in: Markup | str,
+    resolve: Callable[[str, str], LinkTarget | None],
+    create_url: Callable[[str], str | None] | None = None,
+) -> Markup:
+    """Replace wiki-link placeholders in rendered HTML with links for the current reader.
+
+    `html_in` must be output of render_markdown. `resolve(kind, target)` returns a LinkTarget
+    or None when the target is missing *or* hidden from this reader; both look the same, so
+    nothing leaks beyond the label the author typed. `create_url(target)` may offer a link
+    to create a missing page; it must return an already URL-encoded URL (or None for none).
+    """
+    memo: dict[tuple[str, str], LinkTarget | None] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        kind = match.group(1)
+        target = html.unescape(match.group(2))
+        label = html.unescape(match.group(3))
+        key = (kind, target)
+        if key not in memo:
+            memo[key] = resolve(kind, target)
+        found = memo[key]
+        # Defence in depth: the resolver is our code, but never emit a dangerous href.
+        if found is not None and _is_safe_href(found.url):
+            # Prefer the canonical title unless the author chose their own label.
+            text = found.title if found.title and label == _default_label(kind, target) else label
+            return f'<a class="wikilink" href="{escape(found.url)}">{escape(text)}</a>'
+        if kind == "pd":
+            return (
+                '<span class="wikilink missing" title="unknown material">'
+                f"{escape(label)} (unknown material)</span>"
+            )
+        out = f'<span class="wikilink missing">{escape(label)}</span>'
+        url = create_url(target) if create_url is not None else None
+        if url and _is_safe_href(url):
+            out += f' <a class="wikilink-create" href="{escape(url)}">create</a>'
+        return out
+
+    return Markup(_PLACEHOLDER_RE.sub(replace, str(html_in)))

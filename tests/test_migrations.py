@@ -1,0 +1,50 @@
+"""Migrations produce exactly the models' schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import PG_URL, pg_schema_url
+
+
+def _fresh_uri(tmp_path, backend: str) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrated.sqlite'}", None
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured")
+    schema = f"mig_{uuid.uuid4().hex[:10]}"
+    return pg_schema_url(PG_URL, schema), schema
+
+
+def test_migrations_match_models(tmp_path, backend):
+    uri, schema = _fresh_uri(tmp_path, backend)
+    admin = create_engine(pg_schema_url(PG_URL, "public")) if schema else None
+    if admin is not None:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x", "TESTING": True})
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as conn:
+                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                diff = compare_metadata(context, db.metadata)
+            assert diff == [], f"models and migrations disagree: {diff}"
+            tables = set(inspect(db.engine).get_table_names())
+            assert {"user", "work_group", "membership", "invitation"} <= tables
+            downgrade(revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            db.engine.dispose()
+    finally:
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()

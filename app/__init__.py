@@ -67,7 +67,9 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.main.routes import bp as main_bp
+    from app.planning.blueprint import load_routes as planning_routes
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(planning_routes())
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -12,3 +12,11 @@ from app.accounts.models import (  # noqa: F401
     WorkGroup,
     WorkGroupSchool,
 )
+from app.planning.models import (  # noqa: F401, E402
+    Document,
+    Lesson,
+    PendingDraft,
+    Revision,
+    Sequence,
+    Visit,
+)

@@ -69,3 +69,85 @@ def can_manage_user(user: User, target: User) -> bool:
 def can_view_school(user: User, school: School) -> bool:
     """School pages list members; any signed-in user may see which schools take part."""
     return user.is_authenticated
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+def hub_ids(user: User) -> set[int]:
+    """Hubs whose 'everyone in the hub' content the user may read."""
+    ids = {m.work_group.hub_id for m in user.memberships}
+    if user.is_hub_admin and user.admin_hub_id:
+        ids.add(user.admin_hub_id)
+    return ids
+
+
+def can_view_sequence(user: User, sequence) -> bool:
+    """Read access follows the sequence's visibility."""
+    if user.is_site_admin:
+        return True
+    visibility = sequence.visibility
+    if visibility == "all":
+        return True
+    if visibility == "hub":
+        return sequence.work_group.hub_id in hub_ids(user)
+    if visibility == "work_group":
+        return sequence.work_group_id in work_group_ids(user) or (
+            is_work_group_lead(user, sequence.work_group))
+    return sequence.school_id in school_ids(user)
+
+
+def can_edit_sequence(user: User, sequence) -> bool:
+    """Members of the owning Work Group edit; school-only content needs that school too."""
+    member = membership(user, sequence.work_group_id)
+    if member is None:
+        return False
+    if sequence.visibility == "school":
+        return sequence.school_id in school_ids(user)
+    return True
+
+
+def can_restore_sequence(user: User, sequence) -> bool:
+    """Authors and the group's leads bring archived plans back."""
+    if not can_edit_sequence(user, sequence) and not is_work_group_lead(user, sequence.work_group):
+        return False
+    return True
+
+
+def can_create_in(user: User, work_group_id: int, school_id: int) -> bool:
+    """A member creates plans for their Work Group and a school they belong to there."""
+    member = membership(user, work_group_id)
+    if member is None:
+        return False
+    if member.has_role("work_group_lead"):
+        return school_id in {s.id for s in member.work_group.schools}
+    return school_id in school_ids(user)
+
+
+def can_approve_sequence(user: User, sequence) -> bool:
+    """Subject leaders of the owning school and the Work Group Lead approve."""
+    member = membership(user, sequence.work_group_id)
+    if member is None:
+        return False
+    if member.has_role("work_group_lead"):
+        return True
+    return member.has_role("subject_leader") and member.school_id == sequence.school_id
+
+
+def visible_sequences_clause(user: User):
+    """SQL condition matching the sequences the user may read (same rules as above)."""
+    from sqlalchemy import and_, or_, select, true
+
+    from app.accounts.models import WorkGroup
+    from app.planning.models import Sequence
+
+    if user.is_site_admin:
+        return true()
+    led = [m.work_group_id for m in user.memberships if m.has_role("work_group_lead")]
+    hub_groups = select(WorkGroup.id).where(WorkGroup.hub_id.in_(hub_ids(user) or {-1}))
+    return or_(
+        Sequence.visibility == "all",
+        and_(Sequence.visibility == "hub", Sequence.work_group_id.in_(hub_groups)),
+        and_(Sequence.visibility == "work_group",
+             Sequence.work_group_id.in_(work_group_ids(user) | set(led) or {-1})),
+        and_(Sequence.visibility == "school", Sequence.school_id.in_(school_ids(user) or {-1})),
+    )

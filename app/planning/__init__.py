@@ -1,0 +1,1 @@
+"""Planning: lesson sequences, lessons, revisions, history, merge, adapt and export."""

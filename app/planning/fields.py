@@ -1,0 +1,65 @@
+"""The fields of a lesson and a sequence: labels, hints and kinds, in reading order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    hint: str = ""
+    #: "markdown" is rendered through the one sanitising renderer; "list" holds short strings.
+    kind: str = "markdown"
+    rows: int = 4
+
+
+LESSON_FIELDS: list[Field] = [
+    Field("key_learning_point", "Key learning point",
+          "The one thing every pupil should understand by the end of the lesson.", rows=2),
+    Field("prior_learning", "Prior learning", "What pupils already know that this builds on."),
+    Field("key_vocabulary", "Key vocabulary",
+          "Precise terms pupils use in full sentences, e.g. dividend, divisor, quotient."),
+    Field("stem_sentences", "Stem sentences and generalisations",
+          "Sentences practised chorally: I say, you say, we say."),
+    Field("representations", "Representations and manipulatives",
+          "Concrete, pictorial and abstract representations that expose the structure."),
+    Field("difficult_points", "Difficult points and anticipated misconceptions"),
+    Field("conceptual_variation", "Conceptual variation",
+          "The same concept shown in different ways, including non-standard examples and "
+          "non-examples."),
+    Field("procedural_variation", "Procedural variation",
+          "Linked sequences of questions (intelligent practice)."),
+    Field("fluency_practice", "Fluency practice", "Recall of key facts."),
+    Field("deeper_questions", "Questions for deeper thinking"),
+    Field("checks", "Checks for understanding and same-day intervention",
+          "Hinge questions, mini-whiteboards, exit tasks; who gets same-day intervention."),
+    Field("body", "Lesson notes", "Anything else: the flow of the lesson, timings, resources.",
+          rows=10),
+]
+
+SEQUENCE_TEXT_FIELDS: list[Field] = [
+    Field("small_steps", "Small-step summary",
+          "The steps of the sequence, one lesson each, in order.", rows=4),
+    Field("overview", "Overview", "Why this sequence, how it builds, what to watch for.",
+          rows=8),
+]
+
+#: Fields compared on a lesson's history, with labels (title first).
+LESSON_DIFF_FIELDS: list[tuple[str, str]] = [("title", "Title")] + [
+    (f.key, f.label) for f in LESSON_FIELDS
+]
+SEQUENCE_DIFF_FIELDS: list[tuple[str, str]] = [
+    ("title", "Title"), ("year_group", "Year group"), ("strand", "Strand"),
+    ("rtp_codes", "Ready-to-progress criteria"), ("big_ideas", "Five Big Ideas emphasis"),
+    ("tags", "Tags"), ("small_steps", "Small-step summary"), ("overview", "Overview"),
+    ("lessons", "Lessons"),
+]
+
+LESSON_MARKDOWN_KEYS: list[str] = [f.key for f in LESSON_FIELDS]
+SEQUENCE_MARKDOWN_KEYS: list[str] = [f.key for f in SEQUENCE_TEXT_FIELDS]
+
+#: Longest text a field may hold; longer gets a field error with the text kept.
+MAX_FIELD_CHARS = 100_000
+MAX_TITLE_CHARS = 200

@@ -1,0 +1,61 @@
+"""Resolving [[wiki links]] for one reader: only to what that reader may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from app import policy
+from app.accounts.models import User
+from app.core.markdown import LinkTarget
+from app.extensions import db
+from app.planning.models import Sequence
+
+
+def find_visible_sequence(user: User, title: str) -> Sequence | None:
+    """The reader's visible sequence with this title (case-insensitive), newest first."""
+    query = (select(Sequence)
+             .where(func.lower(Sequence.title) == title.strip().lower(),
+                    Sequence.archived_at.is_(None), policy.visible_sequences_clause(user))
+             .order_by(Sequence.updated_at.desc()).limit(1))
+    return db.session.scalar(query)
+
+
+def link_resolver(user: User) -> Callable[[str, str], LinkTarget | None]:
+    """A resolver for app.core.markdown.resolve_links that never reveals hidden titles."""
+
+    def resolve(kind: str, target: str) -> LinkTarget | None:
+        if kind == "pd":
+            return material_target(target)
+        sequence_title, _, lesson_title = target.partition("/")
+        sequence = find_visible_sequence(user, sequence_title)
+        if sequence is None:
+            return None
+        if not lesson_title:
+            return LinkTarget(url_for("planning.sequence", sequence_id=sequence.id),
+                              sequence.title)
+        wanted = lesson_title.strip().lower()
+        for lesson in sequence.active_lessons:
+            if lesson.title.lower() == wanted:
+                return LinkTarget(url_for("planning.lesson", lesson_id=lesson.id), lesson.title)
+        return None
+
+    return resolve
+
+
+def material_target(key: str) -> LinkTarget | None:
+    """PD material links resolve once the materials library exists."""
+    from flask import current_app
+
+    finder = current_app.extensions.get("coplan.material_link")
+    return finder(key) if finder else None
+
+
+def create_url(target: str) -> str | None:
+    """Offer to create a missing sequence; lesson links point at the sequence instead."""
+    title = target.partition("/")[0].strip()
+    return url_for("planning.new_sequence") + "?title=" + quote(title) if title else None
+

@@ -1,0 +1,136 @@
+"""Sequences, lessons and their append-only revisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import School, User, WorkGroup
+from app.extensions import db
+from app.timeutil import utcnow
+
+VISIBILITY: dict[str, str] = {
+    "school": "My school only",
+    "work_group": "Work Group",
+    "hub": "Everyone in the hub",
+    "all": "All signed-in users",
+}
+STATUSES: dict[str, str] = {
+    "draft": "Draft",
+    "in_review": "In review",
+    "approved": "Approved",
+}
+
+
+class Document(db.Model):
+    """Anything versioned: a lesson, a sequence, later notes and action plans."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    #: Number of the newest revision; bumped under a row lock so numbers never repeat or skip.
+    head_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Revision(db.Model):
+    """An immutable snapshot of a document's fields. Never updated or deleted."""
+
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    #: The revision the author's edit started from (None for the first).
+    base_number: Mapped[int | None] = mapped_column(Integer)
+    #: Revision numbers by other people merged in when this save was based on an older one.
+    merged_numbers: Mapped[list[int]] = mapped_column(JSON, default=list)
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    #: The full snapshot: Markdown text fields, lists, links.
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Sanitised HTML for each Markdown field, rendered once at save time.
+    html: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+    author: Mapped[User] = relationship()
+
+
+class Sequence(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), unique=True)
+    work_group_id: Mapped[int] = mapped_column(ForeignKey("work_group.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    academic_year: Mapped[str] = mapped_column(String(7))
+    #: Current title and curriculum facts, copied from the head revision for lists and filters.
+    title: Mapped[str] = mapped_column(String(200))
+    year_group: Mapped[str] = mapped_column(String(4))
+    strand: Mapped[str] = mapped_column(String(30))
+    visibility: Mapped[str] = mapped_column(String(20), default="work_group")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    adapted_from_id: Mapped[int | None] = mapped_column(ForeignKey("sequence.id"))
+    #: The source's revision number when it was adapted, to show upstream changes since.
+    adapted_from_number: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    document: Mapped[Document] = relationship()
+    work_group: Mapped[WorkGroup] = relationship()
+    school: Mapped[School] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    adapted_from: Mapped[Sequence | None] = relationship(remote_side=[id])
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="sequence", order_by="Lesson.position"
+    )
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def active_lessons(self) -> list[Lesson]:
+        return [lesson for lesson in self.lessons if lesson.archived_at is None]
+
+
+class Lesson(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), unique=True)
+    sequence_id: Mapped[int] = mapped_column(ForeignKey("sequence.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    adapted_from_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id"))
+    adapted_from_number: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    document: Mapped[Document] = relationship()
+    sequence: Mapped[Sequence] = relationship(back_populates="lessons")
+    adapted_from: Mapped[Lesson | None] = relationship(remote_side=[id])
+
+
+class Visit(db.Model):
+    """The revision a person last saw of a document, for "changed since my last visit"."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PendingDraft(db.Model):
+    """Text posted after the login session ended, kept until its author logs in again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random key held in the browser's session cookie.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    target: Mapped[str] = mapped_column(String(60))
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")

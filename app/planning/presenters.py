@@ -1,0 +1,169 @@
+"""Shaping plans for templates: labels, form options, conflict views. No writes here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence as Seq
+from dataclasses import dataclass
+from typing import Any
+
+from app import policy
+from app.accounts.models import User, WorkGroup
+from app.planning.fields import Field
+from app.planning.models import STATUSES, VISIBILITY, Lesson, Revision, Sequence
+from app.planning.reference_data import BIG_IDEAS, RTP_SUMMARIES, STRANDS, YEAR_GROUPS
+from app.planning.revisions import MergeConflict
+
+LABELS: dict[str, dict[str, str]] = {
+    "year_group": dict(YEAR_GROUPS),
+    "strand": {code: name for code, name, _phase in STRANDS},
+    "big_ideas": dict(BIG_IDEAS),
+    "visibility": VISIBILITY,
+    "status": STATUSES,
+}
+
+
+def my_groups(user: User) -> list[WorkGroup]:
+    """Work Groups the user belongs to, newest year first."""
+    groups = [m.work_group for m in user.memberships]
+    return sorted(groups, key=lambda g: (g.academic_year, g.project_code), reverse=True)
+
+
+def default_place(user: User) -> dict[str, str]:
+    """Pre-select the user's newest Work Group and their school in it."""
+    groups = my_groups(user)
+    if not groups:
+        return {}
+    member = policy.membership(user, groups[0].id)
+    school = member.school_id if member and member.school_id else user.school_id
+    return {"work_group_id": str(groups[0].id), "school_id": str(school or "")}
+
+
+def sequence_form_options(user: User) -> dict[str, Any]:
+    groups = my_groups(user)
+    schools = {s.id: s for g in groups for s in g.schools
+               if policy.can_create_in(user, g.id, s.id)}
+    return {"groups": groups, "schools": sorted(schools.values(), key=lambda s: s.name),
+            "year_groups": YEAR_GROUPS, "strands": STRANDS, "big_ideas": BIG_IDEAS,
+            "visibility_options": VISIBILITY}
+
+
+def sequence_form_data(head: Revision) -> dict[str, Any]:
+    fields = head.fields
+    return {**fields, "rtp_codes": ", ".join(fields.get("rtp_codes", [])),
+            "tags": ", ".join(fields.get("tags", []))}
+
+
+@dataclass
+class SequenceView:
+    can_edit: bool
+    can_restore: bool
+    can_approve: bool
+    rtp: list[tuple[str, str]]
+    archived_lessons: list[Lesson]
+    move_targets: list[Sequence]
+
+
+def sequence_view(user: User, sequence: Sequence, head: Revision) -> SequenceView:
+    return SequenceView(
+        can_edit=policy.can_edit_sequence(user, sequence),
+        can_restore=policy.can_restore_sequence(user, sequence),
+        can_approve=policy.can_approve_sequence(user, sequence),
+        rtp=[(code, RTP_SUMMARIES.get(code, "")) for code in head.fields.get("rtp_codes", [])],
+        archived_lessons=[x for x in sequence.lessons if x.archived_at is not None],
+        move_targets=[],
+    )
+
+
+@dataclass
+class LessonView:
+    can_edit: bool
+    previous: Lesson | None
+    next: Lesson | None
+    contributors: list[User]
+    move_targets: list[Sequence]
+
+
+def lesson_view(user: User, lesson: Lesson) -> LessonView:
+    from app.planning import services
+
+    siblings = lesson.sequence.active_lessons
+    index = siblings.index(lesson) if lesson in siblings else -1
+    can_edit = policy.can_edit_sequence(user, lesson.sequence)
+    targets = []
+    if can_edit:
+        targets = [s for s in services.list_sequences(user, work_group_id=lesson.sequence
+                                                      .work_group_id)
+                   if s.id != lesson.sequence_id and policy.can_edit_sequence(user, s)]
+    return LessonView(
+        can_edit=can_edit,
+        previous=siblings[index - 1] if index > 0 else None,
+        next=siblings[index + 1] if 0 <= index < len(siblings) - 1 else None,
+        contributors=services.contributors(lesson),
+        move_targets=targets,
+    )
+
+
+@dataclass
+class ConflictField:
+    key: str
+    label: str
+    theirs: str
+    mine: str
+    chunks: list[tuple]
+
+
+@dataclass
+class ConflictView:
+    fields: list[ConflictField]
+    head: Revision
+
+
+def _text(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, list) else str(value or "")
+
+
+def conflict_view(error: MergeConflict, specs: Seq[Field]) -> ConflictView:
+    """Both versions of each conflicting field, with the clashing parts for marking."""
+    labels = {spec.key: spec.label for spec in specs} | {
+        "title": "Title", "rtp_codes": "Ready-to-progress criteria", "tags": "Tags",
+        "big_ideas": "Five Big Ideas emphasis", "year_group": "Year group", "strand": "Strand"}
+    items = [ConflictField(key, labels.get(key, key), _text(c.theirs), _text(c.mine),
+                           list(c.chunks))
+             for key, c in error.result.conflicts.items()]
+    return ConflictView(items, error.head)
+
+
+def merged_form(error: MergeConflict, typed: dict[str, Any]) -> dict[str, Any]:
+    """Form values after a conflict: clean merges filled in, clashing fields keep mine."""
+    data = dict(typed)
+    # Clashing fields are prefilled with the clean parts merged and the user's text at each
+    # clash; the page shows the other version beside it.
+    for key, value in error.result.merged.items():
+        if key in ("rtp_codes", "tags") and isinstance(value, list):
+            data[key] = ", ".join(value)
+        elif key != "lessons":
+            data[key] = value
+    return data
+
+
+@dataclass
+class SinceVisit:
+    seen: int
+    head: int
+    authors: list[str]
+
+
+def since_last_visit(user: User, document_id: int, head_number: int) -> SinceVisit | None:
+    """What changed since the user last looked, or None if nothing (or never looked)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.planning import history
+
+    seen = history.last_seen(user, document_id)
+    if seen is None or seen >= head_number:
+        return None
+    rows = db.session.scalars(select(Revision).where(
+        Revision.document_id == document_id, Revision.number > seen))
+    authors = sorted({r.author.display_name for r in rows if r.author_id != user.id})
+    return SinceVisit(seen, head_number, authors)

@@ -1,0 +1,145 @@
+"""The revision engine: append-only snapshots, row-locked numbering and three-way merges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.accounts.models import User
+from app.core.diffing import MergeResult, merge_snapshots
+from app.core.markdown import render_markdown
+from app.errors import NotFound, RevisionConflict
+from app.extensions import db
+from app.planning.models import Document, Revision
+
+
+@dataclass
+class SaveResult:
+    """What a save did: the new revision (None when nothing changed) and what was merged."""
+
+    revision: Revision | None
+    head: Revision
+    merged: list[Revision] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.revision is not None
+
+
+class MergeConflict(RevisionConflict):
+    """Someone saved meanwhile and both changed the same part: the user must choose."""
+
+    def __init__(self, result: MergeResult, head: Revision, mine: dict[str, Any],
+                 base_number: int | None) -> None:
+        super().__init__("Someone else saved changes to the same part while you were editing.")
+        self.result = result
+        self.head = head
+        self.mine = mine
+        self.base_number = base_number
+
+
+def new_document(kind: str) -> Document:
+    document = Document(kind=kind, head_number=0)
+    db.session.add(document)
+    db.session.flush()
+    return document
+
+
+def lock_document(document_id: int) -> Document:
+    """Take the document's row lock for the rest of the transaction.
+
+    An UPDATE locks the row on PostgreSQL and takes SQLite's write lock, so concurrent
+    saves of one document queue here instead of racing for the next number.
+    """
+    db.session.execute(update(Document).where(Document.id == document_id)
+                       .values(head_number=Document.head_number))
+    document = db.session.scalar(select(Document).where(Document.id == document_id)
+                                 .execution_options(populate_existing=True))
+    if document is None:
+        raise NotFound()
+    return document
+
+
+def get_revision(document_id: int, number: int) -> Revision:
+    """A document's revision by number; NotFound when it does not exist or is another's."""
+    revision = db.session.scalar(select(Revision).where(
+        Revision.document_id == document_id, Revision.number == number))
+    if revision is None:
+        raise NotFound("That version does not exist.")
+    return revision
+
+
+def head_revision(document: Document) -> Revision | None:
+    if document.head_number == 0:
+        return None
+    return get_revision(document.id, document.head_number)
+
+
+def list_revisions(document_id: int) -> list[Revision]:
+    """Every revision, newest first."""
+    return list(db.session.scalars(select(Revision).where(Revision.document_id == document_id)
+                                   .order_by(Revision.number.desc())))
+
+
+def render_fields(fields: dict[str, Any], markdown_keys: Sequence[str],
+                  previous: Revision | None) -> dict[str, str]:
+    """Render each Markdown field, reusing the previous HTML where the text is unchanged."""
+    html: dict[str, str] = {}
+    for key in markdown_keys:
+        text = fields.get(key) or ""
+        if previous is not None and previous.fields.get(key, "") == text and key in previous.html:
+            html[key] = previous.html[key]
+        else:
+            html[key] = str(render_markdown(text)) if text else ""
+    return html
+
+
+def save_revision(document_id: int, author: User, fields: dict[str, Any],
+                  base_number: int | None, summary: str, markdown_keys: Sequence[str], *,
+                  restored_from: int | None = None) -> SaveResult:
+    """Save a new snapshot based on `base_number`, merging with anything saved since.
+
+    A stale base is merged three ways; a conflict raises MergeConflict and saves nothing.
+    Saving unchanged content makes no revision.
+    """
+    document = lock_document(document_id)
+    head = head_revision(document)
+    merged: list[Revision] = []
+    if head is not None and base_number != head.number:
+        base = None
+        if base_number is not None and 0 < base_number < head.number:
+            base = get_revision(document_id, base_number)
+        # A forged or unknown base has nothing to merge against: every difference conflicts.
+        result = merge_snapshots(base.fields if base else {}, fields, head.fields)
+        if not result.clean:
+            raise MergeConflict(result, head, fields, base_number)
+        fields = result.merged
+        merged = [r for r in list_revisions(document_id)
+                  if r.number > (base_number or 0) and r.author_id != author.id]
+    if head is not None and _same(fields, head.fields):
+        return SaveResult(None, head, merged)
+    number = document.head_number + 1
+    revision = Revision(document_id=document_id, number=number, author_id=author.id,
+                        summary=summary.strip()[:300], fields=fields,
+                        base_number=head.number if head else None,
+                        merged_numbers=sorted(r.number for r in merged),
+                        restored_from=restored_from,
+                        html=render_fields(fields, markdown_keys, head))
+    if head is not None and base_number is not None and base_number < head.number:
+        revision.base_number = base_number
+    db.session.add(revision)
+    document.head_number = number
+    db.session.flush()
+    return SaveResult(revision, revision, merged)
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    keys = set(a) | set(b)
+    return all((a.get(k) or _empty(b.get(k))) == (b.get(k) or _empty(a.get(k))) for k in keys)
+
+
+def _empty(value: Any) -> Any:
+    return [] if isinstance(value, list) else ""

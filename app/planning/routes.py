@@ -1,0 +1,331 @@
+"""Sequence and lesson pages: list, create, read, edit (with merge), structure, archive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from app.accounts.models import User
+from app.core.markdown import Markup, render_markdown, resolve_links
+from app.errors import ValidationError
+from app.extensions import csrf, db, login_manager
+from app.forms import form_int, form_text
+from app.planning import drafts, history, presenters, services
+from app.planning.blueprint import bp
+from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
+from app.planning.links import create_url, link_resolver
+from app.planning.reference_data import YEAR_GROUPS
+from app.planning.revisions import MergeConflict
+
+LESSON_FORM_KEYS = ["title"] + [f.key for f in LESSON_FIELDS]
+SEQUENCE_FORM_KEYS = ["title", "year_group", "strand", "rtp_codes", "tags", "small_steps",
+                      "overview", "work_group_id", "school_id", "visibility"]
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _base_number() -> int | None:
+    value = request.form.get("base_number", "")
+    return int(value) if value.isdigit() else None
+
+
+def _resolved(user: User, html: str | Markup) -> Markup:
+    return resolve_links(html, link_resolver(user), create_url)
+
+
+def _guard_edit_post(target: str):
+    """Keep text posted after the session ended; check CSRF for signed-in users.
+
+    Returns a response to send instead of handling the post, or None to carry on.
+    """
+    if current_user.is_authenticated:
+        csrf.protect()
+        return None
+    if request.method == "POST":
+        keys = LESSON_FORM_KEYS if target.startswith("lesson") else SEQUENCE_FORM_KEYS
+        form: dict[str, Any] = {k: form_text(k) for k in keys + ["summary", "base_number"]}
+        form["big_ideas"] = request.form.getlist("big_ideas")
+        session["draft_restore"] = drafts.stash(target, form)
+        db.session.commit()
+        flash("Your session had ended, so nothing was saved yet. Log in again: what you typed "
+              "is kept and will be back in the form.", "error")
+    return login_manager.unauthorized()
+
+
+# --- sequences ----------------------------------------------------------------------------------
+
+
+@bp.get("/sequences")
+@login_required
+def sequences():
+    user = _user()
+    include_archived = request.args.get("archived") == "1"
+    group_id = request.args.get("work_group", type=int)
+    year = request.args.get("year") or None
+    items = services.list_sequences(user, include_archived=include_archived,
+                                    work_group_id=group_id, year_group=year)
+    return render_template("planning/sequences.html", sequences=items,
+                           include_archived=include_archived, group_id=group_id, year=year,
+                           groups=presenters.my_groups(user), year_groups=YEAR_GROUPS,
+                           labels=presenters.LABELS)
+
+
+@bp.route("/sequences/new", methods=["GET", "POST"])
+@login_required
+def new_sequence():
+    user = _user()
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {"title": request.args.get("title", "")[:200],
+                            "visibility": "work_group", **presenters.default_place(user)}
+    if request.method == "POST":
+        data = {k: form_text(k) for k in SEQUENCE_FORM_KEYS}
+        data["big_ideas"] = request.form.getlist("big_ideas")
+        try:
+            sequence = services.create_sequence(user, data)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields
+        else:
+            db.session.commit()
+            flash("Sequence created. Add its lessons below.", "success")
+            return redirect(url_for("planning.sequence", sequence_id=sequence.id))
+    return render_template("planning/sequence_form.html", sequence=None, data=data,
+                           errors=errors, **presenters.sequence_form_options(user)), (
+        400 if errors else 200)
+
+
+@bp.get("/sequences/<int:sequence_id>")
+@login_required
+def sequence(sequence_id: int):
+    user = _user()
+    item = services.get_sequence(user, sequence_id)
+    head = services.head(item.document_id, item.document.head_number)
+    view = presenters.sequence_view(user, item, head)
+    since = presenters.since_last_visit(user, item.document_id, head.number)
+    history.record_visit(user, item.document_id, head.number)
+    db.session.commit()
+    return render_template("planning/sequence.html", sequence=item, head=head, view=view,
+                           since=since, labels=presenters.LABELS,
+                           html={k: _resolved(user, head.html.get(k, ""))
+                                 for k in ("small_steps", "overview")})
+
+
+@bp.route("/sequences/<int:sequence_id>/edit", methods=["GET", "POST"])
+@csrf.exempt
+def edit_sequence(sequence_id: int):
+    guard = _guard_edit_post(f"sequence:{sequence_id}")
+    if guard is not None:
+        return guard
+    user = _user()
+    item = services.editable_sequence(user, sequence_id)
+    head = services.head(item.document_id, item.document.head_number)
+    errors: dict[str, str] = {}
+    conflict = None
+    restored = drafts.find(session.get("draft_restore"), f"sequence:{sequence_id}")
+    data: dict[str, Any] = restored or presenters.sequence_form_data(head)
+    base_number = int(data.get("base_number") or head.number) if restored else head.number
+    if request.method == "POST":
+        data = {k: form_text(k) for k in SEQUENCE_FORM_KEYS}
+        data["big_ideas"] = request.form.getlist("big_ideas")
+        base_number = _base_number()
+        try:
+            result = services.update_sequence(user, sequence_id, data, base_number,
+                                              form_text("summary", 300))
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields
+        except MergeConflict as error:
+            db.session.rollback()
+            conflict = presenters.conflict_view(error, SEQUENCE_TEXT_FIELDS)
+            data = presenters.merged_form(error, data)
+            base_number = error.head.number
+        else:
+            drafts.discard(session.pop("draft_restore", None))
+            db.session.commit()
+            _flash_saved(result)
+            return redirect(url_for("planning.sequence", sequence_id=sequence_id))
+    status = 409 if conflict else 400 if errors else 200
+    return render_template("planning/sequence_form.html", sequence=item, data=data,
+                           errors=errors, conflict=conflict, base_number=base_number,
+                           restored=bool(restored) and request.method == "GET",
+                           **presenters.sequence_form_options(user)), status
+
+
+@bp.post("/sequences/<int:sequence_id>/settings")
+@login_required
+def sequence_settings(sequence_id: int):
+    try:
+        services.update_settings(_user(), sequence_id, form_text("visibility", 20),
+                                 form_text("status", 20))
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.fields.values()) or error.message, "error")
+        return redirect(url_for("planning.sequence", sequence_id=sequence_id)), 303
+    db.session.commit()
+    flash("Sharing and status saved.", "success")
+    return redirect(url_for("planning.sequence", sequence_id=sequence_id))
+
+
+@bp.post("/sequences/<int:sequence_id>/archive")
+@login_required
+def archive_sequence(sequence_id: int):
+    item = services.archive_sequence(_user(), sequence_id)
+    db.session.commit()
+    flash(f"“{item.title}” is archived. It is hidden from lists and search; you can restore it "
+          "from this page.", "success")
+    return redirect(url_for("planning.sequence", sequence_id=sequence_id))
+
+
+@bp.post("/sequences/<int:sequence_id>/restore")
+@login_required
+def restore_sequence(sequence_id: int):
+    item = services.restore_sequence(_user(), sequence_id)
+    db.session.commit()
+    flash(f"“{item.title}” is restored.", "success")
+    return redirect(url_for("planning.sequence", sequence_id=sequence_id))
+
+
+@bp.post("/sequences/<int:sequence_id>/lessons")
+@login_required
+def add_lesson(sequence_id: int):
+    try:
+        lesson = services.add_lesson(_user(), sequence_id, form_text("title", 300),
+                                     form_int("position"))
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.fields.get("title", error.message), "error")
+        return redirect(url_for("planning.sequence", sequence_id=sequence_id) + "#add-lesson"), 303
+    db.session.commit()
+    flash(f"Lesson “{lesson.title}” added. Fill in its plan now.", "success")
+    return redirect(url_for("planning.edit_lesson", lesson_id=lesson.id))
+
+
+# --- lessons ------------------------------------------------------------------------------------
+
+
+@bp.get("/lessons/<int:lesson_id>")
+@login_required
+def lesson(lesson_id: int):
+    user = _user()
+    item = services.get_lesson(user, lesson_id)
+    head = services.head(item.document_id, item.document.head_number)
+    since = presenters.since_last_visit(user, item.document_id, head.number)
+    history.record_visit(user, item.document_id, head.number)
+    db.session.commit()
+    return render_template("planning/lesson.html", lesson=item, head=head, since=since,
+                           fields=LESSON_FIELDS,
+                           view=presenters.lesson_view(user, item),
+                           html={f.key: _resolved(user, head.html.get(f.key, ""))
+                                 for f in LESSON_FIELDS if head.html.get(f.key)})
+
+
+@bp.route("/lessons/<int:lesson_id>/edit", methods=["GET", "POST"])
+@csrf.exempt
+def edit_lesson(lesson_id: int):
+    guard = _guard_edit_post(f"lesson:{lesson_id}")
+    if guard is not None:
+        return guard
+    user = _user()
+    item = services.editable_lesson(user, lesson_id)
+    head = services.head(item.document_id, item.document.head_number)
+    errors: dict[str, str] = {}
+    conflict = preview = None
+    restored = drafts.find(session.get("draft_restore"), f"lesson:{lesson_id}")
+    data: dict[str, Any] = restored or dict(head.fields)
+    base_number = int(data.get("base_number") or head.number) if restored else head.number
+    summary = (restored or {}).get("summary", "")
+    if request.method == "POST":
+        data = {k: form_text(k) for k in LESSON_FORM_KEYS}
+        base_number, summary = _base_number(), form_text("summary", 300)
+        if request.form.get("action") == "preview":
+            preview = {k: render_markdown(data[k]) for k in LESSON_FORM_KEYS[1:] if data[k]}
+        else:
+            try:
+                result = services.update_lesson(user, lesson_id, data, base_number, summary)
+            except ValidationError as error:
+                db.session.rollback()
+                errors = error.fields
+            except MergeConflict as error:
+                db.session.rollback()
+                conflict = presenters.conflict_view(error, LESSON_FIELDS)
+                data = presenters.merged_form(error, data)
+                base_number = error.head.number
+            else:
+                drafts.discard(session.pop("draft_restore", None))
+                db.session.commit()
+                _flash_saved(result)
+                return redirect(url_for("planning.lesson", lesson_id=lesson_id))
+    status = 409 if conflict else 400 if errors else 200
+    return render_template("planning/lesson_form.html", lesson=item, data=data, errors=errors,
+                           conflict=conflict, preview=preview, base_number=base_number,
+                           summary=summary, fields=LESSON_FIELDS, head=head,
+                           restored=bool(restored) and request.method == "GET"), status
+
+
+@bp.post("/lessons/<int:lesson_id>/move")
+@login_required
+def move_lesson(lesson_id: int):
+    try:
+        item = services.move_lesson(_user(), lesson_id, form_text("direction", 10))
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        item = services.get_lesson(_user(), lesson_id)
+        return redirect(url_for("planning.sequence", sequence_id=item.sequence_id)), 303
+    db.session.commit()
+    flash(f"“{item.title}” is now lesson {item.position}.", "success")
+    return redirect(url_for("planning.sequence", sequence_id=item.sequence_id)
+                    + f"#lesson-{item.id}")
+
+
+@bp.post("/lessons/<int:lesson_id>/move-to")
+@login_required
+def move_lesson_to(lesson_id: int):
+    target = form_int("target_id")
+    try:
+        if target is None:
+            raise ValidationError(fields={"target_id": "Choose the sequence to move it to."})
+        item = services.move_lesson_to_sequence(_user(), lesson_id, target)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(" ".join(error.fields.values()) or error.message, "error")
+        return redirect(url_for("planning.lesson", lesson_id=lesson_id)), 303
+    db.session.commit()
+    flash(f"Moved to “{item.sequence.title}”.", "success")
+    return redirect(url_for("planning.lesson", lesson_id=lesson_id))
+
+
+@bp.post("/lessons/<int:lesson_id>/archive")
+@login_required
+def archive_lesson(lesson_id: int):
+    item = services.archive_lesson(_user(), lesson_id)
+    db.session.commit()
+    flash(f"Lesson “{item.title}” is archived. You can restore it from the sequence page.",
+          "success")
+    return redirect(url_for("planning.sequence", sequence_id=item.sequence_id))
+
+
+@bp.post("/lessons/<int:lesson_id>/restore")
+@login_required
+def restore_lesson(lesson_id: int):
+    item = services.restore_lesson(_user(), lesson_id)
+    db.session.commit()
+    flash(f"Lesson “{item.title}” is restored as lesson {item.position}.", "success")
+    return redirect(url_for("planning.lesson", lesson_id=lesson_id))
+
+
+def _flash_saved(result) -> None:
+    if not result.changed:
+        flash("No changes to save: the plan is as it was.", "info")
+        return
+    message = f"Saved as revision {result.revision.number}."
+    if result.merged:
+        names = sorted({r.author.display_name for r in result.merged})
+        numbers = ", ".join(str(r.number) for r in result.merged)
+        message += (f" Someone saved while you were editing: your changes were merged with "
+                    f"{' and '.join(names)}'s (revision {numbers}).")
+    flash(message, "success")

@@ -1,0 +1,328 @@
+"""Planning logic: create, read, edit, reorder, move, archive and restore plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app import policy
+from app.accounts.models import User, WorkGroup
+from app.errors import Forbidden, NotFound, ValidationError
+from app.extensions import db
+from app.planning import revisions, validation
+from app.planning.fields import LESSON_FIELDS, LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
+from app.planning.models import STATUSES, VISIBILITY, Lesson, Revision, Sequence
+from app.planning.revisions import SaveResult
+from app.timeutil import utcnow
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_sequence(user: User, sequence_id: int) -> Sequence:
+    """A sequence the user may read; NotFound otherwise (never reveals that it exists)."""
+    sequence = db.session.get(Sequence, sequence_id)
+    if sequence is None or not policy.can_view_sequence(user, sequence):
+        raise NotFound()
+    return sequence
+
+
+def get_lesson(user: User, lesson_id: int) -> Lesson:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or not policy.can_view_sequence(user, lesson.sequence):
+        raise NotFound()
+    return lesson
+
+
+def editable_sequence(user: User, sequence_id: int) -> Sequence:
+    sequence = get_sequence(user, sequence_id)
+    if not policy.can_edit_sequence(user, sequence):
+        raise Forbidden("Only members of the Work Group that owns this sequence can edit it.")
+    return sequence
+
+
+def editable_lesson(user: User, lesson_id: int) -> Lesson:
+    lesson = get_lesson(user, lesson_id)
+    if not policy.can_edit_sequence(user, lesson.sequence):
+        raise Forbidden("Only members of the Work Group that owns this sequence can edit it.")
+    return lesson
+
+
+def list_sequences(user: User, *, include_archived: bool = False, work_group_id: int | None = None,
+                   year_group: str | None = None) -> list[Sequence]:
+    """Sequences the user may read, most recently updated first."""
+    query = select(Sequence).where(policy.visible_sequences_clause(user))
+    if not include_archived:
+        query = query.where(Sequence.archived_at.is_(None))
+    if work_group_id:
+        query = query.where(Sequence.work_group_id == work_group_id)
+    if year_group:
+        query = query.where(Sequence.year_group == year_group)
+    return list(db.session.scalars(query.order_by(Sequence.updated_at.desc(), Sequence.id)))
+
+
+def head(document_id: int, number: int) -> Revision:
+    return revisions.get_revision(document_id, number)
+
+
+def contributors(lesson: Lesson) -> list[User]:
+    """Everyone who saved a revision of the lesson, in order of first contribution."""
+    rows = db.session.execute(
+        select(Revision.author_id, func.min(Revision.number))
+        .where(Revision.document_id == lesson.document_id)
+        .group_by(Revision.author_id).order_by(func.min(Revision.number)))
+    return [db.session.get(User, author_id) for author_id, _ in rows]
+
+
+# --- sequences ----------------------------------------------------------------------------------
+
+
+def _structure(sequence: Sequence) -> list[dict[str, Any]]:
+    return [{"id": lesson.id, "title": lesson.title} for lesson in sequence.active_lessons]
+
+
+def create_sequence(user: User, data: dict[str, Any]) -> Sequence:
+    """Start a sequence in one of the user's Work Groups, for a school they belong to."""
+    errors: dict[str, str] = {}
+    fields = validation.sequence_fields(data, errors)
+    group_id = int(data["work_group_id"]) if str(data.get("work_group_id", "")).isdigit() else 0
+    school_id = int(data["school_id"]) if str(data.get("school_id", "")).isdigit() else 0
+    group = db.session.get(WorkGroup, group_id)
+    if group is None or policy.membership(user, group_id) is None:
+        errors["work_group_id"] = "Choose one of your Work Groups."
+    elif not policy.can_create_in(user, group_id, school_id):
+        errors["school_id"] = "Choose your school in this Work Group."
+    visibility = data.get("visibility") or "work_group"
+    if visibility not in VISIBILITY:
+        errors["visibility"] = "Choose who can see this sequence."
+    if errors:
+        raise ValidationError(fields=errors)
+    document = revisions.new_document("sequence")
+    sequence = Sequence(document_id=document.id, work_group_id=group_id, school_id=school_id,
+                        academic_year=group.academic_year, title=fields["title"],
+                        year_group=fields["year_group"], strand=fields["strand"],
+                        visibility=visibility, status="draft", created_by_id=user.id)
+    db.session.add(sequence)
+    db.session.flush()
+    fields["lessons"] = []
+    revisions.save_revision(document.id, user, fields, None, data.get("summary") or
+                            "Sequence created.", SEQUENCE_MARKDOWN_KEYS)
+    return sequence
+
+
+def update_sequence(user: User, sequence_id: int, data: dict[str, Any], base_number: int | None,
+                    summary: str) -> SaveResult:
+    """Save edits to a sequence's details, merging with anything saved meanwhile."""
+    sequence = editable_sequence(user, sequence_id)
+    errors: dict[str, str] = {}
+    fields = validation.sequence_fields(data, errors)
+    if errors:
+        raise ValidationError(fields=errors)
+    # The lesson list is structure, changed only by structure actions: keep what the base had.
+    base = revisions.get_revision(sequence.document_id, base_number) if base_number and \
+        base_number <= sequence.document.head_number else None
+    fields["lessons"] = base.fields.get("lessons", []) if base else _structure(sequence)
+    result = revisions.save_revision(sequence.document_id, user, fields, base_number, summary,
+                                     SEQUENCE_MARKDOWN_KEYS)
+    _copy_sequence_columns(sequence, result.head.fields)
+    if result.changed:
+        sequence.updated_at = utcnow()
+    return result
+
+
+def _copy_sequence_columns(sequence: Sequence, fields: dict[str, Any]) -> None:
+    sequence.title = fields["title"]
+    sequence.year_group = fields["year_group"]
+    sequence.strand = fields["strand"]
+
+
+def record_structure(user: User, sequence: Sequence, summary: str) -> None:
+    """A sequence revision for a structure change (lesson added, moved, renamed, removed)."""
+    db.session.flush()
+    db.session.refresh(sequence, ["lessons"])
+    document = revisions.lock_document(sequence.document_id)
+    head_fields = dict(revisions.head_revision(document).fields)
+    head_fields["lessons"] = _structure(sequence)
+    revisions.save_revision(sequence.document_id, user, head_fields, document.head_number,
+                            summary, SEQUENCE_MARKDOWN_KEYS)
+    sequence.updated_at = utcnow()
+
+
+def update_settings(user: User, sequence_id: int, visibility: str, status: str) -> Sequence:
+    """Change who can see a sequence and its status (approval is for reviewers)."""
+    sequence = editable_sequence(user, sequence_id)
+    errors: dict[str, str] = {}
+    if visibility not in VISIBILITY:
+        errors["visibility"] = "Choose who can see this sequence."
+    if status not in STATUSES:
+        errors["status"] = "Choose a status from the list."
+    elif status == "approved" and sequence.status != "approved" and \
+            not policy.can_approve_sequence(user, sequence):
+        errors["status"] = "Only the school's subject leader or the Work Group Lead can approve."
+    if errors:
+        raise ValidationError(fields=errors)
+    from app.accounts.services import audit
+
+    if visibility != sequence.visibility:
+        audit(user, "sequence.visibility", sequence.title,
+              f"{VISIBILITY[sequence.visibility]} → {VISIBILITY[visibility]}",
+              work_group_id=sequence.work_group_id)
+    if status != sequence.status:
+        audit(user, "sequence.status", sequence.title,
+              f"{STATUSES[sequence.status]} → {STATUSES[status]}",
+              work_group_id=sequence.work_group_id)
+    sequence.visibility, sequence.status = visibility, status
+    sequence.updated_at = utcnow()
+    return sequence
+
+
+def archive_sequence(user: User, sequence_id: int) -> Sequence:
+    """Archive instead of deleting: it leaves lists and search but can be restored."""
+    sequence = editable_sequence(user, sequence_id)
+    if sequence.archived_at is None:
+        sequence.archived_at, sequence.archived_by_id = utcnow(), user.id
+    return sequence
+
+
+def restore_sequence(user: User, sequence_id: int) -> Sequence:
+    sequence = get_sequence(user, sequence_id)
+    if not policy.can_restore_sequence(user, sequence):
+        raise Forbidden("Only the sequence's authors and the Work Group's leads can restore it.")
+    sequence.archived_at, sequence.archived_by_id = None, None
+    return sequence
+
+
+# --- lessons --------------------------------------------------------------------------------
+
+
+def empty_lesson_fields(title: str) -> dict[str, Any]:
+    return {"title": title, **{spec.key: "" for spec in LESSON_FIELDS}}
+
+
+def add_lesson(user: User, sequence_id: int, title: str, position: int | None = None,
+               fields: dict[str, Any] | None = None) -> Lesson:
+    """Add a lesson at the end, or before the lesson now at `position` (1-based)."""
+    sequence = editable_sequence(user, sequence_id)
+    errors: dict[str, str] = {}
+    title = validation.check_title(title, errors)
+    if errors:
+        raise ValidationError(fields=errors)
+    active = sequence.active_lessons
+    index = len(active) if position is None else max(0, min(position - 1, len(active)))
+    document = revisions.new_document("lesson")
+    lesson = Lesson(document_id=document.id, sequence=sequence, title=title,
+                    created_by_id=user.id)
+    db.session.add(lesson)
+    ordered = active[:index] + [lesson] + active[index:]
+    for number, item in enumerate(ordered, start=1):
+        item.position = number
+    db.session.flush()
+    snapshot = {**empty_lesson_fields(title), **(fields or {}), "title": title}
+    revisions.save_revision(document.id, user, snapshot, None, "Lesson created.",
+                            LESSON_MARKDOWN_KEYS)
+    record_structure(user, sequence, f"Lesson added: {title}")
+    return lesson
+
+
+def update_lesson(user: User, lesson_id: int, data: dict[str, str], base_number: int | None,
+                  summary: str) -> SaveResult:
+    """Save a lesson edit; a stale base is merged or raises MergeConflict."""
+    lesson = editable_lesson(user, lesson_id)
+    errors: dict[str, str] = {}
+    fields = validation.lesson_fields(data, errors)
+    if errors:
+        raise ValidationError(fields=errors)
+    result = revisions.save_revision(lesson.document_id, user, fields, base_number, summary,
+                                     LESSON_MARKDOWN_KEYS)
+    if result.changed:
+        lesson.updated_at = utcnow()
+        new_title = result.head.fields["title"]
+        if new_title != lesson.title:
+            old_title, lesson.title = lesson.title, new_title
+            record_structure(user, lesson.sequence, f"Lesson renamed: {old_title} → {new_title}")
+        lesson.sequence.updated_at = utcnow()
+    return result
+
+
+def restore_revision(user: User, lesson_id: int, number: int) -> SaveResult:
+    """Bring back an old version as a new revision (history is never rewritten)."""
+    lesson = editable_lesson(user, lesson_id)
+    old = revisions.get_revision(lesson.document_id, number)
+    head_number = lesson.document.head_number
+    result = revisions.save_revision(lesson.document_id, user, dict(old.fields), head_number,
+                                     f"Restored revision {number}.", LESSON_MARKDOWN_KEYS,
+                                     restored_from=number)
+    if result.changed and old.fields["title"] != lesson.title:
+        lesson.title = old.fields["title"]
+        record_structure(user, lesson.sequence, f"Lesson renamed: back to {lesson.title}")
+    lesson.updated_at = utcnow()
+    return result
+
+
+def restore_sequence_revision(user: User, sequence_id: int, number: int) -> SaveResult:
+    """Bring back a sequence's old details; the lesson list stays as it is now."""
+    sequence = editable_sequence(user, sequence_id)
+    old = revisions.get_revision(sequence.document_id, number)
+    fields = {**old.fields, "lessons": _structure(sequence)}
+    result = revisions.save_revision(sequence.document_id, user, fields,
+                                     sequence.document.head_number,
+                                     f"Restored revision {number}.", SEQUENCE_MARKDOWN_KEYS,
+                                     restored_from=number)
+    _copy_sequence_columns(sequence, result.head.fields)
+    sequence.updated_at = utcnow()
+    return result
+
+
+def move_lesson(user: User, lesson_id: int, direction: str) -> Lesson:
+    """Move a lesson one place up or down (keyboard-friendly buttons, no dragging needed)."""
+    lesson = editable_lesson(user, lesson_id)
+    if lesson.archived_at is not None:
+        raise ValidationError("Restore the lesson before moving it.")
+    active = lesson.sequence.active_lessons
+    index = active.index(lesson)
+    target = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= target < len(active):
+        raise ValidationError("That lesson cannot move further.")
+    active[index], active[target] = active[target], active[index]
+    for number, item in enumerate(active, start=1):
+        item.position = number
+    record_structure(user, lesson.sequence,
+                     f"Lesson moved {direction}: {lesson.title} is now lesson {target + 1}")
+    return lesson
+
+
+def move_lesson_to_sequence(user: User, lesson_id: int, target_id: int) -> Lesson:
+    """Move a lesson to the end of another sequence the user can edit."""
+    lesson = editable_lesson(user, lesson_id)
+    source = lesson.sequence
+    target = editable_sequence(user, target_id)
+    if target.id == source.id:
+        raise ValidationError(fields={"target_id": "Choose a different sequence."})
+    position = len(target.active_lessons) + 1
+    lesson.sequence = target
+    lesson.position = position
+    for number, item in enumerate([x for x in source.active_lessons if x is not lesson], 1):
+        item.position = number
+    record_structure(user, source, f"Lesson moved out to {target.title}: {lesson.title}")
+    record_structure(user, target, f"Lesson moved in from {source.title}: {lesson.title}")
+    return lesson
+
+
+def archive_lesson(user: User, lesson_id: int) -> Lesson:
+    lesson = editable_lesson(user, lesson_id)
+    if lesson.archived_at is None:
+        lesson.archived_at = utcnow()
+        for number, item in enumerate(
+                [x for x in lesson.sequence.active_lessons if x is not lesson], 1):
+            item.position = number
+        record_structure(user, lesson.sequence, f"Lesson removed (archived): {lesson.title}")
+    return lesson
+
+
+def restore_lesson(user: User, lesson_id: int) -> Lesson:
+    lesson = editable_lesson(user, lesson_id)
+    if lesson.archived_at is not None:
+        lesson.position = len(lesson.sequence.active_lessons) + 1
+        lesson.archived_at = None
+        record_structure(user, lesson.sequence, f"Lesson restored: {lesson.title}")
+    return lesson

@@ -1,0 +1,88 @@
+"""Checks on what teachers type into plans: clear field errors, text always kept."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.core.markdown import clean_text
+from app.planning.fields import LESSON_FIELDS, MAX_FIELD_CHARS, MAX_TITLE_CHARS
+from app.planning.reference_data import BIG_IDEAS, RTP_CODES, STRANDS, YEAR_GROUPS
+
+RTP_BY_KEY = {code.replace("–", "-").upper(): code for code in RTP_CODES}
+STRAND_CODES = {code for code, _name, _phase in STRANDS}
+YEAR_CODES = {code for code, _label in YEAR_GROUPS}
+BIG_IDEA_CODES = {code for code, _label in BIG_IDEAS}
+
+
+def normalise_rtp(code: str) -> str | None:
+    """`3NF-2`, `3nf–2` and `3NF—2` all mean the canonical `3NF–2`; None when unknown."""
+    key = re.sub(r"\s+", "", code).replace("–", "-").replace("—", "-").upper()
+    return RTP_BY_KEY.get(key)
+
+
+def split_list(raw: str | list[str]) -> list[str]:
+    """Comma- or newline-separated input as a list without blanks or repeats."""
+    items = raw if isinstance(raw, list) else re.split(r"[,\n;]", raw)
+    seen: list[str] = []
+    for item in items:
+        item = " ".join(clean_text(item).split())
+        if item and item not in seen:
+            seen.append(item)
+    return seen
+
+
+def check_title(value: str, errors: dict[str, str]) -> str:
+    title = " ".join(clean_text(value).split())
+    if not title:
+        errors["title"] = "Enter a title."
+    elif len(title) > MAX_TITLE_CHARS:
+        errors["title"] = f"Keep the title to {MAX_TITLE_CHARS} characters (it has {len(title)})."
+    return title
+
+
+def check_text(key: str, label: str, value: str, errors: dict[str, str]) -> str:
+    text = clean_text(value)
+    if len(text) > MAX_FIELD_CHARS:
+        errors[key] = (f"{label} is too long: {len(text):,} characters, the limit is "
+                       f"{MAX_FIELD_CHARS:,}. Your text is kept below; shorten it or split it.")
+    return text
+
+
+def lesson_fields(data: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """A lesson snapshot from form data, recording any field errors."""
+    fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors)}
+    for spec in LESSON_FIELDS:
+        fields[spec.key] = check_text(spec.key, spec.label, data.get(spec.key, ""), errors)
+    return fields
+
+
+def sequence_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """A sequence snapshot (without its lesson list) from form data."""
+    fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors)}
+    if data.get("year_group") not in YEAR_CODES:
+        errors["year_group"] = "Choose a year group from the list (Reception to Year 11)."
+    if data.get("strand") not in STRAND_CODES:
+        errors["strand"] = "Choose a curriculum strand from the list."
+    fields["year_group"] = data.get("year_group", "")
+    fields["strand"] = data.get("strand", "")
+    codes, unknown = [], []
+    for raw in split_list(data.get("rtp_codes", "")):
+        code = normalise_rtp(raw)
+        (codes if code else unknown).append(code or raw)
+    if unknown:
+        errors["rtp_codes"] = (f"Not a ready-to-progress code: {', '.join(unknown)}. "
+                               "Write codes like 3NF-2 or 5F–2.")
+    fields["rtp_codes"] = list(dict.fromkeys(codes)) + unknown
+    ideas = data.get("big_ideas") or []
+    if any(i not in BIG_IDEA_CODES for i in ideas):
+        errors["big_ideas"] = "Choose Big Ideas from the list."
+    fields["big_ideas"] = [code for code, _ in BIG_IDEAS if code in ideas]
+    tags = split_list(data.get("tags", ""))
+    if len(tags) > 20 or any(len(t) > 40 for t in tags):
+        errors["tags"] = "Use up to 20 tags of up to 40 characters each."
+    fields["tags"] = tags
+    fields["small_steps"] = check_text("small_steps", "Small-step summary",
+                                       data.get("small_steps", ""), errors)
+    fields["overview"] = check_text("overview", "Overview", data.get("overview", ""), errors)
+    return fields

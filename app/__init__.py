@@ -15,6 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     configure(app, test_config)
+    register_converters(app)
     register_extensions(app)
     register_blueprints(app)
     from app.errors import register_error_handlers
@@ -22,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     register_web_hooks(app)
+    register_search(app)
     from app.cli import register_cli
 
     register_cli(app)
@@ -45,6 +47,18 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     )
 
 
+def register_converters(app: Flask) -> None:
+    """Ids in URLs stop at the database's integer range: a larger one is a 404, not a 500."""
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseId(IntegerConverter):
+        def __init__(self, url_map, **kwargs) -> None:
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
+
+
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered before migrations run)
     from app.database import configure_engine
@@ -63,13 +77,24 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine)
 
 
+def register_search(app: Flask) -> None:
+    """Each feature adds its searchable documents; changes reach the index after commit."""
+    from app.planning.search_docs import register_sources as planning_sources
+    from app.search import indexer
+
+    planning_sources()
+    indexer.install(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.main.routes import bp as main_bp
     from app.planning.blueprint import load_routes as planning_routes
+    from app.search.routes import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(planning_routes())
+    app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

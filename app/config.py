@@ -42,6 +42,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LOGIN_LIMIT": "10 per 5 minutes",
         "INVITATION_DAYS": 14,
         "RESET_HOURS": 24,
+        #: "thread" rebuilds a missing index in the background, "sync" at once, "off" never.
+        "SEARCH_AUTO_REBUILD": "thread",
+        #: How long a save waits for the index writer before leaving the work to the outbox.
+        "SEARCH_WRITE_TIMEOUT": 1.0,
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,
         "MAIL_USE_TLS": False,

@@ -20,3 +20,4 @@ from app.planning.models import (  # noqa: F401, E402
     Sequence,
     Visit,
 )
+from app.search.models import SearchOutbox  # noqa: F401, E402

@@ -151,3 +151,38 @@ def visible_sequences_clause(user: User):
              Sequence.work_group_id.in_(work_group_ids(user) | set(led) or {-1})),
         and_(Sequence.visibility == "school", Sequence.school_id.in_(school_ids(user) or {-1})),
     )
+
+
+# --- search -------------------------------------------------------------------------------------
+# The index stores, for each document, the scope tokens that may read it; a search passes the
+# reader's tokens as a filter inside the query. These two functions mirror can_view_sequence.
+
+
+def sequence_access_tokens(sequence) -> list[str]:
+    """Who may read a sequence (and its lessons), as index tokens."""
+    tokens = ["site"]  # site admins read everything, as can_view_sequence allows
+    if sequence.visibility == "all":
+        tokens.append("all")
+    elif sequence.visibility == "hub":
+        tokens.append(f"hub:{sequence.work_group.hub_id}")
+    elif sequence.visibility == "work_group":
+        tokens.append(f"wg:{sequence.work_group_id}")
+    else:
+        tokens.append(f"school:{sequence.school_id}")
+    return tokens
+
+
+def search_access_tokens(user: User) -> list[str]:
+    """The index tokens a reader holds: computed per search, so changes apply at once."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    tokens = {"all"}
+    if user.is_site_admin:
+        tokens.add("site")
+    tokens |= {f"hub:{h}" for h in hub_ids(user)}
+    led = set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
+    tokens |= {f"wg:{w}" for w in work_group_ids(user) | led}
+    tokens |= {f"school:{s}" for s in school_ids(user)}
+    return sorted(tokens)

@@ -53,11 +53,21 @@ def role_label(role: str) -> str:
     return WG_ROLES.get(role, role)
 
 
+def url_with(**changes: object) -> str:
+    """The current page's URL with some query parameters replaced (keeps repeated ones)."""
+    from flask import url_for
+
+    args = request.args.to_dict(flat=False)
+    args.update({key: [str(value)] for key, value in changes.items()})
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 def register_web_hooks(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["roles_label"] = role_label
+    app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.filters["zip"] = lambda left, right: list(zip(left, right, strict=False))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -166,4 +166,5 @@ def since_last_visit(user: User, document_id: int, head_number: int) -> SinceVis
     rows = db.session.scalars(select(Revision).where(
         Revision.document_id == document_id, Revision.number > seen))
     authors = sorted({r.author.display_name for r in rows if r.author_id != user.id})
-    return SinceVisit(seen, head_number, authors)
+    # Only your own saves since: you have seen them, so there is nothing new to show.
+    return SinceVisit(seen, head_number, authors) if authors else None

@@ -1,0 +1,370 @@
+"""Version history of lessons and sequences: read, compare, restore, visits, source and export.
+
+Every function that takes the acting user reads through services.get_lesson/get_sequence, so a
+plan the user may not see is NotFound here too, and restore goes through the services' edit
+checks (policy.can_edit_sequence).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from markupsafe import Markup
+from sqlalchemy import case, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import policy
+from app.accounts.models import User
+from app.core.diffing import FieldChange, diff_snapshots
+from app.core.markdown import LinkTarget, resolve_links
+from app.extensions import db
+from app.planning import revisions, services
+from app.planning.fields import (
+    LESSON_DIFF_FIELDS,
+    LESSON_FIELDS,
+    SEQUENCE_DIFF_FIELDS,
+    SEQUENCE_TEXT_FIELDS,
+)
+from app.planning.models import Lesson, Revision, Sequence, Visit
+from app.planning.reference_data import BIG_IDEAS, STRANDS, YEAR_GROUPS
+from app.planning.revisions import SaveResult
+from app.timeutil import aware, utcnow
+
+Kind = Literal["lesson", "sequence"]
+
+YEAR_LABELS: dict[str, str] = dict(YEAR_GROUPS)
+STRAND_LABELS: dict[str, str] = {code: name for code, name, _phase in STRANDS}
+BIG_IDEA_LABELS: dict[str, str] = dict(BIG_IDEAS)
+#: What one item of a list field is called when it is added, removed, moved or renamed.
+ITEM_NOUNS: dict[str, str] = {"lessons": "Lesson", "tags": "Tag",
+                              "rtp_codes": "Criterion", "big_ideas": "Big Idea"}
+
+
+# --- stored HTML ------------------------------------------------------------------------------
+
+
+def link_resolver(user: User) -> Callable[[str, str], LinkTarget | None]:
+    """The wiki-link resolver for this reader (only to what they may see)."""
+    from app.planning.links import link_resolver as planning_resolver
+
+    return planning_resolver(user)
+
+
+def stored_html(revision: Revision, key: str) -> Markup:
+    """A field's HTML as stored on the revision.
+
+    Only ever wraps Revision.html, which render_markdown (the one sanitising renderer) produced
+    at save time; never call it with anything else.
+    """
+    return Markup(revision.html.get(key) or "")
+
+
+def reader_html(revision: Revision, key: str,
+                resolve: Callable[[str, str], LinkTarget | None]) -> Markup:
+    """Stored HTML with its wiki links resolved for one reader."""
+    return resolve_links(stored_html(revision, key), resolve)
+
+
+# --- the thing whose history we show ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A lesson or a sequence, seen through its revisions."""
+
+    kind: Kind
+    item: Lesson | Sequence
+
+    @property
+    def id(self) -> int:
+        return self.item.id
+
+    @property
+    def title(self) -> str:
+        return self.item.title
+
+    @property
+    def document_id(self) -> int:
+        return self.item.document_id
+
+    @property
+    def head_number(self) -> int:
+        return self.item.document.head_number
+
+    @property
+    def sequence(self) -> Sequence:
+        return self.item.sequence if isinstance(self.item, Lesson) else self.item
+
+    @property
+    def url_args(self) -> dict[str, int]:
+        """Keyword arguments for url_for: {"lesson_id": 3} or {"sequence_id": 3}."""
+        return {f"{self.kind}_id": self.item.id}
+
+    @property
+    def diff_fields(self) -> list[tuple[str, str]]:
+        return LESSON_DIFF_FIELDS if self.kind == "lesson" else SEQUENCE_DIFF_FIELDS
+
+
+def get_subject(user: User, kind: Kind, item_id: int) -> Subject:
+    """A lesson or sequence the user may read; NotFound otherwise."""
+    if kind == "lesson":
+        return Subject(kind, services.get_lesson(user, item_id))
+    return Subject(kind, services.get_sequence(user, item_id))
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryPage:
+    subject: Subject
+    revisions: list[Revision]
+    contributors: list[User]
+    can_edit: bool
+
+
+def history_page(user: User, kind: Kind, item_id: int) -> HistoryPage:
+    """Every revision, newest first, and (for lessons) who contributed."""
+    subject = get_subject(user, kind, item_id)
+    people = services.contributors(subject.item) if isinstance(subject.item, Lesson) else []
+    return HistoryPage(subject, revisions.list_revisions(subject.document_id), people,
+                       policy.can_edit_sequence(user, subject.sequence))
+
+
+# --- reading one revision ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    html: Markup
+
+
+@dataclass
+class Reading:
+    """What a reader sees of one revision: empty fields left out."""
+
+    title: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    lessons: list[str] = field(default_factory=list)
+
+
+def reading(kind: Kind, revision: Revision,
+            resolve: Callable[[str, str], LinkTarget | None]) -> Reading:
+    """The non-empty fields of a revision, with stored HTML for the Markdown ones."""
+    fields = revision.fields
+    specs = LESSON_FIELDS if kind == "lesson" else SEQUENCE_TEXT_FIELDS
+    sections = [Section(spec.key, spec.label, reader_html(revision, spec.key, resolve))
+                for spec in specs if revision.html.get(spec.key)]
+    out = Reading(fields.get("title", ""), sections=sections)
+    if kind == "sequence":
+        shown = _sequence_display(fields)
+        out.facts = [(label, _as_line(shown.get(key))) for key, label in SEQUENCE_DIFF_FIELDS
+                     if key in ("year_group", "strand", "rtp_codes", "big_ideas", "tags")
+                     and shown.get(key)]
+        out.lessons = [item.get("title", "") for item in fields.get("lessons", [])]
+    return out
+
+
+@dataclass
+class RevisionPage:
+    subject: Subject
+    revision: Revision
+    reading: Reading
+    can_edit: bool
+
+    @property
+    def is_current(self) -> bool:
+        return self.revision.number == self.subject.head_number
+
+
+def revision_page(user: User, kind: Kind, item_id: int, number: int) -> RevisionPage:
+    """One old (or current) revision as a reader sees it."""
+    subject = get_subject(user, kind, item_id)
+    revision = revisions.get_revision(subject.document_id, number)
+    return RevisionPage(subject, revision, reading(kind, revision, link_resolver(user)),
+                        policy.can_edit_sequence(user, subject.sequence))
+
+
+def restore(user: User, kind: Kind, item_id: int, number: int) -> SaveResult:
+    """Bring back revision `number` as a new revision (editors only; the caller commits)."""
+    if kind == "lesson":
+        return services.restore_revision(user, item_id, number)
+    return services.restore_sequence_revision(user, item_id, number)
+
+
+# --- comparing two revisions ------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    subject: Subject
+    older: Revision
+    newer: Revision
+    #: Fields that differ, in reading order.
+    changes: list[FieldChange]
+    #: Labels of fields that are the same and not empty.
+    unchanged: list[str]
+    #: 1-based position of each item in the newer version of each list field.
+    positions: dict[str, dict[Hashable, int]]
+
+    def noun(self, key: str) -> str:
+        return ITEM_NOUNS.get(key, "Item")
+
+    def position(self, key: str, item_key: Hashable) -> int | None:
+        return self.positions.get(key, {}).get(item_key)
+
+
+def compare(user: User, kind: Kind, item_id: int, a: int, b: int) -> Comparison:
+    """Field-by-field differences between two revisions, shown older → newer."""
+    subject = get_subject(user, kind, item_id)
+    older = revisions.get_revision(subject.document_id, min(a, b))
+    newer = revisions.get_revision(subject.document_id, max(a, b))
+    old_fields, new_fields = older.fields, newer.fields
+    if kind == "sequence":
+        old_fields, new_fields = _sequence_display(old_fields), _sequence_display(new_fields)
+    all_changes = diff_snapshots(old_fields, new_fields, subject.diff_fields)
+    changes = [c for c in all_changes if c.kind != "unchanged"]
+    unchanged = [c.label for c in all_changes if c.kind == "unchanged" and new_fields.get(c.key)]
+    positions = {key: {_item_key(item): n for n, item in enumerate(value, start=1)}
+                 for key, value in new_fields.items() if isinstance(value, list)}
+    return Comparison(subject, older, newer, changes, unchanged, positions)
+
+
+def _item_key(item: Any) -> Hashable:
+    """The identity diffing gives a list item: a dict's id, else the item itself."""
+    if isinstance(item, dict):
+        return item.get("id", item.get("material_id", repr(item)))
+    return item if isinstance(item, Hashable) else repr(item)
+
+
+def _sequence_display(fields: dict[str, Any]) -> dict[str, Any]:
+    """A sequence snapshot with codes swapped for the labels teachers read."""
+    shown = dict(fields)
+    if fields.get("year_group"):
+        shown["year_group"] = YEAR_LABELS.get(fields["year_group"], fields["year_group"])
+    if fields.get("strand"):
+        shown["strand"] = STRAND_LABELS.get(fields["strand"], fields["strand"])
+    shown["big_ideas"] = [BIG_IDEA_LABELS.get(code, code) for code in fields.get("big_ideas", [])]
+    return shown
+
+
+def _as_line(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
+
+
+# --- "what changed since my last visit" ----------------------------------------------------------
+
+
+def record_visit(user: User, document_id: int, number: int) -> None:
+    """Remember that the user has seen revision `number` (never moves backwards).
+
+    One INSERT ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL both have it), so two tabs
+    opened at once cannot both insert and fail. The caller commits.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Visit).values(user_id=user.id, document_id=document_id, number=number,
+                                seen_at=utcnow())
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=[Visit.user_id, Visit.document_id],
+        set_={"number": case((stmt.excluded.number > Visit.number, stmt.excluded.number),
+                             else_=Visit.number),
+              "seen_at": stmt.excluded.seen_at}))
+
+
+def last_seen(user: User, document_id: int) -> int | None:
+    """The revision number the user last saw, or None if they never opened it."""
+    return db.session.scalar(select(Visit.number).where(
+        Visit.user_id == user.id, Visit.document_id == document_id))
+
+
+# --- Markdown source, export and print ----------------------------------------------------------
+
+
+def _markdown_sections(fields: dict[str, Any], specs: list[tuple[str, str]], level: int) -> str:
+    hashes = "#" * level
+    parts = []
+    for key, label in specs:
+        text = (fields.get(key) or "").strip("\n")
+        if text.strip():
+            parts.append(f"{hashes} {label}\n\n{text}\n")
+    return "\n".join(parts)
+
+
+def _lesson_markdown(fields: dict[str, Any], heading: str, level: int) -> str:
+    body = _markdown_sections(fields, [(f.key, f.label) for f in LESSON_FIELDS], level + 1)
+    return f"{'#' * level} {heading}\n" + (f"\n{body}" if body else "")
+
+
+def lesson_source(user: User, lesson_id: int, number: int | None = None) -> str:
+    """A lesson revision (the current one by default) as Markdown: # Title, ## each field."""
+    lesson = services.get_lesson(user, lesson_id)
+    revision = revisions.get_revision(lesson.document_id,
+                                      number if number is not None
+                                      else lesson.document.head_number)
+    return _lesson_markdown(revision.fields, revision.fields.get("title", lesson.title), 1)
+
+
+def sequence_markdown(sequence: Sequence) -> str:
+    """The whole sequence as one Markdown file: details, then every lesson in order."""
+    head = revisions.get_revision(sequence.document_id, sequence.document.head_number)
+    shown = _sequence_display(head.fields)
+    facts = [f"- {label}: {_as_line(shown.get(key))}" for key, label in SEQUENCE_DIFF_FIELDS
+             if key in ("year_group", "strand", "rtp_codes", "big_ideas", "tags")
+             and shown.get(key)]
+    facts.append(f"- Work Group: {sequence.work_group.title}")
+    facts.append(f"- Version: revision {head.number}, {_day(head.created_at)}")
+    parts = [f"# {head.fields.get('title', sequence.title)}\n", "\n".join(facts) + "\n"]
+    details = _markdown_sections(head.fields, [(f.key, f.label) for f in SEQUENCE_TEXT_FIELDS], 2)
+    if details:
+        parts.append(details)
+    for position, lesson in enumerate(sequence.active_lessons, start=1):
+        lesson_head = revisions.get_revision(lesson.document_id, lesson.document.head_number)
+        title = lesson_head.fields.get("title", lesson.title)
+        parts.append(_lesson_markdown(lesson_head.fields, f"Lesson {position}: {title}", 2))
+    return "\n".join(parts)
+
+
+def export_sequence(user: User, sequence_id: int) -> tuple[str, str]:
+    """(file name, Markdown) for downloading a sequence the user may read."""
+    sequence = services.get_sequence(user, sequence_id)
+    return f"{slugify(sequence.title) or f'sequence-{sequence.id}'}.md", \
+        sequence_markdown(sequence)
+
+
+def slugify(text: str) -> str:
+    """ASCII lower-case words joined by hyphens, safe in a file name and a header."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+
+
+def _day(value: datetime) -> str:
+    return aware(value).strftime("%-d %b %Y")
+
+
+@dataclass
+class PrintPage:
+    sequence: Sequence
+    head: Revision
+    reading: Reading
+    lessons: list[tuple[Lesson, Revision, Reading]]
+
+
+def print_page(user: User, sequence_id: int) -> PrintPage:
+    """A sequence and all its current lessons, for printing."""
+    sequence = services.get_sequence(user, sequence_id)
+    resolve = link_resolver(user)
+    head = revisions.get_revision(sequence.document_id, sequence.document.head_number)
+    lessons = []
+    for lesson in sequence.active_lessons:
+        lesson_head = revisions.get_revision(lesson.document_id, lesson.document.head_number)
+        lessons.append((lesson, lesson_head, reading("lesson", lesson_head, resolve)))
+    return PrintPage(sequence, head, reading("sequence", head, resolve), lessons)

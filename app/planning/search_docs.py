@@ -1,0 +1,103 @@
+"""Lessons and sequences as search documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from app import policy
+from app.core.markdown import extract_links
+from app.extensions import db
+from app.planning import revisions
+from app.planning.fields import LESSON_FIELDS
+from app.planning.models import Lesson, Sequence
+from app.search.sources import Source, register
+
+
+def _common(sequence: Sequence, head_fields: dict[str, Any]) -> dict[str, Any]:
+    group = sequence.work_group
+    return {
+        "sequence_title": sequence.title,
+        "year_group": sequence.year_group,
+        "strand": sequence.strand,
+        "rtp": [code for code in head_fields.get("rtp_codes", [])],
+        "work_group": str(sequence.work_group_id),
+        "project_code": group.project_code,
+        "school": str(sequence.school_id),
+        "school_name": sequence.school.name,
+        "academic_year": sequence.academic_year,
+        "status": sequence.status,
+        "access": policy.sequence_access_tokens(sequence),
+    }
+
+
+def _segments(text: str) -> list[str]:
+    return sorted({target for kind, target in extract_links(text) if kind == "pd"})
+
+
+def lesson_document(lesson_id: int) -> dict[str, Any] | None:
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None:
+        return None
+    sequence = lesson.sequence
+    fields = revisions.head_revision(lesson.document).fields
+    sequence_fields = revisions.head_revision(sequence.document).fields
+    body = "\n\n".join(fields.get(f.key) or "" for f in LESSON_FIELDS)
+    authors = {r.author.display_name for r in revisions.list_revisions(lesson.document_id)}
+    return {
+        "key": f"lesson:{lesson.id}", "type": "lesson", "title": lesson.title, "body": body,
+        **_common(sequence, sequence_fields),
+        "segment": _segments(body),
+        "author": " ".join(sorted(authors)),
+        "updated": lesson.updated_at,
+        "archived": lesson.archived_at is not None or sequence.archived_at is not None,
+        "extra": {"sequence_id": sequence.id, "lesson_id": lesson.id},
+    }
+
+
+def sequence_document(sequence_id: int) -> dict[str, Any] | None:
+    sequence = db.session.get(Sequence, sequence_id)
+    if sequence is None:
+        return None
+    fields = revisions.head_revision(sequence.document).fields
+    lesson_titles = "\n".join(item["title"] for item in fields.get("lessons", []))
+    body = "\n\n".join([fields.get("small_steps", ""), fields.get("overview", ""),
+                        " ".join(fields.get("tags", [])), lesson_titles])
+    return {
+        "key": f"sequence:{sequence.id}", "type": "sequence", "title": sequence.title,
+        "body": body, **_common(sequence, fields),
+        "segment": _segments(body),
+        "author": sequence.created_by.display_name,
+        "updated": sequence.updated_at,
+        "archived": sequence.archived_at is not None,
+        "extra": {"sequence_id": sequence.id},
+    }
+
+
+def _ids(model) -> Iterator[int]:
+    yield from db.session.scalars(select(model.id).order_by(model.id))
+
+
+def _lesson_keys(lesson: Lesson) -> list[str]:
+    return [f"lesson:{lesson.id}"]
+
+
+def _sequence_keys(sequence: Sequence) -> list[str]:
+    # A sequence's title, visibility and status are part of each lesson's document too.
+    session = object_session(sequence)
+    with session.no_autoflush:
+        lesson_ids = list(session.scalars(select(Lesson.id).where(
+            Lesson.sequence_id == sequence.id)))
+    return [f"sequence:{sequence.id}"] + [f"lesson:{i}" for i in lesson_ids]
+
+
+def register_sources() -> None:
+    register(Source("lesson", lesson_document, lambda: _ids(Lesson), _lesson_keys, (Lesson,),
+                    lambda i: url_for("planning.lesson", lesson_id=i), "Lesson"))
+    register(Source("sequence", sequence_document, lambda: _ids(Sequence), _sequence_keys,
+                    (Sequence,), lambda i: url_for("planning.sequence", sequence_id=i),
+                    "Sequence"))

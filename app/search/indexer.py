@@ -1,0 +1,185 @@
+"""Keeping the index in step with the database: outbox, drain after commit, rebuild, verify."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
+
+from app.core.search_index import SearchIndex
+from app.extensions import db
+from app.search import sources
+from app.search.models import SearchOutbox
+
+_rebuild_lock = threading.Lock()
+
+
+def get_index(app: Flask | None = None) -> SearchIndex:
+    """The app's index object (one per process, so its searcher is reused)."""
+    app = app or current_app._get_current_object()
+    index = app.extensions.get("coplan.search_index")
+    if index is None:
+        index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
+        app.extensions["coplan.search_index"] = index
+    return index
+
+
+# --- capturing changes ---------------------------------------------------------------------------
+
+
+def _collect(session: Session, _context) -> None:
+    """After each flush (ids assigned, change lists still readable), note affected documents."""
+    keys: set[str] = session.info.setdefault("search_keys", set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        keys.update(sources.keys_for(obj))
+
+
+def _before_commit(session: Session) -> None:
+    """Write outbox rows in the same transaction as the change they describe."""
+    session.flush()  # run pending flushes now so their keys are collected below
+    keys = session.info.pop("search_keys", set())
+    if keys:
+        session.add_all(SearchOutbox(key=key) for key in sorted(keys))
+        session.info["search_pending"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop("search_pending", False) and has_request_context():
+        g.search_pending = True
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("search_keys", None)
+    session.info.pop("search_pending", None)
+
+
+def install(app: Flask) -> None:
+    """Hook outbox writing into every session, and drain after each request that wrote."""
+    if not getattr(install, "_done", False):
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        install._done = True  # type: ignore[attr-defined]
+
+    @app.after_request
+    def drain_after_commit(response):
+        if g.pop("search_pending", False):
+            try:
+                drain()
+            except Exception:  # the outbox keeps the work; never fail the user's request
+                current_app.logger.exception("Search indexing failed; it will be retried")
+        return response
+
+
+# --- applying -----------------------------------------------------------------------------------
+
+
+def drain(limit: int = 500, timeout: float | None = None) -> int:
+    """Apply pending outbox rows to the index; returns how many were applied.
+
+    When another process holds the index writer this gives up after `timeout`; the rows stay
+    in the outbox and whichever process gets the writer next applies them.
+    """
+    index = get_index()
+    if not index.exists():
+        return 0
+    timeout = current_app.config.get("SEARCH_WRITE_TIMEOUT", 1.0) if timeout is None else timeout
+    rows = list(db.session.execute(select(SearchOutbox.id, SearchOutbox.key)
+                                   .order_by(SearchOutbox.id).limit(limit)))
+    if not rows:
+        return 0
+    keys = list(dict.fromkeys(key for _id, key in rows))
+    upserts, deletes = [], []
+    for key in keys:
+        doc = sources.build(key)
+        if doc is None:
+            deletes.append(key)
+        else:
+            upserts.append(doc)
+    if not index.apply(upserts, deletes, timeout=timeout):
+        db.session.rollback()
+        return 0
+    db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([i for i, _k in rows])))
+    db.session.commit()
+    return len(keys)
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+
+
+@dataclass
+class VerifyReport:
+    missing: list[str]
+    stale: list[str]
+    extra: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def expected_documents(progress: Callable[[int], None] | None = None):
+    """Every document the database says should be indexed, built fresh."""
+    for key in sources.all_keys():
+        doc = sources.build(key)
+        if progress:
+            progress(1)
+        if doc is not None:
+            yield doc
+
+
+def rebuild(progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the database (the index is only a cache)."""
+    index = get_index()
+    lock_path = str(index.path) + ".rebuild.lock"
+    os.makedirs(os.path.dirname(lock_path) or ".", exist_ok=True)
+    with open(lock_path, "w") as handle:
+        # One rebuild at a time across processes; later callers wait, then rebuild again.
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        count = index.rebuild(expected_documents(progress), total=None)
+        # Anything committed meanwhile is still in the outbox: applying it again is harmless.
+        drain()
+    return count
+
+
+def verify() -> VerifyReport:
+    """Compare the index with the database: missing, stale and extra documents."""
+    indexed = get_index().versions()
+    expected = {doc["key"]: doc["version"] for doc in expected_documents()}
+    missing = sorted(k for k in expected if k not in indexed)
+    stale = sorted(k for k in expected if k in indexed and indexed[k] != expected[k])
+    extra = sorted(k for k in indexed if k not in expected)
+    return VerifyReport(missing, stale, extra)
+
+
+def ensure_index(app: Flask) -> str:
+    """Make sure an index exists: 'ok', or 'rebuilding' while a rebuild runs in the background."""
+    index = get_index(app)
+    if index.exists() and index.is_healthy():
+        return "ok"
+    mode = app.config.get("SEARCH_AUTO_REBUILD", "thread")
+    if mode == "off":
+        return "missing"
+    if mode == "sync":
+        rebuild()
+        return "ok"
+    if _rebuild_lock.acquire(blocking=False):
+        def work() -> None:
+            try:
+                with app.app_context():
+                    rebuild()
+            except Exception:
+                app.logger.exception("Automatic search rebuild failed")
+            finally:
+                _rebuild_lock.release()
+
+        threading.Thread(target=work, name="search-rebuild", daemon=True).start()
+    return "rebuilding"

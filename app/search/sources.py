@@ -1,0 +1,82 @@
+"""Registry of what is searchable: each feature adds a source (kind, documents, triggers)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Source:
+    """How one kind of thing becomes search documents.
+
+    build(id) returns the document or None when it should not be in the index (deleted);
+    all_ids() lists every id for rebuilds and verification; keys_for(obj) maps a changed
+    model instance to the document keys it affects.
+    """
+
+    kind: str
+    build: Callable[[int], Doc | None]
+    all_ids: Callable[[], Iterator[int]]
+    keys_for: Callable[[Any], list[str]]
+    models: tuple[type, ...]
+    #: The page for an id (called at render time, inside a request).
+    url: Callable[[int], str]
+    #: What a result of this kind is called on the results page.
+    label: str
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    SOURCES[source.kind] = source
+
+
+def build(key: str) -> Doc | None:
+    """The current document for a key like "lesson:12", with a content version stamped."""
+    kind, _, raw_id = key.partition(":")
+    source = SOURCES.get(kind)
+    if source is None or not raw_id.isdigit():
+        return None
+    doc = source.build(int(raw_id))
+    if doc is not None:
+        doc["version"] = content_version(doc)
+    return doc
+
+
+def content_version(doc: Doc) -> int:
+    """A checksum of the document, so verify spots any stale field (access included)."""
+    body = json.dumps({k: v for k, v in doc.items() if k != "version"}, sort_keys=True,
+                      default=str)
+    return zlib.crc32(body.encode())
+
+
+def all_keys() -> Iterator[str]:
+    for kind, source in SOURCES.items():
+        for item_id in source.all_ids():
+            yield f"{kind}:{item_id}"
+
+
+def keys_for(obj: Any) -> list[str]:
+    for source in SOURCES.values():
+        if isinstance(obj, source.models):
+            return source.keys_for(obj)
+    return []
+
+
+def url_for_key(key: str) -> str | None:
+    """The page a search hit links to."""
+    kind, _, raw_id = key.partition(":")
+    source = SOURCES.get(kind)
+    return source.url(int(raw_id)) if source and raw_id.isdigit() else None
+
+
+def label_for(kind: str) -> str:
+    source = SOURCES.get(kind)
+    return source.label if source else kind.capitalize()

@@ -60,17 +60,27 @@ class SequenceView:
     can_approve: bool
     rtp: list[tuple[str, str]]
     archived_lessons: list[Lesson]
-    move_targets: list[Sequence]
+    #: The visible source this was adapted from, and (copied, now) revisions if it moved on.
+    source: Sequence | None
+    upstream: tuple[int, int] | None
+    adaptations: list[Sequence]
 
 
 def sequence_view(user: User, sequence: Sequence, head: Revision) -> SequenceView:
+    from app.planning import adapt
+
+    source = sequence.adapted_from
+    if source is not None and not policy.can_view_sequence(user, source):
+        source = None
     return SequenceView(
         can_edit=policy.can_edit_sequence(user, sequence),
         can_restore=policy.can_restore_sequence(user, sequence),
         can_approve=policy.can_approve_sequence(user, sequence),
         rtp=[(code, RTP_SUMMARIES.get(code, "")) for code in head.fields.get("rtp_codes", [])],
         archived_lessons=[x for x in sequence.lessons if x.archived_at is not None],
-        move_targets=[],
+        source=source,
+        upstream=adapt.upstream_changes(user, sequence),
+        adaptations=adapt.adaptations(user, sequence),
     )
 
 
@@ -81,11 +91,16 @@ class LessonView:
     next: Lesson | None
     contributors: list[User]
     move_targets: list[Sequence]
+    source: Lesson | None
+    upstream: tuple[int, int] | None
 
 
 def lesson_view(user: User, lesson: Lesson) -> LessonView:
-    from app.planning import services
+    from app.planning import adapt, services
 
+    source = lesson.adapted_from
+    if source is not None and not policy.can_view_sequence(user, source.sequence):
+        source = None
     siblings = lesson.sequence.active_lessons
     index = siblings.index(lesson) if lesson in siblings else -1
     can_edit = policy.can_edit_sequence(user, lesson.sequence)
@@ -100,6 +115,8 @@ def lesson_view(user: User, lesson: Lesson) -> LessonView:
         next=siblings[index + 1] if 0 <= index < len(siblings) - 1 else None,
         contributors=services.contributors(lesson),
         move_targets=targets,
+        source=source,
+        upstream=adapt.lesson_upstream_changes(user, lesson),
     )
 
 

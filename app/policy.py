@@ -98,12 +98,14 @@ def can_view_sequence(user: User, sequence) -> bool:
 
 def can_edit_sequence(user: User, sequence) -> bool:
     """Members of the owning Work Group edit; school-only content needs that school too."""
-    member = membership(user, sequence.work_group_id)
-    if member is None:
+    return can_edit_plan_in(user, sequence.work_group_id, sequence.visibility, sequence.school_id)
+
+
+def can_edit_plan_in(user: User, work_group_id: int, visibility: str, school_id: int) -> bool:
+    """can_edit_sequence from the owning group, visibility and school alone (for lists)."""
+    if membership(user, work_group_id) is None:
         return False
-    if sequence.visibility == "school":
-        return sequence.school_id in school_ids(user)
-    return True
+    return visibility != "school" or school_id in school_ids(user)
 
 
 def can_restore_sequence(user: User, sequence) -> bool:

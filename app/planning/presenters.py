@@ -90,9 +90,25 @@ class LessonView:
     previous: Lesson | None
     next: Lesson | None
     contributors: list[User]
-    move_targets: list[Sequence]
+    move_targets: list[tuple[int, str]]
     source: Lesson | None
     upstream: tuple[int, int] | None
+
+
+def move_targets(user: User, lesson: Lesson) -> list[tuple[int, str]]:
+    """(id, title) of the other sequences of the lesson's Work Group the user may edit."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    rows = db.session.execute(
+        select(Sequence.id, Sequence.title, Sequence.visibility, Sequence.school_id)
+        .where(Sequence.work_group_id == lesson.sequence.work_group_id,
+               Sequence.id != lesson.sequence_id, Sequence.archived_at.is_(None))
+        .order_by(Sequence.title))
+    group_id = lesson.sequence.work_group_id
+    return [(row.id, row.title) for row in rows
+            if policy.can_edit_plan_in(user, group_id, row.visibility, row.school_id)]
 
 
 def lesson_view(user: User, lesson: Lesson) -> LessonView:
@@ -104,11 +120,7 @@ def lesson_view(user: User, lesson: Lesson) -> LessonView:
     siblings = lesson.sequence.active_lessons
     index = siblings.index(lesson) if lesson in siblings else -1
     can_edit = policy.can_edit_sequence(user, lesson.sequence)
-    targets = []
-    if can_edit:
-        targets = [s for s in services.list_sequences(user, work_group_id=lesson.sequence
-                                                      .work_group_id)
-                   if s.id != lesson.sequence_id and policy.can_edit_sequence(user, s)]
+    targets = move_targets(user, lesson) if can_edit else []
     return LessonView(
         can_edit=can_edit,
         previous=siblings[index - 1] if index > 0 else None,
@@ -170,14 +182,13 @@ class SinceVisit:
     authors: list[str]
 
 
-def since_last_visit(user: User, document_id: int, head_number: int) -> SinceVisit | None:
-    """What changed since the user last looked, or None if nothing (or never looked)."""
+def since_last_visit(user: User, document_id: int, seen: int | None,
+                     head_number: int) -> SinceVisit | None:
+    """What others changed since the user last looked (seen), or None."""
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.planning import history
 
-    seen = history.last_seen(user, document_id)
     if seen is None or seen >= head_number:
         return None
     rows = db.session.scalars(select(Revision).where(

@@ -37,6 +37,17 @@ def _resolved(user: User, html: str | Markup) -> Markup:
     return resolve_links(html, link_resolver(user), create_url)
 
 
+def _visit(user: User, document_id: int, head_number: int):
+    """What changed since the last visit; remembers this one (a read marker, written only
+    when there is something new, so most page views do no write at all)."""
+    seen = history.last_seen(user, document_id)
+    since = presenters.since_last_visit(user, document_id, seen, head_number)
+    if seen is None or seen < head_number:
+        history.record_visit(user, document_id, head_number)
+        db.session.commit()
+    return since
+
+
 def _guard_edit_post(target: str):
     """Keep text posted after the session ended; check CSRF for signed-in users.
 
@@ -105,9 +116,7 @@ def sequence(sequence_id: int):
     item = services.get_sequence(user, sequence_id)
     head = services.head(item.document_id, item.document.head_number)
     view = presenters.sequence_view(user, item, head)
-    since = presenters.since_last_visit(user, item.document_id, head.number)
-    history.record_visit(user, item.document_id, head.number)
-    db.session.commit()
+    since = _visit(user, item.document_id, head.number)
     return render_template("planning/sequence.html", sequence=item, head=head, view=view,
                            since=since, labels=presenters.LABELS,
                            html={k: _resolved(user, head.html.get(k, ""))
@@ -213,9 +222,7 @@ def lesson(lesson_id: int):
     user = _user()
     item = services.get_lesson(user, lesson_id)
     head = services.head(item.document_id, item.document.head_number)
-    since = presenters.since_last_visit(user, item.document_id, head.number)
-    history.record_visit(user, item.document_id, head.number)
-    db.session.commit()
+    since = _visit(user, item.document_id, head.number)
     return render_template("planning/lesson.html", lesson=item, head=head, since=since,
                            fields=LESSON_FIELDS,
                            view=presenters.lesson_view(user, item),

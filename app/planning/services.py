@@ -298,6 +298,9 @@ def move_lesson_to_sequence(user: User, lesson_id: int, target_id: int) -> Lesso
     target = editable_sequence(user, target_id)
     if target.id == source.id:
         raise ValidationError(fields={"target_id": "Choose a different sequence."})
+    # Lock both sequences in id order so two opposite moves cannot deadlock each other.
+    for document_id in sorted((source.document_id, target.document_id)):
+        revisions.lock_document(document_id)
     position = len(target.active_lessons) + 1
     lesson.sequence = target
     lesson.position = position

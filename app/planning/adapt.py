@@ -1,0 +1,110 @@
+"""Adapting a sequence: a copy in another Work Group or school that remembers where it came from.
+
+The copy is a new plan with its own history, starting at revision 1 with the source's current
+text. Sequence and lessons record the source and its revision number, so the copy can later be
+told that the original has moved on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app import policy
+from app.accounts.models import User, WorkGroup
+from app.errors import ValidationError
+from app.extensions import db
+from app.planning import revisions, services
+from app.planning.fields import LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
+from app.planning.models import Lesson, Sequence
+
+
+def _summary(title: str, number: int) -> str:
+    return f"Adapted from “{title}” revision {number}"
+
+
+def adapt_sequence(user: User, source_id: int, work_group_id: int, school_id: int) -> Sequence:
+    """Copy a sequence the user may read, with its active lessons, into one of their groups."""
+    source = services.get_sequence(user, source_id)
+    errors: dict[str, str] = {}
+    group = db.session.get(WorkGroup, work_group_id)
+    if group is None or policy.membership(user, work_group_id) is None:
+        errors["work_group_id"] = "Choose one of your Work Groups."
+    elif not policy.can_create_in(user, work_group_id, school_id):
+        errors["school_id"] = "Choose your school in this Work Group."
+    if source.is_archived:
+        errors["source"] = "This sequence is archived. Ask its authors to restore it first."
+    if errors:
+        raise ValidationError(fields=errors)
+    assert group is not None
+    source_head = revisions.head_revision(source.document)
+    assert source_head is not None  # every sequence is created with revision 1
+    fields: dict[str, Any] = dict(source_head.fields)
+
+    document = revisions.new_document("sequence")
+    copy = Sequence(document_id=document.id, work_group_id=group.id, school_id=school_id,
+                    academic_year=group.academic_year, title=fields["title"],
+                    year_group=fields["year_group"], strand=fields["strand"],
+                    visibility="work_group", status="draft", created_by_id=user.id,
+                    adapted_from_id=source.id, adapted_from_number=source_head.number)
+    db.session.add(copy)
+    db.session.flush()
+    lessons = [_copy_lesson(user, lesson, copy, position)
+               for position, lesson in enumerate(source.active_lessons, start=1)]
+    # The lesson list names the copies, not the source's lessons (which the reader may lose).
+    fields["lessons"] = [{"id": lesson.id, "title": lesson.title} for lesson in lessons]
+    revisions.save_revision(document.id, user, fields, None,
+                            _summary(source_head.fields["title"], source_head.number),
+                            SEQUENCE_MARKDOWN_KEYS)
+    return copy
+
+
+def _copy_lesson(user: User, lesson: Lesson, sequence: Sequence, position: int) -> Lesson:
+    head = revisions.head_revision(lesson.document)
+    assert head is not None
+    document = revisions.new_document("lesson")
+    copy = Lesson(document_id=document.id, sequence=sequence, position=position,
+                  title=head.fields["title"], created_by_id=user.id,
+                  adapted_from_id=lesson.id, adapted_from_number=head.number)
+    db.session.add(copy)
+    db.session.flush()
+    revisions.save_revision(document.id, user, dict(head.fields), None,
+                            _summary(head.fields["title"], head.number), LESSON_MARKDOWN_KEYS)
+    return copy
+
+
+def adaptations(user: User, sequence: Sequence) -> list[Sequence]:
+    """Copies made from this sequence that the reader may see, oldest first."""
+    query = (select(Sequence)
+             .where(Sequence.adapted_from_id == sequence.id, Sequence.archived_at.is_(None),
+                    policy.visible_sequences_clause(user))
+             .order_by(Sequence.created_at, Sequence.id))
+    return list(db.session.scalars(query))
+
+
+def upstream_changes(user: User, sequence: Sequence) -> tuple[int, int] | None:
+    """(revision copied, source's revision now) when the visible source has changed since."""
+    if sequence.adapted_from_id is None or sequence.adapted_from_number is None:
+        return None
+    source = db.session.get(Sequence, sequence.adapted_from_id)
+    # A source the reader cannot see must not leak even its revision count.
+    if source is None or not policy.can_view_sequence(user, source):
+        return None
+    head_number = source.document.head_number
+    if head_number <= sequence.adapted_from_number:
+        return None
+    return sequence.adapted_from_number, head_number
+
+
+def lesson_upstream_changes(user: User, lesson: Lesson) -> tuple[int, int] | None:
+    """The same for one lesson: its source lesson's text changed since it was copied."""
+    if lesson.adapted_from_id is None or lesson.adapted_from_number is None:
+        return None
+    source = db.session.get(Lesson, lesson.adapted_from_id)
+    if source is None or not policy.can_view_sequence(user, source.sequence):
+        return None
+    head_number = source.document.head_number
+    if head_number <= lesson.adapted_from_number:
+        return None
+    return lesson.adapted_from_number, head_number

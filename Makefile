@@ -29,6 +29,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load --if-empty
+	$(BIN)/flask search rebuild
 	@echo "Coplan is running at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT) --no-debugger --no-reload
 

@@ -25,8 +25,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_web_hooks(app)
     register_search(app)
     from app.cli import register_cli
+    from app.materials.cli import register_cli as materials_cli
+    from app.materials.links import material_link
 
     register_cli(app)
+    materials_cli(app)
+    # Planning resolves [[pd:2.7]] through this hook, so it needs no import of materials.
+    app.extensions["coplan.material_link"] = material_link
     return app
 
 
@@ -79,10 +84,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_search(app: Flask) -> None:
     """Each feature adds its searchable documents; changes reach the index after commit."""
+    from app.materials.search_docs import register_sources as material_sources
     from app.planning.search_docs import register_sources as planning_sources
     from app.search import indexer
 
     planning_sources()
+    material_sources()
     indexer.install(app)
 
 
@@ -90,10 +97,12 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.main.routes import bp as main_bp
+    from app.materials.routes import bp as materials_bp
     from app.planning.blueprint import load_routes as planning_routes
     from app.search.routes import bp as search_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(materials_bp)
     app.register_blueprint(planning_routes())
     app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)

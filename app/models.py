@@ -12,6 +12,7 @@ from app.accounts.models import (  # noqa: F401
     WorkGroup,
     WorkGroupSchool,
 )
+from app.materials.models import Material, PlanMaterialLink, StudyLogEntry  # noqa: F401, E402
 from app.planning.models import (  # noqa: F401, E402
     Document,
     Lesson,

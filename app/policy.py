@@ -188,3 +188,53 @@ def search_access_tokens(user: User) -> list[str]:
     tokens |= {f"wg:{w}" for w in work_group_ids(user) | led}
     tokens |= {f"school:{s}" for s in school_ids(user)}
     return sorted(tokens)
+
+
+# --- PD materials and subject-knowledge logs -------------------------------------------------
+
+
+def can_curate_materials(user: User) -> bool:
+    """Site admins, hub admins and Work Group Leads curate the PD materials catalogue."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    if user.is_site_admin or (user.is_hub_admin and user.admin_hub_id is not None):
+        return True
+    if any(m.has_role("work_group_lead") for m in user.memberships):
+        return True
+    led = db.session.scalar(select(WorkGroup.id).where(WorkGroup.lead_id == user.id).limit(1))
+    return led is not None
+
+
+def can_suggest_material(user: User) -> bool:
+    return user.is_authenticated
+
+
+def can_view_material(user: User, material) -> bool:
+    """Published: everyone; a suggestion: curators and its author."""
+    return (material.status == "published" or can_curate_materials(user)
+            or material.suggested_by_id == user.id)
+
+
+def can_view_study_log(viewer: User, owner: User) -> bool:
+    """Owner; subject leader/headteacher of the owner's school; Lead of a group the owner is in.
+
+    Not site admins: a study log is personal professional data.
+    """
+    if viewer.id == owner.id:
+        return True
+    owner_schools = school_ids(owner)
+    if any(m.school_id in owner_schools and m.has_role("subject_leader", "headteacher")
+           for m in viewer.memberships if m.school_id):
+        return True
+    return any(is_work_group_lead(viewer, m.work_group) for m in owner.memberships)
+
+
+def can_view_school_learning(viewer: User, school_id: int) -> bool:
+    return any(m.school_id == school_id and m.has_role("subject_leader", "headteacher")
+               for m in viewer.memberships)
+
+
+def can_view_group_learning(viewer: User, work_group: WorkGroup) -> bool:
+    return is_work_group_lead(viewer, work_group)

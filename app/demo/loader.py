@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.accounts import services
 from app.accounts.models import Hub, Membership, School, User, WorkGroup, project_code_key
+from app.demo.materials_loader import STEP as MATERIALS_STEP
 from app.demo.planning_loader import STEP as PLANNING_STEP
 from app.extensions import db
 
@@ -108,7 +109,7 @@ def _memberships(seed: dict[str, Any], ids: dict[str, Any]) -> None:
 
 STEPS: list[tuple[str, Step]] = [
     ("hub", _hub), ("schools", _schools), ("people", _people), ("work group", _work_group),
-    ("memberships", _memberships), PLANNING_STEP,
+    ("memberships", _memberships), MATERIALS_STEP, PLANNING_STEP,
 ]
 
 

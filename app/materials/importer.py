@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app import policy
 from app.accounts.models import User
 from app.errors import Forbidden
 from app.extensions import db
-from app.materials import permissions
 from app.materials.models import Material
 from app.materials.services import apply_fields
 from app.materials.validation import MATERIAL_KEYS, material_fields, normalise_url
@@ -83,7 +83,7 @@ def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, Any]]]
     if extension not in ("", ".csv", ".json", ".txt"):
         raise ImportRefused(f"“{extension}” files cannot be imported: save the data as CSV "
                             "(comma-separated values) or JSON.")
-    if content.startswith(_BINARY_MAGIC) or b"\x00" in content[:8192]:
+    if content.startswith(_BINARY_MAGIC) or b"\x00" in content:
         raise ImportRefused("This is not a CSV or JSON text file (it looks like a spreadsheet, "
                             "document or image). Save it as CSV UTF-8 and try again.")
     try:
@@ -253,7 +253,7 @@ def import_file(user: User | None, filename: str, content: bytes,
                 progress: Callable[[int], None] = lambda _n: None,
                 on_rows: Callable[[int], None] = lambda _n: None) -> ImportReport:
     """Check permission (None = the command line), parse, then import. The caller commits."""
-    if user is not None and not permissions.can_curate_materials(user):
+    if user is not None and not policy.can_curate_materials(user):
         raise Forbidden("Only hub admins, site admins and Work Group Leads import materials.")
     rows = read_rows(filename, content)
     on_rows(len(rows))

@@ -17,7 +17,6 @@ from app import policy
 from app.accounts.models import Membership, School, User, WorkGroup
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.materials import permissions
 from app.materials.models import MAX_REFLECTION, Material, StudyLogEntry
 from app.planning.models import Sequence
 from app.timeutil import utcnow
@@ -88,7 +87,7 @@ def delete_entry(user: User, entry_id: int) -> None:
 def log_owner(viewer: User, owner_id: int) -> User:
     """The person whose log the viewer asks for, if the viewer may read it; else NotFound."""
     owner = db.session.get(User, owner_id)
-    if owner is None or not permissions.can_view_study_log(viewer, owner):
+    if owner is None or not policy.can_view_study_log(viewer, owner):
         raise NotFound()
     return owner
 
@@ -172,7 +171,7 @@ def school_teachers(school_id: int) -> list[User]:
 def school_coverage(viewer: User, school_id: int) -> tuple[School, Coverage]:
     """Who at the school has studied which segment: for its subject leader and headteacher."""
     school = db.session.get(School, school_id)
-    if school is None or not permissions.can_view_school_learning(viewer, school_id):
+    if school is None or not policy.can_view_school_learning(viewer, school_id):
         raise NotFound()
     teachers = school_teachers(school_id)
     counts = _counts([t.id for t in teachers])
@@ -186,7 +185,7 @@ def group_coverage(viewer: User, group_id: int) -> tuple[WorkGroup, Coverage,
                                                          dict[int, list[User]]]:
     """Per school in the group, how many members studied each segment: for the Lead."""
     group = db.session.get(WorkGroup, group_id)
-    if group is None or not permissions.can_view_group_learning(viewer, group):
+    if group is None or not policy.can_view_group_learning(viewer, group):
         raise NotFound()
     members: dict[int, list[User]] = {s.id: [] for s in group.schools}
     for member in group.memberships:

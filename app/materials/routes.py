@@ -14,7 +14,7 @@ from app.core.markdown import resolve_links
 from app.errors import Forbidden, ValidationError
 from app.extensions import db
 from app.forms import form_text
-from app.materials import importer, learning, permissions, services
+from app.materials import importer, learning, services
 from app.materials.models import KINDS, SOURCES, SPINES
 from app.materials.validation import MATERIAL_KEYS
 from app.planning.links import link_resolver
@@ -28,6 +28,11 @@ LABELS: dict[str, dict[str, str]] = {
     "strand": {code: name for code, name, _phase in STRANDS},
 }
 
+_NAMES = [name for _code, name, _phase in STRANDS]
+#: Primary and secondary share some strand names ("Algebra"): say which is which.
+STRAND_OPTIONS = [(code, f"{name} ({phase})" if _NAMES.count(name) > 1 else name)
+                  for code, name, phase in STRANDS]
+
 
 def _user() -> User:
     return current_user._get_current_object()
@@ -36,7 +41,7 @@ def _user() -> User:
 def _form_options() -> dict[str, Any]:
     return {"sources": list(SOURCES.items()), "kinds": list(KINDS.items()),
             "spines": [(k, f"Spine {k}: {v}") for k, v in SPINES.items()],
-            "year_groups": YEAR_GROUPS, "strands": [(c, n) for c, n, _p in STRANDS]}
+            "year_groups": YEAR_GROUPS, "strands": STRAND_OPTIONS}
 
 
 def _material_form_data() -> dict[str, Any]:
@@ -46,7 +51,7 @@ def _material_form_data() -> dict[str, Any]:
 
 
 def _require_curator(user: User) -> None:
-    if not permissions.can_curate_materials(user):
+    if not policy.can_curate_materials(user):
         raise Forbidden("Only hub admins, site admins and Work Group Leads curate the library. "
                         "You can suggest a material instead.")
 
@@ -65,7 +70,7 @@ def library():
         strand=args.get("strand", "") if args.get("strand", "") in LABELS["strand"] else "",
         source=args.get("source", "") if args.get("source", "") in SOURCES else "",
         archived=args.get("archived") == "1")
-    can_curate = permissions.can_curate_materials(user)
+    can_curate = policy.can_curate_materials(user)
     return render_template(
         "materials/library.html", sections=services.library(user, filters), filters=filters,
         most_used=services.most_used_in_my_groups(user), suggestions=services.suggestions(user),
@@ -82,7 +87,7 @@ def material(material_id: int):
     return render_template(
         "materials/material.html", material=item, description=description,
         backlinks=services.backlinks(user, item), duplicates=services.possible_duplicates(item),
-        can_curate=permissions.can_curate_materials(user), labels=LABELS)
+        can_curate=policy.can_curate_materials(user), labels=LABELS)
 
 
 def _material_form(mode: str, material_id: int | None = None):

@@ -13,7 +13,6 @@ from app.accounts.models import User
 from app.core.markdown import render_markdown
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
-from app.materials import permissions
 from app.materials.models import SOURCES, SPINES, Material, PlanMaterialLink
 from app.materials.validation import YEAR_CODES, material_fields, normalise_url
 from app.planning.models import Lesson, Sequence
@@ -51,14 +50,14 @@ class LibrarySection:
 def get_material(user: User, material_id: int) -> Material:
     """A material the user may read; NotFound otherwise (a suggestion's existence stays hidden)."""
     material = db.session.get(Material, material_id)
-    if material is None or not permissions.can_view_material(user, material):
+    if material is None or not policy.can_view_material(user, material):
         raise NotFound()
     return material
 
 
 def curatable_material(user: User, material_id: int) -> Material:
     material = get_material(user, material_id)
-    if not permissions.can_curate_materials(user):
+    if not policy.can_curate_materials(user):
         raise Forbidden("Only hub admins, site admins and Work Group Leads curate materials.")
     return material
 
@@ -66,7 +65,7 @@ def curatable_material(user: User, material_id: int) -> Material:
 def library(user: User, filters: LibraryFilters) -> list[LibrarySection]:
     """Published materials matching the filters, by spine, segments in numeric order."""
     query = select(Material).where(Material.status == "published")
-    if not (filters.archived and permissions.can_curate_materials(user)):
+    if not (filters.archived and policy.can_curate_materials(user)):
         query = query.where(Material.archived_at.is_(None))
     if filters.spine:
         query = query.where(Material.spine == filters.spine)
@@ -95,7 +94,7 @@ def suggestions(user: User) -> list[Material]:
     """Suggestions waiting for approval: curators see all, others their own."""
     query = select(Material).where(Material.status == "suggested",
                                    Material.archived_at.is_(None))
-    if not permissions.can_curate_materials(user):
+    if not policy.can_curate_materials(user):
         query = query.where(Material.suggested_by_id == user.id)
     return list(db.session.scalars(query.order_by(Material.created_at, Material.id)))
 
@@ -192,7 +191,7 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
 
 def create_material(user: User, data: dict[str, Any]) -> Material:
     """A curator adds a published material (a duplicate address is saved, then flagged)."""
-    if not permissions.can_curate_materials(user):
+    if not policy.can_curate_materials(user):
         raise Forbidden("Only hub admins, site admins and Work Group Leads add materials. "
                         "You can suggest one instead.")
     material = Material(status="published", created_by_id=user.id)
@@ -204,7 +203,7 @@ def create_material(user: User, data: dict[str, Any]) -> Material:
 
 def suggest_material(user: User, data: dict[str, Any]) -> Material:
     """Anyone signed in suggests a material; it stays out of the library until approved."""
-    if not permissions.can_suggest_material(user):
+    if not policy.can_suggest_material(user):
         raise Forbidden()
     material = Material(status="suggested", created_by_id=user.id, suggested_by_id=user.id)
     apply_fields(material, _validated(data))

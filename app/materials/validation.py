@@ -104,7 +104,9 @@ def _choice(value: str, choices: dict[str, str]) -> str | None:
 
 def material_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     """Clean material fields from a form or an import row, recording any field errors."""
-    text = {k: data.get(k) for k in MATERIAL_KEYS}
+    # Control characters (NUL above all, which PostgreSQL refuses) never reach a column.
+    text = {k: clean_text(v) if isinstance(v, str) else v
+            for k, v in ((k, data.get(k)) for k in MATERIAL_KEYS)}
     fields: dict[str, Any] = {}
 
     title = " ".join(clean_text(str(text["title"] or "")).split())

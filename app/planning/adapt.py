@@ -57,6 +57,7 @@ def adapt_sequence(user: User, source_id: int, work_group_id: int, school_id: in
     revisions.save_revision(document.id, user, fields, None,
                             _summary(source_head.fields["title"], source_head.number),
                             SEQUENCE_MARKDOWN_KEYS)
+    services.sync_material_links(copy.id, None, fields)
     return copy
 
 
@@ -71,6 +72,7 @@ def _copy_lesson(user: User, lesson: Lesson, sequence: Sequence, position: int) 
     db.session.flush()
     revisions.save_revision(document.id, user, dict(head.fields), None,
                             _summary(head.fields["title"], head.number), LESSON_MARKDOWN_KEYS)
+    services.sync_material_links(sequence.id, copy.id, head.fields)
     return copy
 
 

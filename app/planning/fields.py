@@ -49,13 +49,16 @@ SEQUENCE_TEXT_FIELDS: list[Field] = [
 #: Fields compared on a lesson's history, with labels (title first).
 LESSON_DIFF_FIELDS: list[tuple[str, str]] = [("title", "Title")] + [
     (f.key, f.label) for f in LESSON_FIELDS
-]
+] + [("materials", "PD materials")]
 SEQUENCE_DIFF_FIELDS: list[tuple[str, str]] = [
     ("title", "Title"), ("year_group", "Year group"), ("strand", "Strand"),
     ("rtp_codes", "Ready-to-progress criteria"), ("big_ideas", "Five Big Ideas emphasis"),
     ("tags", "Tags"), ("small_steps", "Small-step summary"), ("overview", "Overview"),
-    ("lessons", "Lessons"),
+    ("materials", "PD materials"), ("lessons", "Lessons"),
 ]
+
+#: Longest note on a linked PD material ("teacher subject knowledge before step 3").
+MAX_LINK_NOTE = 500
 
 LESSON_MARKDOWN_KEYS: list[str] = [f.key for f in LESSON_FIELDS]
 SEQUENCE_MARKDOWN_KEYS: list[str] = [f.key for f in SEQUENCE_TEXT_FIELDS]

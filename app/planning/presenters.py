@@ -38,13 +38,25 @@ def default_place(user: User) -> dict[str, str]:
     return {"work_group_id": str(groups[0].id), "school_id": str(school or "")}
 
 
+def material_options() -> list[tuple[int, str]]:
+    """Published PD materials for the link chooser, in catalogue order (3.9 before 3.10)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.materials.models import Material
+
+    materials = db.session.scalars(select(Material).where(
+        Material.status == "published", Material.archived_at.is_(None)))
+    return [(m.id, m.label) for m in sorted(materials, key=lambda m: m.sort_key)]
+
+
 def sequence_form_options(user: User) -> dict[str, Any]:
     groups = my_groups(user)
     schools = {s.id: s for g in groups for s in g.schools
                if policy.can_create_in(user, g.id, s.id)}
     return {"groups": groups, "schools": sorted(schools.values(), key=lambda s: s.name),
             "year_groups": YEAR_GROUPS, "strands": STRANDS, "big_ideas": BIG_IDEAS,
-            "visibility_options": VISIBILITY}
+            "visibility_options": VISIBILITY, "material_options": material_options()}
 
 
 def sequence_form_data(head: Revision) -> dict[str, Any]:

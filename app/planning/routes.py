@@ -33,6 +33,22 @@ def _base_number() -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _material_rows() -> list[dict[str, str]]:
+    """Linked-material rows of an edit form, ordered by their position boxes."""
+    ids = request.form.getlist("material_id")
+    notes = request.form.getlist("material_note")
+    positions = request.form.getlist("material_position")
+    rows = []
+    for index, material_id in enumerate(ids[:60]):
+        position = positions[index] if index < len(positions) else ""
+        rows.append({"material_id": material_id.strip(), "position": position,
+                     "note": notes[index].replace("\x00", "")[:2000] if index < len(notes)
+                     else "",
+                     "order": (int(position) if position.strip().isdigit() else 999, index)})
+    rows.sort(key=lambda row: row.pop("order"))
+    return rows
+
+
 def _resolved(user: User, html: str | Markup) -> Markup:
     return resolve_links(html, link_resolver(user), create_url)
 
@@ -60,6 +76,7 @@ def _guard_edit_post(target: str):
         keys = LESSON_FORM_KEYS if target.startswith("lesson") else SEQUENCE_FORM_KEYS
         form: dict[str, Any] = {k: form_text(k) for k in keys + ["summary", "base_number"]}
         form["big_ideas"] = request.form.getlist("big_ideas")
+        form["materials"] = _material_rows()
         session["draft_restore"] = drafts.stash(target, form)
         db.session.commit()
         flash("Your session had ended, so nothing was saved yet. Log in again: what you typed "
@@ -95,6 +112,7 @@ def new_sequence():
     if request.method == "POST":
         data = {k: form_text(k) for k in SEQUENCE_FORM_KEYS}
         data["big_ideas"] = request.form.getlist("big_ideas")
+        data["materials"] = _material_rows()
         try:
             sequence = services.create_sequence(user, data)
         except ValidationError as error:
@@ -140,6 +158,7 @@ def edit_sequence(sequence_id: int):
     if request.method == "POST":
         data = {k: form_text(k) for k in SEQUENCE_FORM_KEYS}
         data["big_ideas"] = request.form.getlist("big_ideas")
+        data["materials"] = _material_rows()
         base_number = _base_number()
         try:
             result = services.update_sequence(user, sequence_id, data, base_number,
@@ -247,6 +266,7 @@ def edit_lesson(lesson_id: int):
     summary = (restored or {}).get("summary", "")
     if request.method == "POST":
         data = {k: form_text(k) for k in LESSON_FORM_KEYS}
+        data["materials"] = _material_rows()
         base_number, summary = _base_number(), form_text("summary", 300)
         if request.form.get("action") == "preview":
             preview = {k: render_markdown(data[k]) for k in LESSON_FORM_KEYS[1:] if data[k]}
@@ -268,6 +288,7 @@ def edit_lesson(lesson_id: int):
                 return redirect(url_for("planning.lesson", lesson_id=lesson_id))
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/lesson_form.html", lesson=item, data=data, errors=errors,
+                           material_options=presenters.material_options(),
                            conflict=conflict, preview=preview, base_number=base_number,
                            summary=summary, fields=LESSON_FIELDS, head=head,
                            restored=bool(restored) and request.method == "GET"), status

@@ -17,13 +17,19 @@ from app.planning.fields import LESSON_FIELDS
 from app.planning.models import Lesson, Sequence
 from app.search.sources import Source, register
 
+#: Curriculum strands as the index's strand codes (ready-to-progress strands where they match),
+#: so `strand:fractions` and `strand:F` both find fractions plans.
+INDEX_STRANDS = {"npv": "NPV", "as": "AS", "md": "MD", "fractions": "F", "shape": "G",
+                 "position": "G"}
+
 
 def _common(sequence: Sequence, head_fields: dict[str, Any]) -> dict[str, Any]:
     group = sequence.work_group
     return {
         "sequence_title": sequence.title,
+        "sequence": str(sequence.id),
         "year_group": sequence.year_group,
-        "strand": sequence.strand,
+        "strand": INDEX_STRANDS.get(sequence.strand, sequence.strand),
         "rtp": [code for code in head_fields.get("rtp_codes", [])],
         "work_group": str(sequence.work_group_id),
         "project_code": group.project_code,

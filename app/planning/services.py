@@ -74,6 +74,13 @@ def contributors(lesson: Lesson) -> list[User]:
     return [db.session.get(User, author_id) for author_id, _ in rows]
 
 
+def sync_material_links(sequence_id: int, lesson_id: int | None, fields: dict[str, Any]) -> None:
+    """Keep the derived plan→material table (for backlinks) in step with the head revision."""
+    from app.materials.links import sync_links
+
+    sync_links(sequence_id, lesson_id, fields.get("materials") or [])
+
+
 # --- sequences ----------------------------------------------------------------------------------
 
 
@@ -107,6 +114,7 @@ def create_sequence(user: User, data: dict[str, Any]) -> Sequence:
     fields["lessons"] = []
     revisions.save_revision(document.id, user, fields, None, data.get("summary") or
                             "Sequence created.", SEQUENCE_MARKDOWN_KEYS)
+    sync_material_links(sequence.id, None, fields)
     return sequence
 
 
@@ -127,6 +135,7 @@ def update_sequence(user: User, sequence_id: int, data: dict[str, Any], base_num
     _copy_sequence_columns(sequence, result.head.fields)
     if result.changed:
         sequence.updated_at = utcnow()
+        sync_material_links(sequence.id, None, result.head.fields)
     return result
 
 
@@ -236,6 +245,7 @@ def update_lesson(user: User, lesson_id: int, data: dict[str, str], base_number:
                                      LESSON_MARKDOWN_KEYS)
     if result.changed:
         lesson.updated_at = utcnow()
+        sync_material_links(lesson.sequence_id, lesson.id, result.head.fields)
         new_title = result.head.fields["title"]
         if new_title != lesson.title:
             old_title, lesson.title = lesson.title, new_title
@@ -252,6 +262,7 @@ def restore_revision(user: User, lesson_id: int, number: int) -> SaveResult:
     result = revisions.save_revision(lesson.document_id, user, dict(old.fields), head_number,
                                      f"Restored revision {number}.", LESSON_MARKDOWN_KEYS,
                                      restored_from=number)
+    sync_material_links(lesson.sequence_id, lesson.id, result.head.fields)
     if result.changed and old.fields["title"] != lesson.title:
         lesson.title = old.fields["title"]
         record_structure(user, lesson.sequence, f"Lesson renamed: back to {lesson.title}")
@@ -269,6 +280,7 @@ def restore_sequence_revision(user: User, sequence_id: int, number: int) -> Save
                                      f"Restored revision {number}.", SEQUENCE_MARKDOWN_KEYS,
                                      restored_from=number)
     _copy_sequence_columns(sequence, result.head.fields)
+    sync_material_links(sequence.id, None, result.head.fields)
     sequence.updated_at = utcnow()
     return result
 
@@ -306,6 +318,8 @@ def move_lesson_to_sequence(user: User, lesson_id: int, target_id: int) -> Lesso
     lesson.position = position
     for number, item in enumerate([x for x in source.active_lessons if x is not lesson], 1):
         item.position = number
+    sync_material_links(target.id, lesson.id,
+                        revisions.head_revision(lesson.document).fields)
     record_structure(user, source, f"Lesson moved out to {target.title}: {lesson.title}")
     record_structure(user, target, f"Lesson moved in from {source.title}: {lesson.title}")
     return lesson

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from app.core.markdown import clean_text
-from app.planning.fields import LESSON_FIELDS, MAX_FIELD_CHARS, MAX_TITLE_CHARS
+from app.planning.fields import LESSON_FIELDS, MAX_FIELD_CHARS, MAX_LINK_NOTE, MAX_TITLE_CHARS
 from app.planning.reference_data import BIG_IDEAS, RTP_CODES, STRANDS, YEAR_GROUPS
 
 RTP_BY_KEY = {code.replace("–", "-").upper(): code for code in RTP_CODES}
@@ -49,12 +49,46 @@ def check_text(key: str, label: str, value: str, errors: dict[str, str]) -> str:
     return text
 
 
-def lesson_fields(data: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+def lesson_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     """A lesson snapshot from form data, recording any field errors."""
     fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors)}
     for spec in LESSON_FIELDS:
         fields[spec.key] = check_text(spec.key, spec.label, data.get(spec.key, ""), errors)
+    fields["materials"] = material_links(data.get("materials") or [], errors)
     return fields
+
+
+def material_links(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, Any]]:
+    """Linked PD materials in the order given: [{material_id, title, note}, ...].
+
+    Rows with no material chosen are dropped; the same material twice keeps the first.
+    """
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.materials.models import Material
+
+    chosen: list[tuple[int, str]] = []
+    for row in rows:
+        raw = str(row.get("material_id") or "").strip()
+        if not raw:
+            continue
+        note = " ".join(clean_text(str(row.get("note") or "")).split())
+        if not raw.isdigit() or int(raw) > 2**31 - 1:
+            errors["materials"] = "Choose PD materials from the list."
+            continue
+        if len(note) > MAX_LINK_NOTE:
+            errors["materials"] = f"Keep each note on a material to {MAX_LINK_NOTE} characters."
+        if all(int(raw) != m for m, _ in chosen):
+            chosen.append((int(raw), note[:MAX_LINK_NOTE]))
+    if not chosen:
+        return []
+    found = {m.id: m for m in db.session.scalars(select(Material).where(
+        Material.id.in_([m for m, _ in chosen]), Material.status == "published"))}
+    if len(found) < len(chosen):
+        errors["materials"] = "One of the chosen PD materials no longer exists. Choose again."
+    return [{"material_id": m, "title": found[m].label, "note": note}
+            for m, note in chosen if m in found]
 
 
 def sequence_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -85,4 +119,5 @@ def sequence_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, A
     fields["small_steps"] = check_text("small_steps", "Small-step summary",
                                        data.get("small_steps", ""), errors)
     fields["overview"] = check_text("overview", "Overview", data.get("overview", ""), errors)
+    fields["materials"] = material_links(data.get("materials") or [], errors)
     return fields

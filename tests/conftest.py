@@ -93,6 +93,7 @@ def build_app(tmp_path, backend: str, pg_schema: str | None, **extra: Any) -> Fl
         "SQLALCHEMY_DATABASE_URI": uri,
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "RATELIMIT_ENABLED": True,
+        "SEARCH_AUTO_REBUILD": "sync",
         "SERVER_NAME": "localhost",
         **extra,
     }

@@ -72,10 +72,34 @@ def install(app: Flask) -> None:
     def drain_after_commit(response):
         if g.pop("search_pending", False):
             try:
-                drain()
+                if drain() == 0 and pending_count():
+                    retry_later(current_app._get_current_object())
             except Exception:  # the outbox keeps the work; never fail the user's request
                 current_app.logger.exception("Search indexing failed; it will be retried")
         return response
+
+
+def retry_later(app: Flask, delay: float = 0.3, attempts: int = 20) -> None:
+    """Another process had the index writer: try again shortly, off the request thread."""
+
+    def attempt(left: int) -> None:
+        with app.app_context():
+            try:
+                done = drain() > 0 or pending_count() == 0
+            except Exception:
+                app.logger.exception("Search indexing retry failed")
+                done = False
+            finally:
+                db.session.remove()
+        if not done and left > 1:
+            _start(left - 1)
+
+    def _start(left: int) -> None:
+        timer = threading.Timer(delay, attempt, args=(left,))
+        timer.daemon = True
+        timer.start()
+
+    _start(attempts)
 
 
 # --- applying -----------------------------------------------------------------------------------

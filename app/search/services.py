@@ -44,6 +44,9 @@ def search(user: User, wanted: SearchRequest) -> SearchPage:
     if wanted.is_empty:
         return SearchPage(wanted, None)
     app = current_app._get_current_object()
+    # Apply anything still waiting (e.g. a save that found the writer busy) before reading.
+    if indexer.pending_count():
+        indexer.drain(timeout=0.2)
     results = indexer.get_index(app).search(
         wanted.text[:2000], access=policy.search_access_tokens(user),
         filters={FILTER_PARAMS[k]: v for k, v in wanted.filters.items() if v},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import policy
@@ -85,7 +86,11 @@ def load_user_from_cookie(value: str) -> User | None:
     user_id, _, token = value.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    # One query for the user, memberships, roles and groups: every page's policy checks need them.
+    user = db.session.scalar(
+        select(User).where(User.id == int(user_id)).options(
+            joinedload(User.memberships).joinedload(Membership.role_rows),
+            joinedload(User.memberships).joinedload(Membership.work_group)))
     if user is None or user.disabled or not secrets.compare_digest(user.session_token, token):
         return None
     return user

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
 from app.core.diffing import MergeResult, merge_snapshots
@@ -66,7 +67,8 @@ def lock_document(document_id: int) -> Document:
 def get_revision(document_id: int, number: int) -> Revision:
     """A document's revision by number; NotFound when it does not exist or is another's."""
     revision = db.session.scalar(select(Revision).where(
-        Revision.document_id == document_id, Revision.number == number))
+        Revision.document_id == document_id, Revision.number == number)
+        .options(joinedload(Revision.author)))
     if revision is None:
         raise NotFound("That version does not exist.")
     return revision

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.accounts.models import User, WorkGroup
@@ -28,7 +29,10 @@ def get_sequence(user: User, sequence_id: int) -> Sequence:
 
 
 def get_lesson(user: User, lesson_id: int) -> Lesson:
-    lesson = db.session.get(Lesson, lesson_id)
+    lesson = db.session.get(Lesson, lesson_id, options=[
+        joinedload(Lesson.document),
+        joinedload(Lesson.sequence).joinedload(Sequence.work_group),
+        joinedload(Lesson.sequence).joinedload(Sequence.document)])
     if lesson is None or not policy.can_view_sequence(user, lesson.sequence):
         raise NotFound()
     return lesson
@@ -67,11 +71,11 @@ def head(document_id: int, number: int) -> Revision:
 
 def contributors(lesson: Lesson) -> list[User]:
     """Everyone who saved a revision of the lesson, in order of first contribution."""
-    rows = db.session.execute(
-        select(Revision.author_id, func.min(Revision.number))
-        .where(Revision.document_id == lesson.document_id)
-        .group_by(Revision.author_id).order_by(func.min(Revision.number)))
-    return [db.session.get(User, author_id) for author_id, _ in rows]
+    first = (select(Revision.author_id, func.min(Revision.number).label("first"))
+             .where(Revision.document_id == lesson.document_id)
+             .group_by(Revision.author_id).subquery())
+    return list(db.session.scalars(select(User).join(first, User.id == first.c.author_id)
+                                   .order_by(first.c.first)))
 
 
 def sync_material_links(sequence_id: int, lesson_id: int | None, fields: dict[str, Any]) -> None:

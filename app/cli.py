@@ -110,7 +110,10 @@ def register_cli(app: Flask) -> None:
         """Apply pending index updates from the outbox now."""
         from app.search import indexer
 
-        click.echo(f"Applied {indexer.drain(limit=100_000, timeout=30)} updates.")
+        applied = indexer.drain(limit=100_000, timeout=30)
+        if applied == indexer.BUSY:
+            raise click.ClickException("Another process is writing to the index; try again.")
+        click.echo(f"Applied {applied} updates.")
 
     app.cli.add_command(search)
     app.cli.add_command(users)

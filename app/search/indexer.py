@@ -72,7 +72,7 @@ def install(app: Flask) -> None:
     def drain_after_commit(response):
         if g.pop("search_pending", False):
             try:
-                if drain() == 0 and pending_count():
+                if drain() == BUSY:
                     retry_later(current_app._get_current_object())
             except Exception:  # the outbox keeps the work; never fail the user's request
                 current_app.logger.exception("Search indexing failed; it will be retried")
@@ -85,7 +85,7 @@ def retry_later(app: Flask, delay: float = 0.3, attempts: int = 20) -> None:
     def attempt(left: int) -> None:
         with app.app_context():
             try:
-                done = drain() > 0 or pending_count() == 0
+                done = drain() != BUSY
             except Exception:
                 app.logger.exception("Search indexing retry failed")
                 done = False
@@ -97,16 +97,30 @@ def retry_later(app: Flask, delay: float = 0.3, attempts: int = 20) -> None:
     def _start(left: int) -> None:
         timer = threading.Timer(delay, attempt, args=(left,))
         timer.daemon = True
+        app.extensions.setdefault("coplan.search_retries", []).append(timer)
         timer.start()
 
     _start(attempts)
 
 
+def stop_retries(app: Flask) -> None:
+    """Cancel and wait for pending retries (at shutdown, and between tests)."""
+    timers = app.extensions.get("coplan.search_retries", [])
+    while timers:
+        timer = timers.pop()
+        timer.cancel()
+        timer.join(timeout=5)
+
+
 # --- applying -----------------------------------------------------------------------------------
 
 
+#: What drain() returns when another process held the index writer throughout.
+BUSY = -1
+
+
 def drain(limit: int = 500, timeout: float | None = None) -> int:
-    """Apply pending outbox rows to the index; returns how many were applied.
+    """Apply pending outbox rows to the index; returns how many were applied, or BUSY.
 
     When another process holds the index writer this gives up after `timeout`; the rows stay
     in the outbox and whichever process gets the writer next applies them.
@@ -129,7 +143,7 @@ def drain(limit: int = 500, timeout: float | None = None) -> int:
             upserts.append(doc)
     if not index.apply(upserts, deletes, timeout=timeout):
         db.session.rollback()
-        return 0
+        return BUSY
     db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([i for i, _k in rows])))
     db.session.commit()
     return len(keys)

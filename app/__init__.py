@@ -107,3 +107,19 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    register_features(app)
+
+
+def register_features(app: Flask) -> None:
+    """Features that wire themselves in (pages, comment targets, hooks for each other)."""
+    from app.comments import init_app as comments_init
+    from app.notifications import init_app as notifications_init
+    from app.observations import init_app as observations_init
+    from app.reviews import init_app as reviews_init
+    from app.workgroups import init_app as workgroups_init
+
+    notifications_init(app)  # first: it provides app.extensions["coplan.notify"]
+    comments_init(app)
+    observations_init(app)
+    reviews_init(app)
+    workgroups_init(app)

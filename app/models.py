@@ -12,7 +12,18 @@ from app.accounts.models import (  # noqa: F401
     WorkGroup,
     WorkGroupSchool,
 )
+from app.comments.models import Comment, CommentRevision, Mention  # noqa: F401, E402
 from app.materials.models import Material, PlanMaterialLink, StudyLogEntry  # noqa: F401, E402
+from app.notifications.models import FeedToken, Notification, Watch  # noqa: F401, E402
+from app.observations.models import (  # noqa: F401, E402
+    AgreedChange,
+    Discussion,
+    FocusPupil,
+    Noticing,
+    Observation,
+    ResearchLesson,
+    ResearchLessonObserver,
+)
 from app.planning.models import (  # noqa: F401, E402
     Document,
     Lesson,
@@ -21,4 +32,18 @@ from app.planning.models import (  # noqa: F401, E402
     Sequence,
     Visit,
 )
+from app.reviews.models import (  # noqa: F401, E402
+    Approval,
+    ReviewDecision,
+    ReviewFieldComment,
+    ReviewRequest,
+)
 from app.search.models import SearchOutbox  # noqa: F401, E402
+from app.workgroups.models import (  # noqa: F401, E402
+    ActionPlan,
+    ActionPlanSignOff,
+    BoardThread,
+    SessionAttendee,
+    SessionLink,
+    WorkGroupSession,
+)

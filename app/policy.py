@@ -238,3 +238,252 @@ def can_view_school_learning(viewer: User, school_id: int) -> bool:
 
 def can_view_group_learning(viewer: User, work_group: WorkGroup) -> bool:
     return is_work_group_lead(viewer, work_group)
+
+
+# --- research lessons and observations ---------------------------------------------------------
+
+def in_work_group(user: User, work_group: WorkGroup) -> bool:
+    """A member of the Work Group, or its Lead."""
+    return membership(user, work_group.id) is not None or work_group.lead_id == user.id
+
+
+def can_schedule_research_lesson(user: User, lesson) -> bool:
+    """Members of the Work Group that owns the plan schedule research lessons on it."""
+    sequence = lesson.sequence
+    return can_view_sequence(user, sequence) and in_work_group(user, sequence.work_group)
+
+
+def can_view_research_lesson(user: User, research_lesson) -> bool:
+    """Readers of the lesson who are in the Work Group; the teacher's school only if restricted."""
+    if not can_view_sequence(user, research_lesson.lesson.sequence):
+        return False
+    if not in_work_group(user, research_lesson.work_group):
+        return False
+    return research_lesson.visibility != "school" or research_lesson.school_id in school_ids(user)
+
+
+def can_edit_research_lesson(user: User, research_lesson) -> bool:
+    """The teacher, whoever scheduled it, and the Work Group Lead change its details."""
+    if not can_view_research_lesson(user, research_lesson):
+        return False
+    return user.id in (research_lesson.teacher_id, research_lesson.created_by_id) or \
+        is_work_group_lead(user, research_lesson.work_group)
+
+
+def can_record_observation(user: User, research_lesson) -> bool:
+    """Only the research lesson's observers record observations."""
+    return can_view_research_lesson(user, research_lesson) and \
+        user.id in research_lesson.observer_ids
+
+
+def can_edit_observation(user: User, observation) -> bool:
+    """An observation is its observer's own record: nobody else edits it."""
+    return observation.observer_id == user.id and \
+        can_record_observation(user, observation.research_lesson)
+
+
+def can_record_discussion(user: User, research_lesson) -> bool:
+    """Everyone who was in the room: the teacher, the organisers, the Lead and the observers."""
+    return can_edit_research_lesson(user, research_lesson) or \
+        can_record_observation(user, research_lesson)
+
+
+def can_manage_agreed_changes(user: User, research_lesson) -> bool:
+    """Those who held the discussion add agreed changes, decline or reopen them."""
+    return can_record_discussion(user, research_lesson)
+
+
+def can_address_agreed_change(user: User, research_lesson) -> bool:
+    """Marking a change addressed means editing the plan: plan editors who can see the record."""
+    return can_view_research_lesson(user, research_lesson) and \
+        can_edit_sequence(user, research_lesson.lesson.sequence)
+
+
+# --- search -------------------------------------------------------------------------------------
+# Tokens OR together, so "in the Work Group AND in this school" needs one combined token:
+# wg:<work group id>:school:<school id>. A document that would need two schools gets a token
+# nobody holds (it stays out of search, and the pages still answer for those allowed).
+
+NOBODY = "nobody"
+
+
+def research_lesson_access_tokens(research_lesson) -> list[str]:
+    """Who may read a research lesson record, as index tokens (mirrors can_view_research_lesson)."""
+    sequence = research_lesson.lesson.sequence
+    group = research_lesson.work_group
+    # Work Group members see the lesson through its visibility unless it is narrower than them.
+    if sequence.visibility == "work_group" and sequence.work_group_id != group.id:
+        return [NOBODY]
+    if sequence.visibility == "hub" and sequence.work_group.hub_id != group.hub_id:
+        return [NOBODY]
+    schools: set[int | None] = set()
+    if sequence.visibility == "school":
+        schools.add(sequence.school_id)
+    if research_lesson.visibility == "school":
+        schools.add(research_lesson.school_id)
+    if not schools:
+        return [f"wg:{group.id}"]
+    if len(schools) == 1 and None not in schools:
+        return [f"wg:{group.id}:school:{schools.pop()}"]
+    return [NOBODY]
+
+
+def observation_search_tokens(user: User) -> set[str]:
+    """The combined Work Group + school tokens a reader holds (add to search_access_tokens)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    led = set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
+    schools = school_ids(user)
+    return {f"wg:{w}:school:{s}" for w in work_group_ids(user) | led for s in schools}
+
+
+# --- sessions, action plans, board and overview ------------------------------------------------
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def can_view_sessions(user: User, work_group: WorkGroup) -> bool:
+    """Whoever sees the Work Group sees its year of sessions (and the calendar)."""
+    return can_view_work_group(user, work_group)
+
+
+def can_manage_sessions(user: User, work_group: WorkGroup) -> bool:
+    """The Lead and the hub's admins plan sessions: dates, hosts, attendance, links."""
+    return can_manage_work_group(user, work_group)
+
+
+def can_edit_session_notes(user: User, work_group: WorkGroup) -> bool:
+    """Members write the agenda and notes together, as do those who plan the sessions."""
+    return membership(user, work_group.id) is not None or can_manage_work_group(user, work_group)
+
+
+# --- action plans -------------------------------------------------------------------------------
+
+
+def is_school_member(user: User, work_group: WorkGroup, school_id: int) -> bool:
+    """The user represents this school in this Work Group."""
+    member = membership(user, work_group.id)
+    return member is not None and member.school_id == school_id
+
+
+def can_view_action_plan(user: User, plan) -> bool:
+    """The school's members in the Work Group and the Work Group Lead; nobody else."""
+    return is_school_member(user, plan.work_group, plan.school_id) or \
+        is_work_group_lead(user, plan.work_group)
+
+
+def can_edit_action_plan(user: User, plan) -> bool:
+    """Everyone who may read a plan shapes it; the signed-off version is never altered."""
+    return can_view_action_plan(user, plan)
+
+
+def can_create_action_plan(user: User, work_group: WorkGroup, school_id: int) -> bool:
+    """A school's members start its plan, or the Lead does, for a school in the group."""
+    if school_id not in {s.id for s in work_group.schools}:
+        return False
+    return is_school_member(user, work_group, school_id) or is_work_group_lead(user, work_group)
+
+
+def can_sign_off_action_plan(user: User, plan) -> bool:
+    """The school's headteacher (in this Work Group) and the Work Group Lead sign off."""
+    if is_work_group_lead(user, plan.work_group):
+        return True
+    member = membership(user, plan.work_group_id)
+    return member is not None and member.school_id == plan.school_id and \
+        member.has_role("headteacher")
+
+
+def can_comment_on_action_plan(user: User, plan) -> bool:
+    """The headteacher and the Lead comment; the school's team answers by editing the plan."""
+    return can_sign_off_action_plan(user, plan)
+
+
+def can_moderate_action_plan_comments(user: User, plan) -> bool:
+    """Those who edit the plan mark comments resolved once they have acted on them."""
+    return can_edit_action_plan(user, plan)
+
+
+# --- discussion board -------------------------------------------------------------------------
+
+
+def can_view_board(user: User, work_group: WorkGroup) -> bool:
+    """The board is the group's own space: members and the Lead only (not admins)."""
+    return membership(user, work_group.id) is not None or work_group.lead_id == user.id
+
+
+def can_post_on_board(user: User, work_group: WorkGroup) -> bool:
+    return can_view_board(user, work_group)
+
+
+def can_moderate_board(user: User, work_group: WorkGroup) -> bool:
+    """The Lead resolves and reopens anyone's threads; authors always may their own."""
+    return can_view_board(user, work_group) and is_work_group_lead(user, work_group)
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+
+def can_view_overview(user: User, work_group: WorkGroup) -> bool:
+    """The Work Group Lead and site admins see every school's progress side by side."""
+    return user.is_site_admin or is_work_group_lead(user, work_group)
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+def is_subject_leader_of(user: User, school_id: int) -> bool:
+    """True when one of the user's memberships makes them subject leader for that school."""
+    return any(m.school_id == school_id and m.has_role("subject_leader")
+               for m in user.memberships)
+
+
+def can_review_for(user: User, sequence, school_id: int) -> bool:
+    """Approve or ask for changes to a plan (a sequence or its lessons) for one school.
+
+    Per-school adoption: each school's subject leader decides for their own school only; the
+    Work Group Lead decides for any school in the group. Either must be able to read the plan.
+    """
+    if user.disabled or not can_view_sequence(user, sequence):
+        return False
+    group = sequence.work_group
+    in_group = school_id == sequence.school_id or school_id in {s.id for s in group.schools}
+    if in_group and is_work_group_lead(user, group):
+        return True
+    return is_subject_leader_of(user, school_id)
+
+
+def own_revision_reason(user: User, revision) -> str | None:
+    """Why the user may not approve this revision (they wrote it), or None if they may."""
+    if revision.author_id == user.id:
+        return (f"You saved revision {revision.number}, and authors may not approve their own "
+                "revision. Ask another subject leader or the Work Group Lead to approve it.")
+    return None
+
+
+def can_request_review(user: User, sequence, school_id: int) -> bool:
+    """Editors ask for their plan's own school; any reader asks for a school they belong to
+    (to adopt a shared plan there)."""
+    if not can_view_sequence(user, sequence):
+        return False
+    if school_id == sequence.school_id and can_edit_sequence(user, sequence):
+        return True
+    return school_id in school_ids(user)
+
+
+def can_view_review(user: User, request, sequence) -> bool:
+    """The requester, the reviewer, anyone who may decide it, and members of the plan's Work
+    Group, provided they can still read the plan."""
+    if not can_view_sequence(user, sequence):
+        return False
+    if user.id in (request.requested_by_id, request.reviewer_id):
+        return True
+    if membership(user, sequence.work_group_id) is not None:
+        return True
+    return is_work_group_lead(user, sequence.work_group) or can_review_for(
+        user, sequence, request.school_id)
+
+
+def can_view_group_digest(user: User, work_group: WorkGroup) -> bool:
+    """"Before the next session" and the activity feed: the group's members and its Lead."""
+    return membership(user, work_group.id) is not None or is_work_group_lead(user, work_group)

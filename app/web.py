@@ -13,6 +13,7 @@ NAV = [
     ("main.dashboard", "Dashboard"),
     ("planning.sequences", "Sequences"),
     ("materials.library", "PD materials"),
+    ("reviews.queue", "Reviews"),
     ("search.search", "Search"),
     ("main.work_groups", "Work Groups"),
 ]

@@ -36,14 +36,20 @@ def _load(app) -> dict[str, Any]:
         return {key: (type(value).__name__, value.id) for key, value in ids.items()}
 
 
+PLANS = Document.kind.in_(("sequence", "lesson"))
+
+
 def _counts(app) -> dict[str, Any]:
     with app.app_context():
         return {
             "sequences": db.session.scalar(select(func.count(Sequence.id))),
             "lessons": db.session.scalar(select(func.count(Lesson.id))),
-            "documents": db.session.scalar(select(func.count(Document.id))),
-            "revisions": db.session.scalar(select(func.count(Revision.id))),
-            "heads": sorted(db.session.scalars(select(Document.head_number))),
+            # Only plans: later demo steps version session notes and action plans too.
+            "documents": db.session.scalar(select(func.count(Document.id)).where(PLANS)),
+            "revisions": db.session.scalar(
+                select(func.count(Revision.id))
+                .join(Document, Document.id == Revision.document_id).where(PLANS)),
+            "heads": sorted(db.session.scalars(select(Document.head_number).where(PLANS))),
         }
 
 

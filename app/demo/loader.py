@@ -12,7 +12,10 @@ from sqlalchemy import select
 from app.accounts import services
 from app.accounts.models import Hub, Membership, School, User, WorkGroup, project_code_key
 from app.demo.materials_loader import STEP as MATERIALS_STEP
+from app.demo.observations_loader import STEP as OBSERVATIONS_STEP
 from app.demo.planning_loader import STEP as PLANNING_STEP
+from app.demo.reviews_loader import STEP as REVIEWS_STEP
+from app.demo.workgroups_loader import STEP as WORKGROUPS_STEP
 from app.extensions import db
 
 SEED_PATH = Path(__file__).with_name("seed.json")
@@ -109,7 +112,8 @@ def _memberships(seed: dict[str, Any], ids: dict[str, Any]) -> None:
 
 STEPS: list[tuple[str, Step]] = [
     ("hub", _hub), ("schools", _schools), ("people", _people), ("work group", _work_group),
-    ("memberships", _memberships), MATERIALS_STEP, PLANNING_STEP,
+    ("memberships", _memberships), MATERIALS_STEP, PLANNING_STEP, OBSERVATIONS_STEP,
+    REVIEWS_STEP, WORKGROUPS_STEP,
 ]
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app import policy
 from app.accounts import queries, services
 from app.accounts.models import WG_ROLES
+from app.notifications.since import changes_since_last_visit
 
 bp = Blueprint("main", __name__)
 
@@ -17,7 +18,8 @@ bp = Blueprint("main", __name__)
 def dashboard():
     user = current_user._get_current_object()
     groups = services.visible_work_groups(user)
-    return render_template("main/dashboard.html", groups=groups)
+    return render_template("main/dashboard.html", groups=groups,
+                           since=changes_since_last_visit(user))
 
 
 @bp.get("/work-groups")
@@ -34,7 +36,8 @@ def work_group(group_id: int):
     group = services.get_work_group(user, group_id)
     return render_template(
         "main/work_group.html", group=group, by_school=queries.members_by_school(group),
-        can_manage=policy.can_manage_work_group(user, group), roles=WG_ROLES)
+        can_manage=policy.can_manage_work_group(user, group), roles=WG_ROLES,
+        is_member=policy.can_view_group_digest(user, group))
 
 
 @bp.get("/schools/<int:school_id>")

@@ -12,12 +12,16 @@ from app.core.markdown import Markup, render_markdown, resolve_links
 from app.errors import ValidationError
 from app.extensions import csrf, db, login_manager
 from app.forms import form_int, form_text
+
+# Other features' panels on plan pages (they never import planning's routes).
+from app.observations.services import address_changes, lesson_panel, open_changes_for_lesson
 from app.planning import drafts, history, presenters, services
 from app.planning.blueprint import bp
 from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
 from app.planning.links import create_url, link_resolver
 from app.planning.reference_data import YEAR_GROUPS
 from app.planning.revisions import MergeConflict
+from app.reviews.services import approval_banner
 
 LESSON_FORM_KEYS = ["title"] + [f.key for f in LESSON_FIELDS]
 SEQUENCE_FORM_KEYS = ["title", "year_group", "strand", "rtp_codes", "tags", "small_steps",
@@ -137,6 +141,7 @@ def sequence(sequence_id: int):
     since = _visit(user, item.document_id, head.number)
     return render_template("planning/sequence.html", sequence=item, head=head, view=view,
                            since=since, labels=presenters.LABELS,
+                           approval=approval_banner(user, item.document, item=item),
                            html={k: _resolved(user, head.html.get(k, ""))
                                  for k in ("small_steps", "overview")})
 
@@ -243,7 +248,8 @@ def lesson(lesson_id: int):
     head = services.head(item.document_id, item.document.head_number)
     since = _visit(user, item.document_id, head.number)
     return render_template("planning/lesson.html", lesson=item, head=head, since=since,
-                           fields=LESSON_FIELDS,
+                           fields=LESSON_FIELDS, research=lesson_panel(user, item),
+                           approval=approval_banner(user, item.document, item=item),
                            view=presenters.lesson_view(user, item),
                            html={f.key: _resolved(user, head.html.get(f.key, ""))
                                  for f in LESSON_FIELDS if head.html.get(f.key)})
@@ -260,6 +266,7 @@ def edit_lesson(lesson_id: int):
     head = services.head(item.document_id, item.document.head_number)
     errors: dict[str, str] = {}
     conflict = preview = None
+    addresses: list[str] = []
     restored = drafts.find(session.get("draft_restore"), f"lesson:{lesson_id}")
     data: dict[str, Any] = restored or dict(head.fields)
     base_number = int(data.get("base_number") or head.number) if restored else head.number
@@ -268,11 +275,15 @@ def edit_lesson(lesson_id: int):
         data = {k: form_text(k) for k in LESSON_FORM_KEYS}
         data["materials"] = _material_rows()
         base_number, summary = _base_number(), form_text("summary", 300)
+        addresses = request.form.getlist("addresses")[:100]
         if request.form.get("action") == "preview":
             preview = {k: render_markdown(data[k]) for k in LESSON_FORM_KEYS[1:] if data[k]}
         else:
             try:
                 result = services.update_lesson(user, lesson_id, data, base_number, summary)
+                if addresses:
+                    address_changes(user, item, result.head.number if result.changed else None,
+                                    addresses)
             except ValidationError as error:
                 db.session.rollback()
                 errors = error.fields
@@ -289,6 +300,8 @@ def edit_lesson(lesson_id: int):
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/lesson_form.html", lesson=item, data=data, errors=errors,
                            material_options=presenters.material_options(),
+                           agreed_changes=open_changes_for_lesson(user, item),
+                           addresses=addresses,
                            conflict=conflict, preview=preview, base_number=base_number,
                            summary=summary, fields=LESSON_FIELDS, head=head,
                            restored=bool(restored) and request.method == "GET"), status

@@ -64,10 +64,12 @@ def all_keys() -> Iterator[str]:
 
 
 def keys_for(obj: Any) -> list[str]:
+    """Every document a changed object affects, across all sources that watch its type."""
+    keys: list[str] = []
     for source in SOURCES.values():
         if isinstance(obj, source.models):
-            return source.keys_for(obj)
-    return []
+            keys.extend(source.keys_for(obj))
+    return keys
 
 
 def url_for_key(key: str) -> str | None:

@@ -1,0 +1,153 @@
+"""What can be commented on: a registry of target kinds and who may see or comment on each.
+
+A feature plugs its things in with register_target(kind, can_view, can_comment, …); the comment
+services ask the registry and never decide permissions themselves. The kinds registered here:
+
+* "lesson" and "sequence": plans, read and edited under app.policy;
+* "observation": a research-lesson record (the whole TRG record, as the domain model calls an
+  observation), under app.observations.permissions. target_id is the ResearchLesson id.
+
+The Work Group discussion board registers "board" the same way later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.accounts.models import User
+
+Check = Callable[[User, int], bool]
+
+
+@dataclass(frozen=True)
+class Target:
+    """How one kind of thing takes comments. Every callable gets the target's id."""
+
+    kind: str
+    #: May this user read the thing (and so its comments)? False for a missing id.
+    can_view: Check
+    #: May they add comments and replies?
+    can_comment: Check
+    #: May they resolve and unresolve anyone's comments (authors always may their own)?
+    can_moderate: Check
+    #: The Work Group whose members can be @mentioned; None for none.
+    work_group_id: Callable[[int], int | None]
+    #: The page the thread appears on (called inside a request or app context).
+    url: Callable[[int], str]
+    title: Callable[[int], str]
+    #: The fields a comment may be anchored to, as (key, label).
+    anchors: Callable[[int], list[tuple[str, str]]]
+
+
+TARGETS: dict[str, Target] = {}
+
+
+def register_target(kind: str, can_view: Check, can_comment: Check, *,
+                    can_moderate: Check | None = None,
+                    work_group_id: Callable[[int], int | None] = lambda _id: None,
+                    url: Callable[[int], str] = lambda _id: "/",
+                    title: Callable[[int], str] = lambda _id: "",
+                    anchors: Callable[[int], list[tuple[str, str]]] = lambda _id: []) -> None:
+    """Make a kind of thing commentable (registering a kind again replaces it)."""
+    TARGETS[kind] = Target(kind, can_view, can_comment,
+                           can_moderate or (lambda _user, _id: False), work_group_id, url,
+                           title, anchors)
+
+
+def get_target(kind: str) -> Target | None:
+    return TARGETS.get(kind)
+
+
+# --- the kinds this app has now ---------------------------------------------------------------
+
+
+def _lesson(target_id: int):
+    from app.extensions import db
+    from app.planning.models import Lesson
+
+    return db.session.get(Lesson, target_id)
+
+
+def _sequence(target_id: int):
+    from app.extensions import db
+    from app.planning.models import Sequence
+
+    return db.session.get(Sequence, target_id)
+
+
+def _research_lesson(target_id: int):
+    from app.extensions import db
+    from app.observations.models import ResearchLesson
+
+    return db.session.get(ResearchLesson, target_id)
+
+
+def _plan_rules(load: Callable[[int], object], sequence_of: Callable[[object], object]):
+    """can_view, can_comment and can_moderate for a plan (a lesson or a sequence)."""
+    from app import policy
+    from app.observations.permissions import in_work_group
+
+    def can_view(user: User, target_id: int) -> bool:
+        item = load(target_id)
+        return item is not None and policy.can_view_sequence(user, sequence_of(item))
+
+    def can_comment(user: User, target_id: int) -> bool:
+        # Readers from elsewhere in the hub may read a shared plan's thread, not join it.
+        item = load(target_id)
+        return item is not None and policy.can_view_sequence(user, sequence_of(item)) and \
+            in_work_group(user, sequence_of(item).work_group)
+
+    def can_moderate(user: User, target_id: int) -> bool:
+        item = load(target_id)
+        return item is not None and policy.can_edit_sequence(user, sequence_of(item))
+
+    return can_view, can_comment, can_moderate
+
+
+def register_targets() -> None:
+    """Register "lesson", "sequence" and "observation" (called by the app factory)."""
+    from flask import url_for
+
+    from app.observations import permissions
+    from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
+
+    view, comment, moderate = _plan_rules(_lesson, lambda lesson: lesson.sequence)
+    register_target(
+        "lesson", view, comment, can_moderate=moderate,
+        work_group_id=lambda i: _lesson(i).sequence.work_group_id,
+        url=lambda i: url_for("planning.lesson", lesson_id=i),
+        title=lambda i: _lesson(i).title,
+        anchors=lambda _i: [(f.key, f.label) for f in LESSON_FIELDS])
+
+    view, comment, moderate = _plan_rules(_sequence, lambda sequence: sequence)
+    register_target(
+        "sequence", view, comment, can_moderate=moderate,
+        work_group_id=lambda i: _sequence(i).work_group_id,
+        url=lambda i: url_for("planning.sequence", sequence_id=i),
+        title=lambda i: _sequence(i).title,
+        anchors=lambda _i: [("title", "Title")] + [(f.key, f.label)
+                                                  for f in SEQUENCE_TEXT_FIELDS])
+
+    def rl_check(rule: Callable[[User, object], bool]) -> Check:
+        def check(user: User, target_id: int) -> bool:
+            item = _research_lesson(target_id)
+            return item is not None and rule(user, item)
+        return check
+
+    register_target(
+        "observation", rl_check(permissions.can_view_research_lesson),
+        rl_check(permissions.can_view_research_lesson),
+        can_moderate=rl_check(permissions.can_edit_research_lesson),
+        work_group_id=lambda i: _research_lesson(i).work_group_id,
+        url=lambda i: url_for("observations.research_lesson", research_lesson_id=i),
+        title=lambda i: _research_lesson(i).title,
+        anchors=lambda _i: OBSERVATION_ANCHORS)
+
+
+OBSERVATION_ANCHORS: list[tuple[str, str]] = [
+    ("pre_lesson", "Pre-lesson notes"), ("plan", "The plan as taught"),
+    ("observations", "Observations"), ("discussion", "Post-lesson discussion"),
+    ("agreed_changes", "Agreed changes"),
+]
+

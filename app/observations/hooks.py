@@ -1,0 +1,140 @@
+"""What research lessons offer other features through app.extensions (each checks visibility).
+
+* "coplan.review_evidence": the agreed changes behind a plan change, for the review screen;
+* "coplan.session_digest": research lessons and open agreed changes since the last session;
+* "coplan.visibility_checks": rules for the ids in our URLs, so notification links to research
+  lessons are shown only to those who may open them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, url_for
+from sqlalchemy import select
+
+from app.accounts.models import User, WorkGroup
+from app.errors import NotFound
+from app.extensions import db
+from app.observations import permissions, services
+from app.observations.models import AgreedChange, ResearchLesson
+from app.planning import revisions
+from app.planning.models import Lesson, Sequence
+from app.timeutil import aware
+
+Item = tuple[str, str, str]
+
+
+def review_evidence(user: User, item: Lesson | Sequence, from_number: int,
+                    to_number: int) -> list[Item]:
+    """(title, url, text) for each agreed change addressed between two revisions of a plan.
+
+    For a lesson the numbers are its revisions; for a sequence they are the sequence's, so
+    changes to its lessons count when addressed after `from` and before the save after `to`.
+    """
+    lessons = [item] if isinstance(item, Lesson) else list(item.lessons)
+    window = None if isinstance(item, Lesson) else (
+        _saved_at(item.document_id, from_number),
+        # Lesson saves make no sequence revision, so "up to `to`" runs until the next one.
+        _saved_at(item.document_id, to_number + 1) or dt.datetime.max.replace(tzinfo=dt.UTC))
+
+    def in_range(change: AgreedChange) -> bool:
+        if window is None:
+            return from_number < (change.addressed_revision_number or 0) <= to_number
+        start, end = window
+        at = aware(change.addressed_at) if change.addressed_at else None
+        return at is not None and (start is None or at > start) and at < end
+
+    out: list[Item] = []
+    for rl in sorted(services.visible_research_lessons(user, [x.id for x in lessons]),
+                     key=lambda r: (r.taught_on, r.id)):
+        for change in rl.agreed_changes:
+            if change.status == "addressed" and in_range(change):
+                where = f"{rl.lesson.title}, " if isinstance(item, Sequence) else ""
+                out.append((rl.title, _change_url(change),
+                            f"Agreed change addressed in {where}revision "
+                            f"{change.addressed_revision_number}: {change.text}"))
+    return out
+
+
+def _saved_at(document_id: int, number: int) -> dt.datetime | None:
+    if number < 1:
+        return None
+    try:
+        return aware(revisions.get_revision(document_id, number).created_at)
+    except NotFound:
+        return None
+
+
+def session_digest(user: User, group: WorkGroup,
+                   since: dt.datetime) -> list[tuple[str, list[Item]]]:
+    """Research lessons taught or recorded since a date, and the group's open agreed changes."""
+    rows = db.session.scalars(select(ResearchLesson).where(
+        ResearchLesson.work_group_id == group.id).order_by(ResearchLesson.taught_on,
+                                                          ResearchLesson.id))
+    visible = [r for r in rows if permissions.can_view_research_lesson(user, r)]
+    recent: list[Item] = []
+    for rl in visible:
+        recorded = [o for o in rl.observations if aware(o.updated_at) >= since]
+        if rl.taught_on >= since.date() or recorded:
+            recent.append((rl.title, _rl_url(rl),
+                           f"Taught by {rl.teacher.display_name}; {len(rl.observations)} of "
+                           f"{len(rl.observers)} observations recorded."))
+    open_changes = [(change.text, _change_url(change),
+                     f"{rl.lesson.title} — {change.field_label or 'the lesson as a whole'}")
+                    for rl in visible for change in rl.agreed_changes
+                    if change.status == "open"]
+    sections = []
+    if recent:
+        sections.append(("Research lessons", recent))
+    if open_changes:
+        sections.append(("Open agreed changes", open_changes))
+    return sections
+
+
+def _rl_url(rl: ResearchLesson) -> str:
+    return url_for("observations.research_lesson", research_lesson_id=rl.id)
+
+
+def _change_url(change: AgreedChange) -> str:
+    return f"{_rl_url(change.research_lesson)}#change-{change.id}"
+
+
+def _found(getter: Callable[[], Any]) -> bool:
+    try:
+        getter()
+    except NotFound:
+        return False
+    return True
+
+
+def _checks() -> dict[str, Callable[[User, Any], bool]]:
+    return {
+        "research_lesson_id": lambda user, value: _found(
+            lambda: services.get_research_lesson(user, value)),
+        "observation_id": lambda user, value: _found(
+            lambda: services.get_observation(user, value)),
+        "change_id": lambda user, value: _found(lambda: services.get_change(user, value)),
+    }
+
+
+def _chain(app: Flask, key: str, provider: Callable[..., list]) -> None:
+    """Install a provider, keeping one another feature installed first (results joined)."""
+    existing = app.extensions.get(key)
+    if getattr(existing, "_observations", False):
+        return  # already installed on this app
+
+    def chained(*args: Any) -> list:
+        return [*(existing(*args) if existing else []), *provider(*args)]
+
+    chained._observations = True  # type: ignore[attr-defined]
+    app.extensions[key] = chained
+
+
+def install(app: Flask) -> None:
+    """Register the hooks on an app (safe to call more than once)."""
+    _chain(app, "coplan.review_evidence", review_evidence)
+    _chain(app, "coplan.session_digest", session_digest)
+    app.extensions.setdefault("coplan.visibility_checks", {}).update(_checks())

@@ -1,0 +1,318 @@
+"""Research lesson pages: schedule, read, observe, discuss, agree changes, timelines."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.accounts.models import User
+from app.errors import ValidationError
+from app.extensions import db
+from app.forms import form_int, form_text
+from app.observations import services, timeline
+from app.observations.models import CHANGE_STATUSES, PHASES, VISIBILITY
+from app.planning.fields import LESSON_FIELDS
+from app.planning.reference_data import YEAR_GROUPS
+
+bp = Blueprint("observations", __name__)
+
+DETAIL_KEYS = ["kind", "revision_number", "taught_on", "teacher_id", "year_group",
+               "class_context", "research_focus", "key_point", "difficult_points",
+               "feedback_wanted", "visibility"]
+PUPIL_KEYS = ("code", "profile", "prediction", "evidence")
+NOTICING_KEYS = ("at", "about", "note")
+#: Blank rows offered under what is already recorded (the form works without JavaScript).
+BLANK_ROWS = 3
+_ROW_RE = re.compile(r"(pupils|noticings)-(\d{1,3})-([a-z]+)")
+
+LABELS: dict[str, Any] = {
+    "year_group": dict(YEAR_GROUPS), "visibility": VISIBILITY, "phase": PHASES,
+    "field": {f.key: f.label for f in LESSON_FIELDS}, "status": CHANGE_STATUSES,
+}
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _page(template: str, status: int = 200, **context: Any):
+    return render_template(template, labels=LABELS, fields=LESSON_FIELDS, phases=PHASES,
+                           **context), status
+
+
+# --- list and schedule ----------------------------------------------------------------------------
+
+
+@bp.get("/research-lessons")
+@login_required
+def research_lessons():
+    return _page("observations/research_lessons.html",
+                 research_lessons=services.list_page(_user()))
+
+
+def _detail_form() -> dict[str, Any]:
+    data: dict[str, Any] = {k: form_text(k) for k in DETAIL_KEYS}
+    data["observers"] = request.form.getlist("observers")
+    return data
+
+
+@bp.route("/lessons/<int:lesson_id>/research-lessons/new", methods=["GET", "POST"])
+@login_required
+def new_research_lesson(lesson_id: int):
+    user = _user()
+    form = services.schedule_form(user, lesson_id, request.args.get("revision", type=int))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form.data = _detail_form()
+        try:
+            research_lesson = services.schedule_research_lesson(user, lesson_id, form.data)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+        else:
+            db.session.commit()
+            flash("Research lesson scheduled. Observers can record their notes on its page.",
+                  "success")
+            return redirect(url_for("observations.research_lesson",
+                                    research_lesson_id=research_lesson.id))
+    return _page("observations/research_lesson_form.html", 400 if errors else 200, form=form,
+                 errors=errors)
+
+
+@bp.route("/research-lessons/<int:research_lesson_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_research_lesson(research_lesson_id: int):
+    user = _user()
+    form = services.edit_form(user, research_lesson_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form.data = _detail_form()
+        try:
+            services.update_research_lesson(user, research_lesson_id, form.data)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+        else:
+            db.session.commit()
+            flash("Research lesson details saved.", "success")
+            return redirect(url_for("observations.research_lesson",
+                                    research_lesson_id=research_lesson_id))
+    return _page("observations/research_lesson_form.html", 400 if errors else 200, form=form,
+                 errors=errors)
+
+
+@bp.get("/research-lessons/<int:research_lesson_id>")
+@login_required
+def research_lesson(research_lesson_id: int):
+    page = services.research_lesson_page(_user(), research_lesson_id)
+    return _page("observations/research_lesson.html", page=page, rl=page.research_lesson,
+                 errors={})
+
+
+# --- observations ---------------------------------------------------------------------------------
+
+
+def _rows_from_form() -> dict[str, list[dict[str, str]]]:
+    """The pupils-N-key and noticings-N-key inputs as two lists of rows, in row order."""
+    found: dict[str, dict[int, dict[str, str]]] = {"pupils": {}, "noticings": {}}
+    for name in request.form:
+        match = _ROW_RE.fullmatch(name)
+        if match:
+            group, index, key = match.group(1), int(match.group(2)), match.group(3)
+            if key in (PUPIL_KEYS if group == "pupils" else NOTICING_KEYS):
+                found[group].setdefault(index, {})[key] = form_text(name)
+    return {group: [rows[i] for i in sorted(rows)] for group, rows in found.items()}
+
+
+def _padded(data: dict[str, Any], extra: int = BLANK_ROWS) -> dict[str, Any]:
+    """Add blank rows below what is recorded, so more can be typed in without JavaScript."""
+    data = dict(data)
+    data["pupils"] = list(data["pupils"]) + [dict.fromkeys(PUPIL_KEYS, "")] * extra
+    data["noticings"] = list(data["noticings"]) + [dict.fromkeys(NOTICING_KEYS, "")] * extra
+    return data
+
+
+def _observation_post(save) -> tuple[Any, dict[str, Any], dict[str, str]]:
+    data = {"responses": form_text("responses"), **_rows_from_form()}
+    try:
+        observation = save(data)
+    except ValidationError as error:
+        db.session.rollback()
+        return None, data, error.fields or {"form": error.message}
+    db.session.commit()
+    return observation, data, {}
+
+
+def _after_observation_save(observation) -> Any:
+    flash("Observation saved.", "success")
+    if request.form.get("action") == "more":
+        return redirect(url_for("observations.edit_observation", observation_id=observation.id,
+                                more=1) + "#noticings")
+    return redirect(url_for("observations.research_lesson",
+                            research_lesson_id=observation.research_lesson_id)
+                    + f"#observation-{observation.id}")
+
+
+@bp.route("/research-lessons/<int:research_lesson_id>/my-observation",
+          methods=["GET", "POST"])
+@login_required
+def my_observation(research_lesson_id: int):
+    user = _user()
+    form = services.my_observation(user, research_lesson_id)
+    if form.observation is not None and request.method == "GET":
+        return redirect(url_for("observations.edit_observation",
+                                observation_id=form.observation.id))
+    errors: dict[str, str] = {}
+    data = _padded(form.data)
+    if request.method == "POST":
+        observation, data, errors = _observation_post(
+            lambda posted: services.save_my_observation(user, research_lesson_id, posted))
+        if observation is not None:
+            return _after_observation_save(observation)
+    return _page("observations/observation_form.html", 400 if errors else 200, form=form,
+                 rl=form.research_lesson, data=data, errors=errors)
+
+
+@bp.route("/observations/<int:observation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_observation(observation_id: int):
+    user = _user()
+    form = services.observation_form(user, observation_id)
+    errors: dict[str, str] = {}
+    data = _padded(form.data, BLANK_ROWS * (2 if request.args.get("more") else 1))
+    if request.method == "POST":
+        observation, data, errors = _observation_post(
+            lambda posted: services.update_observation(user, observation_id, posted))
+        if observation is not None:
+            return _after_observation_save(observation)
+    return _page("observations/observation_form.html", 400 if errors else 200, form=form,
+                 rl=form.research_lesson, data=data, errors=errors)
+
+
+@bp.get("/observations/<int:observation_id>")
+@login_required
+def observation(observation_id: int):
+    found = services.get_observation(_user(), observation_id)
+    return redirect(url_for("observations.research_lesson",
+                            research_lesson_id=found.research_lesson_id)
+                    + f"#observation-{found.id}")
+
+
+# --- discussion and agreed changes --------------------------------------------------------------
+
+
+@bp.route("/research-lessons/<int:research_lesson_id>/discussion", methods=["GET", "POST"])
+@login_required
+def discussion(research_lesson_id: int):
+    user = _user()
+    rl, data = services.discussion_form(user, research_lesson_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = {k: form_text(k) for k in ("teacher_reflection", "discussion_points",
+                                          "pupil_interview")}
+        try:
+            services.save_discussion(user, research_lesson_id, data)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+        else:
+            db.session.commit()
+            flash("Discussion saved. Record the changes you agreed below it.", "success")
+            return redirect(url_for("observations.research_lesson",
+                                    research_lesson_id=research_lesson_id) + "#agreed-changes")
+    return _page("observations/discussion_form.html", 400 if errors else 200, rl=rl, data=data,
+                 errors=errors)
+
+
+def _page_with_errors(research_lesson_id: int, errors: dict[str, str], **data: Any):
+    """The research lesson page again, with a form's errors and what was typed."""
+    page = services.research_lesson_page(_user(), research_lesson_id)
+    return _page("observations/research_lesson.html", 400, page=page, rl=page.research_lesson,
+                 errors=errors, data=data)
+
+
+@bp.post("/research-lessons/<int:research_lesson_id>/changes")
+@login_required
+def add_change(research_lesson_id: int):
+    text, field_key = form_text("change_text"), form_text("change_field", 40)
+    try:
+        change = services.add_agreed_change(_user(), research_lesson_id, text, field_key)
+    except ValidationError as error:
+        db.session.rollback()
+        return _page_with_errors(research_lesson_id, error.fields, change_text=text,
+                                 change_field=field_key)
+    db.session.commit()
+    flash("Agreed change added. It stays open until a revision of the plan addresses it.",
+          "success")
+    return redirect(url_for("observations.research_lesson",
+                            research_lesson_id=research_lesson_id) + f"#change-{change.id}")
+
+
+@bp.post("/agreed-changes/<int:change_id>/decline")
+@login_required
+def decline_change(change_id: int):
+    reason = form_text("reason")
+    try:
+        change = services.decline_change(_user(), change_id, reason)
+    except ValidationError as error:
+        db.session.rollback()
+        change = services.get_change(_user(), change_id)
+        return _page_with_errors(change.research_lesson_id,
+                                 {f"reason-{change_id}": error.fields.get("reason", "")},
+                                 reason_for=change_id, reason=reason)
+    db.session.commit()
+    flash("Change declined; the reason is kept with it.", "success")
+    return _to_change(change)
+
+
+@bp.post("/agreed-changes/<int:change_id>/reopen")
+@login_required
+def reopen_change(change_id: int):
+    change = services.reopen_change(_user(), change_id)
+    db.session.commit()
+    flash("Change reopened.", "success")
+    return _to_change(change)
+
+
+@bp.post("/agreed-changes/<int:change_id>/address")
+@login_required
+def address_change(change_id: int):
+    try:
+        change = services.mark_addressed(_user(), change_id, form_int("revision_number"))
+    except ValidationError as error:
+        db.session.rollback()
+        change = services.get_change(_user(), change_id)
+        return _page_with_errors(change.research_lesson_id,
+                                 {f"revision-{change_id}": " ".join(error.fields.values())
+                                  or error.message})
+    db.session.commit()
+    flash(f"Marked as addressed in revision {change.addressed_revision_number}.", "success")
+    return _to_change(change)
+
+
+def _to_change(change) -> Any:
+    return redirect(url_for("observations.research_lesson",
+                            research_lesson_id=change.research_lesson_id)
+                    + f"#change-{change.id}", code=303)
+
+
+# --- timelines ----------------------------------------------------------------------------------
+
+
+@bp.get("/lessons/<int:lesson_id>/timeline")
+@login_required
+def lesson_timeline(lesson_id: int):
+    lesson, events = timeline.lesson_page(_user(), lesson_id)
+    return _page("observations/timeline.html", lesson=lesson, sequence=lesson.sequence,
+                 events=events, of_sequence=False)
+
+
+@bp.get("/sequences/<int:sequence_id>/timeline")
+@login_required
+def sequence_timeline(sequence_id: int):
+    sequence, events = timeline.sequence_page(_user(), sequence_id)
+    return _page("observations/timeline.html", lesson=None, sequence=sequence, events=events,
+                 of_sequence=True)

@@ -1,0 +1,135 @@
+"""Review pages: the reviewer's queue, asking for a review, the review screen, approved versions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.accounts.models import User
+from app.errors import NotFound, RevisionConflict, ValidationError
+from app.extensions import db
+from app.forms import form_int, form_text
+from app.planning.history import Kind
+from app.reviews import services
+from app.reviews.models import DECISIONS, OUTCOMES
+
+bp = Blueprint("reviews", __name__)
+
+FIELD_PREFIX = "field__"
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _kind_and_id(source) -> tuple[str, int]:
+    kind, item_id = source.get("kind", ""), source.get("id", "")
+    if kind not in ("lesson", "sequence") or not item_id.isdigit() or int(item_id) > 2**31 - 1:
+        raise NotFound()
+    return kind, int(item_id)
+
+
+def _school_and_reviewer() -> tuple[int | None, int | None]:
+    """The form's one radio choice "school:reviewer" (or separate fields, for API clients)."""
+    school, _, person = form_text("reviewer", 30).partition(":")
+    if school.isdigit() and person.isdigit():
+        return int(school), int(person)
+    return form_int("school_id"), form_int("reviewer_id")
+
+
+@bp.get("/reviews")
+@login_required
+def queue() -> str:
+    return render_template("reviews/queue.html", queue=services.queue(_user()),
+                           outcomes=OUTCOMES)
+
+
+@bp.route("/reviews/new", methods=["GET", "POST"])
+@login_required
+def new():
+    user = _user()
+    kind, item_id = _kind_and_id(request.form if request.method == "POST" else request.args)
+    errors: dict[str, str] = {}
+    data = {"school_id": "", "reviewer_id": "", "note": ""}
+    if request.method == "POST":
+        school_id, reviewer_id = _school_and_reviewer()
+        data = {"school_id": str(school_id or ""), "reviewer_id": str(reviewer_id or ""),
+                "note": form_text("note", services.MAX_NOTE)}
+        try:
+            review = services.submit_for_review(user, kind, item_id, school_id, reviewer_id,
+                                                data["note"], form_int("revision_number"))
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+        else:
+            db.session.commit()
+            flash(f"Review requested from {review.reviewer.display_name}.", "success")
+            return redirect(url_for("reviews.review", review_id=review.id))
+    options = services.submit_options(user, kind, item_id)
+    return render_template("reviews/new.html", options=options, subject=options.target,
+                           data=data, errors=errors), 400 if errors else 200
+
+
+def _screen(review_id: int, errors: dict[str, str] | None = None,
+            form: dict[str, str] | None = None, status: int = 200):
+    screen = services.review_screen(_user(), review_id)
+    view = "side" if request.args.get("view") == "side" and not screen.diff.is_first \
+        else "inline"
+    return render_template("reviews/review.html", s=screen, subject=screen.subject,
+                           view=view, errors=errors or {}, form=form or {},
+                           decisions=DECISIONS, outcomes=OUTCOMES), status
+
+
+@bp.get("/reviews/<int:review_id>")
+@login_required
+def review(review_id: int):
+    return _screen(review_id)
+
+
+@bp.post("/reviews/<int:review_id>/decide")
+@login_required
+def decide(review_id: int):
+    fields = {key[len(FIELD_PREFIX):]: form_text(key, services.MAX_COMMENT)
+              for key in request.form if key.startswith(FIELD_PREFIX)}
+    decision = form_text("decision", 30)
+    try:
+        record = services.decide(_user(), review_id, decision,
+                                 form_text("comment", services.MAX_COMMENT), fields,
+                                 form_int("revision_number"))
+    except ValidationError as error:
+        db.session.rollback()
+        form = {"decision": decision, "comment": form_text("comment", services.MAX_COMMENT),
+                **{FIELD_PREFIX + k: v for k, v in fields.items()}}
+        return _screen(review_id, error.fields or {"form": error.message}, form, 400)
+    except RevisionConflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("reviews.review", review_id=review_id)), 303
+    db.session.commit()
+    flash({"approve": f"Approved: revision {record.revision_number} is now the approved version "
+                      "for the school.",
+           "request_changes": "Sent back to the author with your comments.",
+           "comment": "Comment added; the review stays open."}[record.decision], "success")
+    return redirect(url_for("reviews.review", review_id=review_id))
+
+
+def _approved(kind: Kind, item_id: int) -> str:
+    school = request.args.get("school", "")
+    school_id = int(school) if school.isdigit() and int(school) <= 2**31 - 1 else None
+    page, approval = services.approved_page(_user(), kind, item_id, school_id)
+    return render_template("reviews/approved.html", page=page, subject=page.subject,
+                           approval=approval)
+
+
+@bp.get("/lessons/<int:lesson_id>/approved")
+@login_required
+def lesson_approved(lesson_id: int) -> str:
+    return _approved("lesson", lesson_id)
+
+
+@bp.get("/sequences/<int:sequence_id>/approved")
+@login_required
+def sequence_approved(sequence_id: int) -> str:
+    return _approved("sequence", sequence_id)
+
+

@@ -1,0 +1,208 @@
+"""Session pages: the year, a session, its details, agenda and notes, history and calendar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from app.errors import ValidationError
+from app.extensions import db
+from app.forms import form_text
+from app.planning import presenters, revisions
+from app.planning.revisions import MergeConflict
+from app.workgroups import links, sessions, versions
+from app.workgroups.blueprint import acting_user, base_number, bp, revision_pair
+from app.workgroups.models import SESSION_TYPES
+
+DETAIL_KEYS = ["number", "date", "start_time", "end_time", "kind", "host_school_id", "title",
+               "agenda"]
+
+
+def _details_form() -> dict[str, Any]:
+    data: dict[str, Any] = {k: form_text(k, 100_000 if k == "agenda" else 300)
+                            for k in DETAIL_KEYS}
+    data["attendees"] = request.form.getlist("attendees")
+    data["links"] = request.form.getlist("links")
+    return data
+
+
+def _form_page(group, session, data: dict[str, Any], errors: dict[str, str]):
+    user = acting_user()
+    return render_template(
+        "workgroups/session_form.html", group=group, session=session, data=data,
+        errors=errors, types=SESSION_TYPES, members=sessions.members(group),
+        candidates=links.candidates(user, group)), 400 if errors else 200
+
+
+@bp.get("/work-groups/<int:work_group_id>/sessions")
+@login_required
+def sessions_page(work_group_id: int):
+    user = acting_user()
+    group = sessions.get_group(user, work_group_id)
+    return render_template("workgroups/sessions.html", group=group,
+                           year=sessions.year_view(user, group))
+
+
+@bp.route("/work-groups/<int:work_group_id>/sessions/new", methods=["GET", "POST"])
+@login_required
+def new_session(work_group_id: int):
+    user = acting_user()
+    group = sessions.manageable_group(user, work_group_id)
+    data: dict[str, Any] = {"number": str(len(sessions.list_sessions(group)) + 1),
+                            "kind": "workshop", "attendees": [], "links": []}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = _details_form()
+        try:
+            session = sessions.create_session(user, work_group_id, data)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+        else:
+            db.session.commit()
+            flash(f"{session.label} is planned.", "success")
+            return redirect(url_for("workgroups.session", session_id=session.id))
+    return _form_page(group, None, data, errors)
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+def session(session_id: int):
+    page = sessions.session_page(acting_user(), session_id)
+    return render_template("workgroups/session.html", page=page, s=page.session)
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_session(session_id: int):
+    user = acting_user()
+    item = sessions.manageable_session(user, session_id)
+    data = sessions.details_form(item)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = _details_form()
+        try:
+            sessions.update_session(user, session_id, data)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+            item = sessions.manageable_session(user, session_id)
+        else:
+            db.session.commit()
+            flash("Session details saved.", "success")
+            return redirect(url_for("workgroups.session", session_id=session_id))
+    return _form_page(item.work_group, item, data, errors)
+
+
+@bp.route("/sessions/<int:session_id>/notes", methods=["GET", "POST"])
+@login_required
+def edit_notes(session_id: int):
+    user = acting_user()
+    item = sessions.notes_editable_session(user, session_id)
+    current = sessions.head(item)
+    data: dict[str, Any] = dict(current.fields)
+    base, summary = current.number, ""
+    errors: dict[str, str] = {}
+    conflict = None
+    if request.method == "POST":
+        data = {k: form_text(k) for k in sessions.NOTE_KEYS}
+        base, summary = base_number(), form_text("summary", 300)
+        try:
+            result = sessions.save_notes(user, session_id, data, base, summary)
+        except ValidationError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+        except MergeConflict as error:
+            db.session.rollback()
+            conflict = presenters.conflict_view(error, sessions.NOTE_FIELDS)
+            data = presenters.merged_form(error, data)
+            base = error.head.number
+        else:
+            db.session.commit()
+            _flash_saved(result)
+            return redirect(url_for("workgroups.session", session_id=session_id))
+        item = sessions.notes_editable_session(user, session_id)
+    status = 409 if conflict else 400 if errors else 200
+    return render_template("workgroups/notes_form.html", s=item, data=data, errors=errors,
+                           conflict=conflict, base_number=base, summary=summary,
+                           fields=sessions.NOTE_FIELDS), status
+
+
+def _flash_saved(result) -> None:
+    if not result.changed:
+        flash("No changes to save: it is as it was.", "info")
+        return
+    message = f"Saved as revision {result.revision.number}."
+    if result.merged:
+        names = sorted({r.author.display_name for r in result.merged})
+        message += (" Someone saved while you were editing: your changes were merged with "
+                    f"{' and '.join(names)}'s.")
+    flash(message, "success")
+
+
+# --- history ------------------------------------------------------------------------------------
+
+
+@bp.get("/sessions/<int:session_id>/history")
+@login_required
+def session_history(session_id: int):
+    user = acting_user()
+    item = sessions.get_session(user, session_id)
+    page = versions.history_page(sessions.subject(user, item))
+    return render_template("workgroups/history.html", page=page, subject=page.subject,
+                           back_url=url_for("workgroups.session", session_id=session_id))
+
+
+@bp.get("/sessions/<int:session_id>/revisions/<int:number>")
+@login_required
+def session_revision(session_id: int, number: int):
+    user = acting_user()
+    item = sessions.get_session(user, session_id)
+    revision = revisions.get_revision(item.document_id, number)
+    return render_template(
+        "workgroups/session_revision.html", s=item, revision=revision,
+        subject=sessions.subject(user, item),
+        html={k: sessions.note_html(user, revision, k) for k in sessions.NOTE_KEYS},
+        fields=sessions.NOTE_FIELDS)
+
+
+@bp.get("/sessions/<int:session_id>/compare")
+@login_required
+def session_compare(session_id: int):
+    user = acting_user()
+    a, b = revision_pair()
+    item = sessions.get_session(user, session_id)
+    comparison = versions.compare(sessions.subject(user, item), a, b, sessions.notes_display)
+    view = "side" if request.args.get("view") == "side" else "inline"
+    return render_template("workgroups/compare.html", c=comparison, subject=comparison.subject,
+                           view=view,
+                           back_url=url_for("workgroups.session", session_id=session_id))
+
+
+@bp.post("/sessions/<int:session_id>/revisions/<int:number>/restore")
+@login_required
+def session_restore(session_id: int, number: int):
+    result = sessions.restore_notes(acting_user(), session_id, number)
+    db.session.commit()
+    if result.changed:
+        flash(f"Revision {number} restored as revision {result.head.number}.", "success")
+    else:
+        flash(f"Revision {number} is the same as the current version: nothing to restore.",
+              "info")
+    return redirect(url_for("workgroups.session", session_id=session_id))
+
+
+# --- calendar -----------------------------------------------------------------------------------
+
+
+@bp.get("/work-groups/<int:work_group_id>/sessions.ics")
+@login_required
+def sessions_calendar(work_group_id: int) -> Response:
+    filename, body = sessions.calendar(
+        acting_user(), work_group_id,
+        lambda session_id: url_for("workgroups.session", session_id=session_id, _external=True))
+    response = Response(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -476,3 +476,32 @@ def test_activity_feed_shows_saves_reviews_and_approvals_and_pages(app, login, t
     assert 'rel="next"' in first and "Exit task" not in first.split("Activity in")[0]
     second = text(author.get(url, query_string={"page": "2"}))
     assert 'rel="prev"' in second and "approved revision" in second
+
+
+def test_teacher_is_told_of_a_new_observation_and_an_agreed_change(app, client, login,
+                                                                    make_work_group, make_user):
+    from datetime import date
+
+    from app.accounts.models import User
+    from app.notifications.models import Notification
+    from app.observations import services as observations
+    from tests.planning_helpers import make_plan
+
+    group = make_work_group()
+    teacher = make_user(group=group, name="Taught Teacher")
+    observer = make_user(group=group, name="Observing Olu")
+    plan = make_plan(app, teacher, group, lessons=1)
+    with app.test_request_context():
+        teacher_row = db.session.get(User, teacher.id)
+        observer_row = db.session.get(User, observer.id)
+        research = observations.schedule_research_lesson(teacher_row, plan.lesson_ids[0], {
+            "taught_on": date.today().isoformat(), "teacher_id": str(teacher.id),
+            "observers": [str(observer.id)], "year_group": "Y3",
+            "class_setup": "Mixed class of 28", "research_focus": "Doubling"})
+        db.session.commit()
+        observations.save_my_observation(observer_row, research.id, {"responses": "Counted on"})
+        observations.add_agreed_change(observer_row, research.id, "Show the number line first")
+        db.session.commit()
+        kinds = sorted(n.kind for n in db.session.query(Notification).filter_by(
+            user_id=teacher.id))
+    assert kinds == ["agreed_change", "new_observation"]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from app.accounts.models import User, WorkGroup
@@ -332,8 +333,20 @@ def save_my_observation(user: User, research_lesson_id: int,
     if observation is None:
         observation = Observation(research_lesson=research_lesson, observer_id=user.id)
         db.session.add(observation)
+        _tell(research_lesson, user, "new_observation",
+              f"{user.display_name} recorded an observation of your research lesson on "
+              f"“{research_lesson.lesson.title}”.")
     _apply_observation(observation, data)
     return observation
+
+
+def _tell(research_lesson: ResearchLesson, actor: User, kind: str, text: str) -> None:
+    """Notify the research lesson's teacher (if notifications are wired and it isn't them)."""
+    notify = current_app.extensions.get("coplan.notify")
+    if notify is None or research_lesson.teacher_id == actor.id:
+        return
+    notify(research_lesson.teacher_id, kind, text,
+           url_for("observations.research_lesson", research_lesson_id=research_lesson.id))
 
 
 def update_observation(user: User, observation_id: int, data: dict[str, Any]) -> Observation:
@@ -495,6 +508,8 @@ def add_agreed_change(user: User, research_lesson_id: int, text: str,
                           status="open", created_by_id=user.id)
     db.session.add(change)
     db.session.flush()
+    _tell(research_lesson, user, "agreed_change",
+          f"Agreed change for “{research_lesson.lesson.title}”: {value}")
     return change
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 from sqlalchemy import select
@@ -345,8 +346,9 @@ def _tell(research_lesson: ResearchLesson, actor: User, kind: str, text: str) ->
     notify = current_app.extensions.get("coplan.notify")
     if notify is None or research_lesson.teacher_id == actor.id:
         return
-    notify(research_lesson.teacher_id, kind, text,
-           url_for("observations.research_lesson", research_lesson_id=research_lesson.id))
+    # Outside a request url_for builds an absolute URL; notifications keep the path only.
+    url = url_for("observations.research_lesson", research_lesson_id=research_lesson.id)
+    notify(research_lesson.teacher_id, kind, text, urlsplit(url).path)
 
 
 def update_observation(user: User, observation_id: int, data: dict[str, Any]) -> Observation:

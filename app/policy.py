@@ -186,7 +186,10 @@ def search_access_tokens(user: User) -> list[str]:
     tokens |= {f"hub:{h}" for h in hub_ids(user)}
     led = set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
     tokens |= {f"wg:{w}" for w in work_group_ids(user) | led}
-    tokens |= {f"school:{s}" for s in school_ids(user)}
+    schools = school_ids(user)
+    tokens |= {f"school:{s}" for s in schools}
+    # Records limited to one school of one Work Group need both: one combined token each.
+    tokens |= {f"wg:{w}:school:{s}" for w in work_group_ids(user) | led for s in schools}
     return sorted(tokens)
 
 

@@ -757,3 +757,20 @@ def test_pages_label_every_control_and_use_no_inline_code(app, client, login, wo
     page = _page(client.get(f"/research-lessons/{rl_id}"))
     assert f'id="change-{change_id}"' in page and f'<label for="f-revision-{change_id}">' in page
     assert f'<label for="f-reason-{change_id}">' in page
+
+
+def test_narrowing_the_plan_narrows_the_research_lesson_in_search(app, client, login, world):
+    from app.search import indexer
+
+    rl_id = make_research_lesson(app, world.teacher, world.lesson_id, [world.observer],
+                                 research_focus="Does the numberline help?")
+    with app.app_context():
+        indexer.rebuild()
+    assert _search(app, world.observer.id, "numberline") == [f"observation:{rl_id}"]
+    login(world.teacher)  # the plan becomes the teacher's school's only
+    response = client.post(f"/sequences/{world.plan.id}/settings",
+                           data={"visibility": "school", "status": "draft"})
+    assert response.status_code == 302
+    with app.app_context():
+        indexer.drain()
+    assert _search(app, world.observer.id, "numberline") == []

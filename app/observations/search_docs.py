@@ -93,7 +93,7 @@ def _keys(obj: Any) -> list[str]:
 def register_sources() -> None:
     """Make research-lesson records searchable (called from app.register_search)."""
     # Lesson and Sequence are listed so a rename or a visibility change reaches these documents
-    # once app.search.sources.keys_for asks every source (see the note to the lead).
+    # too (app.search.sources.keys_for asks every source that watches a type).
     register(Source("observation", research_lesson_document, _ids, _keys,
                     (ResearchLesson, Observation, Discussion, AgreedChange, Lesson, Sequence),
                     lambda i: url_for("observations.research_lesson", research_lesson_id=i),

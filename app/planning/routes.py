@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import flash, redirect, render_template, request, session, url_for
@@ -165,22 +167,13 @@ def edit_sequence(sequence_id: int):
         data["big_ideas"] = request.form.getlist("big_ideas")
         data["materials"] = _material_rows()
         base_number = _base_number()
-        try:
-            result = services.update_sequence(user, sequence_id, data, base_number,
-                                              form_text("summary", 300))
-        except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields
-        except MergeConflict as error:
-            db.session.rollback()
-            conflict = presenters.conflict_view(error, SEQUENCE_TEXT_FIELDS)
-            data = presenters.merged_form(error, data)
-            base_number = error.head.number
-        else:
-            drafts.discard(session.pop("draft_restore", None))
-            db.session.commit()
-            _flash_saved(result)
+        outcome = _save(lambda: services.update_sequence(
+            user, sequence_id, data, base_number, form_text("summary", 300)),
+            SEQUENCE_TEXT_FIELDS, data, base_number)
+        if outcome.saved:
             return redirect(url_for("planning.sequence", sequence_id=sequence_id))
+        errors, conflict, data, base_number = (outcome.errors, outcome.conflict, outcome.data,
+                                               outcome.base_number)
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/sequence_form.html", sequence=item, data=data,
                            errors=errors, conflict=conflict, base_number=base_number,
@@ -279,24 +272,18 @@ def edit_lesson(lesson_id: int):
         if request.form.get("action") == "preview":
             preview = {k: render_markdown(data[k]) for k in LESSON_FORM_KEYS[1:] if data[k]}
         else:
-            try:
+            def save():
                 result = services.update_lesson(user, lesson_id, data, base_number, summary)
                 if addresses:
                     address_changes(user, item, result.head.number if result.changed else None,
                                     addresses)
-            except ValidationError as error:
-                db.session.rollback()
-                errors = error.fields
-            except MergeConflict as error:
-                db.session.rollback()
-                conflict = presenters.conflict_view(error, LESSON_FIELDS)
-                data = presenters.merged_form(error, data)
-                base_number = error.head.number
-            else:
-                drafts.discard(session.pop("draft_restore", None))
-                db.session.commit()
-                _flash_saved(result)
+                return result
+
+            outcome = _save(save, LESSON_FIELDS, data, base_number)
+            if outcome.saved:
                 return redirect(url_for("planning.lesson", lesson_id=lesson_id))
+            errors, conflict, data, base_number = (outcome.errors, outcome.conflict,
+                                                   outcome.data, outcome.base_number)
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/lesson_form.html", lesson=item, data=data, errors=errors,
                            material_options=presenters.material_options(),
@@ -357,6 +344,36 @@ def restore_lesson(lesson_id: int):
     db.session.commit()
     flash(f"Lesson “{item.title}” is restored as lesson {item.position}.", "success")
     return redirect(url_for("planning.lesson", lesson_id=lesson_id))
+
+
+@dataclass
+class SaveOutcome:
+    """What an edit form's save came to: saved, field errors, or a clash to resolve."""
+
+    saved: bool
+    data: dict[str, Any]
+    base_number: int | None
+    errors: dict[str, str] = field(default_factory=dict)
+    conflict: Any = None
+
+
+def _save(save: Callable[[], Any], specs, data: dict[str, Any],
+          base_number: int | None) -> SaveOutcome:
+    """Run a plan save: commit and flash on success; keep the typed text otherwise."""
+    try:
+        result = save()
+    except ValidationError as error:
+        db.session.rollback()
+        return SaveOutcome(False, data, base_number, errors=error.fields)
+    except MergeConflict as error:
+        db.session.rollback()
+        # Next save is based on the newest revision, with the clean parts already merged.
+        return SaveOutcome(False, presenters.merged_form(error, data), error.head.number,
+                           conflict=presenters.conflict_view(error, specs))
+    drafts.discard(session.pop("draft_restore", None))
+    db.session.commit()
+    _flash_saved(result)
+    return SaveOutcome(True, data, base_number)
 
 
 def _flash_saved(result) -> None:

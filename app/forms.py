@@ -28,6 +28,7 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
-    if "\\" in target:
+    # Browsers drop tabs and newlines ("/\t//evil" is "///evil") and read "\\" as "/".
+    if "\\" in target or any(c < " " or c == "\x7f" for c in target):
         return None
     return target

@@ -70,7 +70,8 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True,
+                     compare_server_default=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

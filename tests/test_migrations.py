@@ -35,7 +35,8 @@ def test_migrations_match_models(tmp_path, backend):
         with app.app_context():
             upgrade()
             with db.engine.connect() as conn:
-                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                context = MigrationContext.configure(
+                    conn, opts={"compare_type": True, "compare_server_default": True})
                 diff = compare_metadata(context, db.metadata)
             assert diff == [], f"models and migrations disagree: {diff}"
             tables = set(inspect(db.engine).get_table_names())

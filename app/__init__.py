@@ -15,6 +15,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     configure(app, test_config)
+    from app.cookies import register_session_guards
+
+    register_session_guards(app)
+    from app.input import InputRequest, check_request_input
+
+    app.request_class = InputRequest
+    # Registered before CSRFProtect's hook, so a second csrf_token is refused, not ignored.
+    app.before_request(check_request_input)
     register_converters(app)
     register_extensions(app)
     register_blueprints(app)
@@ -57,6 +65,9 @@ def register_converters(app: Flask) -> None:
     from werkzeug.routing import IntegerConverter
 
     class DatabaseId(IntegerConverter):
+        # One spelling per id: ASCII digits, no leading zero ("01", "١" and "１" are 404s).
+        regex = r"0|[1-9][0-9]{0,9}"
+
         def __init__(self, url_map, **kwargs) -> None:
             kwargs.setdefault("max", 2**31 - 1)
             super().__init__(url_map, **kwargs)
@@ -80,7 +91,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
 def register_search(app: Flask) -> None:

@@ -29,7 +29,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(instance_path, "coplan.sqlite"),
         "SEARCH_INDEX_DIR": os.path.join(instance_path, "search-index"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        #: Test each pooled connection before use, so a database that went away and came
+        #: back costs a reconnect rather than a failed request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        #: How long a SQLite writer waits for another writer's lock before giving up (a 503).
+        "SQLITE_BUSY_TIMEOUT_MS": 30000,
+        #: Seconds a 503 (database away or locked) asks clients to wait, in Retry-After.
+        "DATABASE_RETRY_AFTER": 30,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -37,9 +43,16 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open over lunch must still save
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": False,
+        #: Counters shared by every worker and host: a table in the database by default,
+        #: or `redis://host:6379` (needs the `redis` package) when an operator runs Redis.
+        "RATELIMIT_STORAGE_URI": "coplan-db://",
+        #: Retry-After on a 429 tells the browser (and the person) when to try again.
+        "RATELIMIT_HEADERS_ENABLED": True,
+        #: Failed logins from one address, and for one account; a correct login works again
+        #: once the window is over (at most 5 minutes after the first failure).
         "LOGIN_LIMIT": "10 per 5 minutes",
+        #: Plan saves per person; other people are not affected.
+        "SAVE_LIMIT": "60 per minute",
         "INVITATION_DAYS": 14,
         "RESET_HOURS": 24,
         #: "thread" rebuilds a missing index in the background, "sync" at once, "off" never.

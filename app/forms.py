@@ -8,13 +8,14 @@ from flask import request
 
 
 def form_text(name: str, limit: int = 100_000) -> str:
-    """A form field as text, with NUL bytes removed (PostgreSQL refuses them)."""
-    return request.form.get(name, "").replace("\x00", "")[: limit + 1]
+    """A form field as text (already normalised by app/input.py), cut just past `limit` so
+    the service can say it is too long."""
+    return request.form.get(name, "")[: limit + 1]
 
 
 def form_int(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    """A whole number within the database's range, or None."""
+    return request.form.get(name, None, type=int)
 
 
 def form_data(*names: str) -> dict[str, str]:

@@ -27,7 +27,6 @@ from app.observations.models import (  # noqa: F401, E402
 from app.planning.models import (  # noqa: F401, E402
     Document,
     Lesson,
-    PendingDraft,
     Revision,
     Sequence,
     Visit,
@@ -39,6 +38,7 @@ from app.reviews.models import (  # noqa: F401, E402
     ReviewRequest,
 )
 from app.search.models import SearchOutbox  # noqa: F401, E402
+from app.throttle import ThrottleCounter  # noqa: F401, E402
 from app.workgroups.models import (  # noqa: F401, E402
     ActionPlan,
     ActionPlanSignOff,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 from flask_login import current_user
 
 from app.timeutil import aware
@@ -80,5 +80,8 @@ def register_web_hooks(app: Flask) -> None:
         user = current_user if current_user.is_authenticated else None
         # Features register their own pages; the menu shows those that exist.
         items = [(e, label) for e, label in NAV if e in app.view_functions]
+        # Plans saved since the last page: the browser forgets the text it kept for them.
+        saved_drafts = session.pop("saved_drafts", None) if "saved_drafts" in session else None
         return {"nav_is_admin": bool(user and policy.can_see_admin(user)),
+                "saved_drafts": saved_drafts,
                 "nav_items": items, "nav_has_search": "search.search" in app.view_functions}

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -13,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from app.accounts import services
 from app.errors import ValidationError
@@ -36,15 +38,20 @@ def _failed_login(response) -> bool:
 
 def _start_session(user) -> None:
     # A fresh session at login stops a planted cookie from being carried into it.
-    keep = {k: session[k] for k in ("draft_restore",) if k in session}
     session.clear()
-    session.update(keep)
     login_user(user)
+
+
+def _login_account_key() -> str:
+    """Failures per account too, so many addresses cannot share out the guesses."""
+    return "login-account:" + request.form.get("email", "").strip().lower()[:254]
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"],
                deduct_when=_failed_login)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"],
+               key_func=_login_account_key, deduct_when=_failed_login)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("main.dashboard"))
@@ -52,12 +59,15 @@ def login():
     email = ""
     if request.method == "POST":
         email = form_text("email", 254)
-        user = services.authenticate(email, request.form.get("password", ""))
+        password = request.form.get("password", "")
+        user = services.authenticate(email, password)
         if user is not None:
             _start_session(user)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
-        error = LOGIN_FAILED
+        error = (LOGIN_FAILED if len(password) <= services.MAX_PASSWORD else
+                 f"Passwords are at most {services.MAX_PASSWORD:,} characters, so this one "
+                 "cannot be right. Check it and try again.")
     status = 401 if error else 200
     return render_template("accounts/login.html", error=error, email=email), status
 
@@ -69,6 +79,8 @@ def logout():
         db.session.commit()
     logout_user()
     session.clear()
+    # Text kept in this browser for unsaved plans goes too: school computers are shared.
+    session["saved_drafts"] = ["*"]
     flash("You have logged out.", "info")
     return redirect(url_for("accounts.login"))
 
@@ -138,3 +150,27 @@ def reset_password(token: str):
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", reset=reset, errors=errors), (
         400 if errors else 200)
+
+
+@bp.get("/session")
+def session_status():
+    """Whether this browser is still signed in, and a fresh form token if it is.
+
+    Edit pages ask before they submit, so a teacher whose session ended can sign in again in
+    another tab and then save, without leaving the page or losing what they typed.
+    """
+    if not current_user.is_authenticated:
+        response = jsonify(signed_in=False, login_url=url_for(
+            "accounts.login", next=url_for("accounts.signed_in_again")))
+    else:
+        response = jsonify(signed_in=True, user=current_user.id,
+                           csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/session/signed-in")
+@login_required
+def signed_in_again():
+    """Where the sign-in tab opened from an edit page lands."""
+    return render_template("accounts/signed_in_again.html")

@@ -28,6 +28,7 @@ from app.accounts.models import (
     project_code_key,
     valid_academic_year,
 )
+from app.core.text import one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.timeutil import aware, utcnow
@@ -68,12 +69,18 @@ def rotate_session_token(user: User) -> None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (same outcome either way)."""
+    """The active user with this e-mail and password, or None (same outcome either way).
+
+    Passwords are compared whole: one longer than MAX_PASSWORD is refused before any lookup
+    (no password that long can have been set), never cut down to a prefix that might match.
+    """
+    if len(password) > MAX_PASSWORD:
+        return None
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password[:MAX_PASSWORD])
+        check_password_hash(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password[:MAX_PASSWORD]):
+    if not check_password_hash(user.password_hash, password):
         return None
     if user.disabled:
         return None
@@ -113,7 +120,7 @@ def create_user(email: str, display_name: str, password: str, *, school_id: int 
         errors["email"] = "Enter an e-mail address like name@school.org.uk."
     elif db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         errors["email"] = "An account with this e-mail already exists. Log in instead."
-    display_name = display_name.strip()
+    display_name = one_line(display_name)
     if not display_name or len(display_name) > 120:
         errors["display_name"] = "Enter your name (up to 120 characters)."
     if site_role not in SITE_ROLES:
@@ -123,7 +130,7 @@ def create_user(email: str, display_name: str, password: str, *, school_id: int 
     if errors:
         raise ValidationError(fields=errors)
     user = User(email=email, display_name=display_name, school_id=school_id,
-                job_title=job_title.strip()[:200], site_role=site_role, admin_hub_id=admin_hub_id)
+                job_title=one_line(job_title)[:200], site_role=site_role, admin_hub_id=admin_hub_id)
     set_password(user, password)
     db.session.add(user)
     db.session.flush()
@@ -132,7 +139,7 @@ def create_user(email: str, display_name: str, password: str, *, school_id: int 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
     """Change the user's own password; every other session ends."""
-    if not check_password_hash(user.password_hash, current[:MAX_PASSWORD]):
+    if len(current) > MAX_PASSWORD or not check_password_hash(user.password_hash, current):
         raise ValidationError(fields={"current_password": "That is not your current password."})
     if new != confirm:
         raise ValidationError(fields={"confirm": "The two new passwords do not match."})
@@ -215,9 +222,11 @@ def visible_work_groups(user: User) -> list[WorkGroup]:
 
 def validate_work_group(data: dict[str, str]) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not data.get("project_code", "").strip() or len(data["project_code"]) > 40:
+    data = {**data, "project_code": one_line(data.get("project_code", "")),
+            "title": one_line(data.get("title", ""))}
+    if not data["project_code"] or len(data["project_code"]) > 40:
         errors["project_code"] = "Enter the project code, e.g. NCP 24-11."
-    if not data.get("title", "").strip() or len(data["title"]) > 200:
+    if not data["title"] or len(data["title"]) > 200:
         errors["title"] = "Enter a title (up to 200 characters)."
     if data.get("programme_stage") not in PROGRAMME_STAGES:
         errors["programme_stage"] = "Choose a programme stage from the list."
@@ -246,7 +255,7 @@ def save_work_group(actor: User, data: dict[str, str], group: WorkGroup | None =
         db.session.add(group)
     group.project_code = " ".join(data["project_code"].split())
     group.code_key = project_code_key(group.project_code)
-    group.title = data["title"].strip()
+    group.title = one_line(data["title"])
     group.programme_stage = data["programme_stage"]
     group.phase = data["phase"]
     group.academic_year = data["academic_year"].strip()
@@ -261,7 +270,7 @@ def save_school(actor: User, data: dict[str, str], school: School | None = None)
     if not policy.can_manage_schools(actor):
         raise Forbidden()
     errors: dict[str, str] = {}
-    name = data.get("name", "").strip()
+    name = one_line(data.get("name", ""))
     if not name or len(name) > 200:
         errors["name"] = "Enter the school's name (up to 200 characters)."
     if data.get("phase") not in PHASES:
@@ -289,12 +298,12 @@ def save_school(actor: User, data: dict[str, str], school: School | None = None)
 def save_hub(actor: User, name: str, region: str) -> Hub:
     if not policy.can_manage_hubs(actor):
         raise Forbidden()
-    name = name.strip()
+    name = one_line(name)
     if not name or len(name) > 200:
         raise ValidationError(fields={"name": "Enter the hub's name (up to 200 characters)."})
     if db.session.scalar(select(Hub).where(Hub.name == name)):
         raise ValidationError(fields={"name": "A hub with this name already exists."})
-    hub = Hub(name=name, region=region.strip()[:200])
+    hub = Hub(name=name, region=one_line(region)[:200])
     db.session.add(hub)
     db.session.flush()
     audit(actor, "hub.created", hub.name)

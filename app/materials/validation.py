@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from app.core.markdown import clean_text
+from app.core.text import one_line
 from app.materials.models import (
     KINDS,
     MAX_TITLE,
@@ -75,7 +76,7 @@ def split_items(raw: str | list[Any] | None, pattern: str = r"[,\n;]") -> list[s
     items = raw if isinstance(raw, list) else re.split(pattern, str(raw))
     seen: list[str] = []
     for item in items:
-        text = " ".join(clean_text(str(item)).split())
+        text = one_line(str(item))
         if text and text not in seen:
             seen.append(text)
     return seen
@@ -109,7 +110,7 @@ def material_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, A
             for k, v in ((k, data.get(k)) for k in MATERIAL_KEYS)}
     fields: dict[str, Any] = {}
 
-    title = " ".join(clean_text(str(text["title"] or "")).split())
+    title = one_line(str(text["title"] or ""))
     if not title:
         errors["title"] = "Enter a title."
     elif len(title) > MAX_TITLE:

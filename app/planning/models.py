@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import School, User, WorkGroup
@@ -122,15 +122,3 @@ class Visit(db.Model):
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class PendingDraft(db.Model):
-    """Text posted after the login session ended, kept until its author logs in again."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: Random key held in the browser's session cookie.
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    target: Mapped[str] = mapped_column(String(60))
-    form: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    note: Mapped[str] = mapped_column(Text, default="")

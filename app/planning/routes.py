@@ -6,18 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.core.markdown import Markup, render_markdown, resolve_links
 from app.errors import ValidationError
-from app.extensions import csrf, db, login_manager
+from app.extensions import db, limiter
 from app.forms import form_int, form_text
 
 # Other features' panels on plan pages (they never import planning's routes).
 from app.observations.services import address_changes, lesson_panel, open_changes_for_lesson
-from app.planning import drafts, history, presenters, services
+from app.planning import history, presenters, services
 from app.planning.blueprint import bp
 from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
 from app.planning.links import create_url, link_resolver
@@ -70,24 +70,20 @@ def _visit(user: User, document_id: int, head_number: int):
     return since
 
 
-def _guard_edit_post(target: str):
-    """Keep text posted after the session ended; check CSRF for signed-in users.
+def _user_key() -> str:
+    """Rate-limit key for a person's saves (one person's burst never slows another's)."""
+    return f"saves:{getattr(current_user, 'id', request.remote_addr)}"
 
-    Returns a response to send instead of handling the post, or None to carry on.
-    """
-    if current_user.is_authenticated:
-        csrf.protect()
-        return None
-    if request.method == "POST":
-        keys = LESSON_FORM_KEYS if target.startswith("lesson") else SEQUENCE_FORM_KEYS
-        form: dict[str, Any] = {k: form_text(k) for k in keys + ["summary", "base_number"]}
-        form["big_ideas"] = request.form.getlist("big_ideas")
-        form["materials"] = _material_rows()
-        session["draft_restore"] = drafts.stash(target, form)
-        db.session.commit()
-        flash("Your session had ended, so nothing was saved yet. Log in again: what you typed "
-              "is kept and will be back in the form.", "error")
-    return login_manager.unauthorized()
+
+#: Plan saves per person, counted in the shared store (see app/throttle.py).
+limit_saves = limiter.limit(lambda: current_app.config["SAVE_LIMIT"], key_func=_user_key,
+                            methods=["POST"])
+
+
+def _forget_browser_draft(target: str) -> None:
+    """Tell the browser (on the next page) that the text it kept for `target` is saved."""
+    saved = session.get("saved_drafts", [])
+    session["saved_drafts"] = [*saved[-9:], target]
 
 
 # --- sequences ----------------------------------------------------------------------------------
@@ -110,6 +106,7 @@ def sequences():
 
 @bp.route("/sequences/new", methods=["GET", "POST"])
 @login_required
+@limit_saves
 def new_sequence():
     user = _user()
     errors: dict[str, str] = {}
@@ -126,10 +123,12 @@ def new_sequence():
             errors = error.fields
         else:
             db.session.commit()
+            _forget_browser_draft("sequence:new")
             flash("Sequence created. Add its lessons below.", "success")
             return redirect(url_for("planning.sequence", sequence_id=sequence.id))
     return render_template("planning/sequence_form.html", sequence=None, data=data,
-                           errors=errors, **presenters.sequence_form_options(user)), (
+                           errors=errors, draft_key="sequence:new",
+                           **presenters.sequence_form_options(user)), (
         400 if errors else 200)
 
 
@@ -149,19 +148,16 @@ def sequence(sequence_id: int):
 
 
 @bp.route("/sequences/<int:sequence_id>/edit", methods=["GET", "POST"])
-@csrf.exempt
+@login_required
+@limit_saves
 def edit_sequence(sequence_id: int):
-    guard = _guard_edit_post(f"sequence:{sequence_id}")
-    if guard is not None:
-        return guard
     user = _user()
     item = services.editable_sequence(user, sequence_id)
     head = services.head(item.document_id, item.document.head_number)
     errors: dict[str, str] = {}
     conflict = None
-    restored = drafts.find(session.get("draft_restore"), f"sequence:{sequence_id}")
-    data: dict[str, Any] = restored or presenters.sequence_form_data(head)
-    base_number = int(data.get("base_number") or head.number) if restored else head.number
+    data: dict[str, Any] = presenters.sequence_form_data(head)
+    base_number = head.number
     if request.method == "POST":
         data = {k: form_text(k) for k in SEQUENCE_FORM_KEYS}
         data["big_ideas"] = request.form.getlist("big_ideas")
@@ -169,7 +165,7 @@ def edit_sequence(sequence_id: int):
         base_number = _base_number()
         outcome = _save(lambda: services.update_sequence(
             user, sequence_id, data, base_number, form_text("summary", 300)),
-            SEQUENCE_TEXT_FIELDS, data, base_number)
+            SEQUENCE_TEXT_FIELDS, data, base_number, f"sequence:{sequence_id}")
         if outcome.saved:
             return redirect(url_for("planning.sequence", sequence_id=sequence_id))
         errors, conflict, data, base_number = (outcome.errors, outcome.conflict, outcome.data,
@@ -177,7 +173,7 @@ def edit_sequence(sequence_id: int):
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/sequence_form.html", sequence=item, data=data,
                            errors=errors, conflict=conflict, base_number=base_number,
-                           restored=bool(restored) and request.method == "GET",
+                           draft_key=f"sequence:{sequence_id}",
                            **presenters.sequence_form_options(user)), status
 
 
@@ -217,6 +213,7 @@ def restore_sequence(sequence_id: int):
 
 @bp.post("/sequences/<int:sequence_id>/lessons")
 @login_required
+@limit_saves
 def add_lesson(sequence_id: int):
     try:
         lesson = services.add_lesson(_user(), sequence_id, form_text("title", 300),
@@ -249,21 +246,18 @@ def lesson(lesson_id: int):
 
 
 @bp.route("/lessons/<int:lesson_id>/edit", methods=["GET", "POST"])
-@csrf.exempt
+@login_required
+@limit_saves
 def edit_lesson(lesson_id: int):
-    guard = _guard_edit_post(f"lesson:{lesson_id}")
-    if guard is not None:
-        return guard
     user = _user()
     item = services.editable_lesson(user, lesson_id)
     head = services.head(item.document_id, item.document.head_number)
     errors: dict[str, str] = {}
     conflict = preview = None
     addresses: list[str] = []
-    restored = drafts.find(session.get("draft_restore"), f"lesson:{lesson_id}")
-    data: dict[str, Any] = restored or dict(head.fields)
-    base_number = int(data.get("base_number") or head.number) if restored else head.number
-    summary = (restored or {}).get("summary", "")
+    data: dict[str, Any] = dict(head.fields)
+    base_number = head.number
+    summary = ""
     if request.method == "POST":
         data = {k: form_text(k) for k in LESSON_FORM_KEYS}
         data["materials"] = _material_rows()
@@ -279,7 +273,7 @@ def edit_lesson(lesson_id: int):
                                     addresses)
                 return result
 
-            outcome = _save(save, LESSON_FIELDS, data, base_number)
+            outcome = _save(save, LESSON_FIELDS, data, base_number, f"lesson:{lesson_id}")
             if outcome.saved:
                 return redirect(url_for("planning.lesson", lesson_id=lesson_id))
             errors, conflict, data, base_number = (outcome.errors, outcome.conflict,
@@ -291,7 +285,7 @@ def edit_lesson(lesson_id: int):
                            addresses=addresses,
                            conflict=conflict, preview=preview, base_number=base_number,
                            summary=summary, fields=LESSON_FIELDS, head=head,
-                           restored=bool(restored) and request.method == "GET"), status
+                           draft_key=f"lesson:{lesson_id}"), status
 
 
 @bp.post("/lessons/<int:lesson_id>/move")
@@ -358,7 +352,7 @@ class SaveOutcome:
 
 
 def _save(save: Callable[[], Any], specs, data: dict[str, Any],
-          base_number: int | None) -> SaveOutcome:
+          base_number: int | None, draft_key: str) -> SaveOutcome:
     """Run a plan save: commit and flash on success; keep the typed text otherwise."""
     try:
         result = save()
@@ -370,8 +364,8 @@ def _save(save: Callable[[], Any], specs, data: dict[str, Any],
         # Next save is based on the newest revision, with the clean parts already merged.
         return SaveOutcome(False, presenters.merged_form(error, data), error.head.number,
                            conflict=presenters.conflict_view(error, specs))
-    drafts.discard(session.pop("draft_restore", None))
     db.session.commit()
+    _forget_browser_draft(draft_key)
     _flash_saved(result)
     return SaveOutcome(True, data, base_number)
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from app.core.markdown import clean_text
+from app.core.text import one_line
 from app.planning.fields import LESSON_FIELDS, MAX_FIELD_CHARS, MAX_LINK_NOTE, MAX_TITLE_CHARS
 from app.planning.reference_data import BIG_IDEAS, RTP_CODES, STRANDS, YEAR_GROUPS
 
@@ -26,14 +27,14 @@ def split_list(raw: str | list[str]) -> list[str]:
     items = raw if isinstance(raw, list) else re.split(r"[,\n;]", raw)
     seen: list[str] = []
     for item in items:
-        item = " ".join(clean_text(item).split())
+        item = one_line(item)
         if item and item not in seen:
             seen.append(item)
     return seen
 
 
 def check_title(value: str, errors: dict[str, str]) -> str:
-    title = " ".join(clean_text(value).split())
+    title = one_line(value)
     if not title:
         errors["title"] = "Enter a title."
     elif len(title) > MAX_TITLE_CHARS:
@@ -73,7 +74,7 @@ def material_links(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[d
         raw = str(row.get("material_id") or "").strip()
         if not raw:
             continue
-        note = " ".join(clean_text(str(row.get("note") or "")).split())
+        note = one_line(str(row.get("note") or ""))
         if not raw.isdigit() or int(raw) > 2**31 - 1:
             errors["materials"] = "Choose PD materials from the list."
             continue

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User, WorkGroup
 from app.comments import services as comments
 from app.comments.models import Comment
-from app.core.markdown import clean_text
+from app.core.text import one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.timeutil import aware
@@ -92,7 +92,7 @@ def create_thread(user: User, work_group_id: int, title: str, category: str,
     if not permissions.can_post_on_board(user, group):
         raise Forbidden("Only members of the Work Group post on its board.")
     errors: dict[str, str] = {}
-    title = " ".join(clean_text(title or "").split())
+    title = one_line(title or "")
     if not title:
         errors["title"] = "Give the thread a title, e.g. “Bar models for sharing vs grouping?”."
     elif len(title) > MAX_TITLE:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import clean_text, resolve_links
+from app.core.text import one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.planning import revisions
@@ -245,7 +246,7 @@ def _details(group: WorkGroup, data: dict[str, Any], errors: dict[str, str],
             errors["host_school_id"] = "Choose one of the Work Group's schools, or no host."
         else:
             out["host_school_id"] = int(host)
-    title = " ".join(clean_text(str(data.get("title") or "")).split())
+    title = one_line(str(data.get("title") or ""))
     if not title:
         errors["title"] = "Enter a title, e.g. “Opening workshop: priorities and action plans”."
     elif len(title) > MAX_TITLE_CHARS:

@@ -1,0 +1,51 @@
+"""The login session cookie: a request that came without one never gets one back.
+
+A page on another site can make a signed-in teacher's browser POST to Coplan, but with
+SameSite=Lax the cookie is not sent with it. Whatever that request leads to (a form-token
+error, a login redirect with a flash), answering with a new session cookie would replace the
+teacher's own session and log her out. Safe methods (a GET of the login page) still start one.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask_wtf.csrf import CSRFError
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class GuardedSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus new cookies on cookieless unsafe requests."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        from flask import request
+
+        if _cookieless_write(app, request):
+            return
+        super().save_session(app, session, response)
+
+
+def _cookieless_write(app: Flask, request: Request) -> bool:
+    return (request.method not in SAFE_METHODS
+            and app.config["SESSION_COOKIE_NAME"] not in request.cookies)
+
+
+def form_token_error(error: CSRFError):
+    """A form whose token is missing or stale: say why in words a teacher can act on."""
+    from flask import request
+    from flask_login import current_user
+
+    from app.errors import error_response
+
+    if request.method not in SAFE_METHODS and not current_user.is_authenticated:
+        return error_response(400, "Your session had ended, so nothing was saved. Your text is "
+                                   "still in the form: go back, sign in again in another tab, "
+                                   "then return to the form and save it.")
+    return error_response(400, "The form had expired or was not sent from Coplan. Go back, "
+                               "reload the page and submit again.")
+
+
+def register_session_guards(app: Flask) -> None:
+    app.session_interface = GuardedSessionInterface()
+    app.register_error_handler(CSRFError, form_token_error)

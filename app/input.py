@@ -1,0 +1,131 @@
+"""What Coplan accepts from a request, decided once for every form and every URL.
+
+The input policy (the README's "Input policy" section says the same):
+
+* Text must be UTF-8. A form body or query string with bytes that are not is refused with a
+  400 that says so; nothing is stored (Werkzeug would otherwise keep them as "%FF" text).
+* Every value is normalised before any view sees it: Unicode NFC, line endings to "\\n", and
+  control characters removed (C0 except tab and line feed, DEL, C1 and NUL). They cannot be
+  typed, only pasted from binary data, and no page could show them. Passwords are left exactly
+  as typed (their hash depends on every character).
+* A single-valued field sent twice (`body=A&body=B`, a second `csrf_token`) is a 400: the first
+  value no longer silently wins. Fields that are lists by design are named in MULTI_VALUED.
+* Numbers in the query string are ASCII digits within the database's integer range; anything
+  else counts as absent, so a list page shows its unfiltered (or empty) result, never a 500.
+* Titles and names must contain something visible: see app/core/text.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.formparser import FormDataParser
+from werkzeug.utils import cached_property
+
+from app.errors import ValidationError
+
+#: Largest id or number a URL may carry (PostgreSQL's INTEGER).
+MAX_INT = 2**31 - 1
+
+#: Form fields that are lists by design (checkbox groups and repeated rows).
+MULTI_VALUED = frozenset({
+    "addresses", "attendees", "big_ideas", "links", "material_id", "material_note",
+    "material_position", "observers", "roles", "school_ids", "year_groups",
+})
+
+#: Fields kept exactly as typed.
+VERBATIM = frozenset({"password", "current_password", "new_password", "confirm"})
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_DIGITS = re.compile(r"-?[0-9]{1,10}")
+
+
+class InputRejected(ValidationError):
+    """A request whose input breaks the policy above (answered with a 400 page)."""
+
+    title = "Please check what you sent"
+
+
+def clean_text(value: str) -> str:
+    """NFC, "\\n" line endings and no control characters (tab and line feed stay)."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", _CONTROL.sub("", value))
+
+
+def parse_int(value: Any) -> int:
+    """An ASCII integer within the database's range, or ValueError."""
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()):
+        raise ValueError(f"not a whole number: {value!r}")
+    number = int(value.strip())
+    if not -MAX_INT <= number <= MAX_INT:
+        raise ValueError(f"out of range: {value!r}")
+    return number
+
+
+class InputDict(ImmutableMultiDict):
+    """Request parameters whose `get(..., type=int)` stays within the database's range."""
+
+    def get(self, key: Any, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
+        if type is int:
+            type = parse_int
+        return super().get(key, default, type=type)
+
+
+def _normalised(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(clean_text(k), v if k in VERBATIM else clean_text(v)) for k, v in items]
+
+
+def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise InputRejected(
+            f"The {where} contained characters that are not valid text (not UTF-8), so nothing "
+            "was saved. Go back, retype the last change (or paste it again as plain text) and "
+            "try again.") from None
+
+
+class InputFormParser(FormDataParser):
+    """URL-encoded bodies decoded strictly; every form's values normalised."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # type: ignore[override]
+        items = _normalised(_decode_pairs(stream.read(), "form"))
+        return stream, self.cls(items), self.cls()
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):  # type: ignore[override]
+        stream, form, files = super()._parse_multipart(stream, mimetype, content_length, options)
+        return stream, self.cls(_normalised(list(form.items(multi=True)))), files
+
+
+class InputRequest(Request):
+    """Flask's request with the input policy applied to `args` and `form`."""
+
+    parameter_storage_class = InputDict
+    form_data_parser_class = InputFormParser
+
+    @cached_property
+    def args(self) -> InputDict:  # type: ignore[override]
+        return InputDict(_normalised(_decode_pairs(self.query_string, "address")))
+
+
+def check_request_input() -> None:
+    """Before every view (and before the CSRF check reads its token): refuse bad input."""
+    from flask import request
+
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        reject_repeated_fields(request.form)
+
+
+def reject_repeated_fields(form: ImmutableMultiDict) -> None:
+    """A single-valued field sent more than once is refused, never resolved silently."""
+    for name in form:
+        if name not in MULTI_VALUED and len(form.getlist(name)) > 1:
+            raise InputRejected(
+                f"The form sent the field “{name[:40]}” more than once, so Coplan cannot tell "
+                "which value you meant and saved nothing. Reload the page and submit it again.")

@@ -6,8 +6,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
-def configure_engine(engine: Engine) -> None:
-    """Turn on foreign keys, WAL and a busy timeout for SQLite connections."""
+def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30000) -> None:
+    """Turn on foreign keys, WAL and a busy timeout for SQLite connections.
+
+    A writer still locked out after `busy_timeout_ms` gets "database is locked", which the
+    error handlers answer with a 503 and Retry-After.
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -19,5 +23,5 @@ def configure_engine(engine: Engine) -> None:
         # writer wait its turn instead of failing with "database is locked".
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()

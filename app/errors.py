@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import sqlite3
+
+from flask import Flask, current_app, jsonify, render_template, request, session
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -57,7 +60,65 @@ PAGES: dict[int, tuple[str, str]] = {
     500: ("Something went wrong on our side",
           "Go back and try again: what you typed is still on the page you came from. "
           "If it keeps happening, tell your Work Group Lead."),
+    503: ("Coplan will be back shortly",
+          "Coplan cannot reach its database for a moment, so nothing was saved just now; "
+          "what you typed is still on the page you came from. Wait a minute, then go back "
+          "and try again."),
 }
+
+#: PostgreSQL error classes that mean "the server is away or full", not "your query is wrong":
+#: 08 connection exceptions, 57P01-03 admin/crash shutdown and "cannot connect now" (starting
+#: up or in recovery), 53300 too many connections.
+_PG_UNAVAILABLE = ("08", "57P01", "57P02", "57P03", "53300")
+#: SQLite's words for a writer that waited its busy timeout out (SQLITE_BUSY, SQLITE_LOCKED).
+_SQLITE_LOCKED = ("database is locked", "database table is locked")
+
+
+def _driver_unavailable(error: BaseException) -> bool:
+    """The driver's own exception says the database cannot be reached or is locked."""
+    if isinstance(error, sqlite3.OperationalError):
+        return str(error).strip().lower() in _SQLITE_LOCKED
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is only needed for PostgreSQL
+        return False
+    if isinstance(error, psycopg.OperationalError):
+        # No SQLSTATE: the client failed on its own (refused, reset, closed, timed out).
+        state = getattr(error, "sqlstate", None)
+        return state is None or state.startswith(_PG_UNAVAILABLE)
+    return False
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """True when `error` (or what caused it) is a lost, refused or locked database connection.
+
+    Only those become a 503: a failed query for any other reason is still a bug (500).
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, sa_exc.DBAPIError):
+            if error.connection_invalidated or _driver_unavailable(error.orig):
+                return True
+        elif isinstance(error, sa_exc.TimeoutError):
+            return True  # every pooled connection busy for pool_timeout seconds
+        elif _driver_unavailable(error):
+            return True
+        # Only an explicit `raise ... from` (a wrapper such as limits' StorageError): a bug
+        # met while some other code was handling a database error is still a bug.
+        error = error.__cause__
+    return False
+
+
+def discard_session() -> None:
+    """Roll back the request's session; if even that fails, drop its connection."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing to roll back on the server
+        try:
+            db.session.invalidate()
+        except Exception:  # noqa: S110 - best effort; the pool replaces the connection
+            pass
 
 
 def wants_json() -> bool:
@@ -67,12 +128,59 @@ def wants_json() -> bool:
     return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
+def plain_page(status: int, title: str, message: str = "", advice: str = "") -> str:
+    """An error page that needs nothing but the request: no context processors (they look up
+    the current user and notifications), no base layout, so no database query."""
+    template = current_app.jinja_env.get_template("errors/plain.html")
+    return template.render(status=status, title=title, message=message, advice=advice)
+
+
 def error_response(status: int, message: str = ""):
     title, advice = PAGES.get(status, PAGES[500])
     if wants_json():
         return jsonify(error=title, message=message or advice, status=status), status
-    return render_template("errors/error.html", status=status, title=title,
-                           message=message, advice=advice), status
+    try:
+        return render_template("errors/error.html", status=status, title=title,
+                               message=message, advice=advice), status
+    except Exception as error:
+        # The full layout asks the database for the user and the menu; when that fails too,
+        # the plain page still tells the user what happened.
+        discard_session()
+        current_app.logger.warning("Error page fell back to the plain layout: %r", error)
+        return plain_page(status, title, message, advice), status
+
+
+def restore_browser_session() -> None:
+    """Undo this request's changes to the signed session cookie, as the database's were.
+
+    A save that logs the user in again or rotates a token changes the cookie before its commit
+    fails; keeping that cookie would sign the user out and void the form's CSRF token, so the
+    page they go back to could not be sent again.
+    """
+    try:
+        original = current_app.session_interface.open_session(current_app, request)
+    except Exception:  # an unreadable cookie: leave the session as the request left it
+        return
+    if original is not None:
+        session.clear()
+        session.update(original)
+
+
+def unavailable_response(error: BaseException):
+    """503 with Retry-After for a database that is away or locked; never a traceback."""
+    discard_session()
+    restore_browser_session()
+    current_app.logger.warning("Database unavailable, answering 503: %s",
+                               str(error).splitlines()[0] if str(error) else type(error).__name__)
+    title, advice = PAGES[503]
+    if wants_json():
+        response = jsonify(error=title, message=advice, status=503)
+    else:
+        response = current_app.response_class(plain_page(503, title, "", advice),
+                                              mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(current_app.config.get("DATABASE_RETRY_AFTER", 30))
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -88,11 +196,18 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 400 and getattr(error, "description", "").startswith("The CSRF"):
             return error_response(400, "The form had expired or was not sent from Coplan. "
                                        "Go back, reload the page and submit again.")
+        original = getattr(error, "original_exception", None)
+        if error.code == 500 and database_unavailable(original):
+            return unavailable_response(original)
         return error_response(error.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
+        # Raised anywhere in the request (a before_request hook, Flask-Login's user loader,
+        # the view, a template): a database that is away is a 503, not our bug.
+        if database_unavailable(error):
+            return unavailable_response(error)
         # Roll back so the failed request leaves nothing half-written behind.
-        db.session.rollback()
+        discard_session()
         app.logger.exception("Unhandled error", exc_info=error)
         return error_response(500)

@@ -48,6 +48,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "coplan-db://",
         #: Retry-After on a 429 tells the browser (and the person) when to try again.
         "RATELIMIT_HEADERS_ENABLED": True,
+        #: If the counter store is away the request goes on (the database being away gives
+        #: its own 503); a limit never turns into a 500.
+        "RATELIMIT_SWALLOW_ERRORS": True,
         #: Failed logins from one address, and for one account; a correct login works again
         #: once the window is over (at most 5 minutes after the first failure).
         "LOGIN_LIMIT": "10 per 5 minutes",

@@ -33,7 +33,7 @@ def load_user(value: str):
 
 def _failed_login(response) -> bool:
     """Only failed attempts count towards the login limit."""
-    return response.status_code != 302
+    return response.status_code == 401
 
 
 def _start_session(user) -> None:

@@ -71,6 +71,12 @@ class CsrfClient(FlaskClient):
             raw = sess["csrf_token"]
         return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
 
+    def open(self, *args: Any, **kwargs: Any):
+        # Consume and close each response as a real server does, so work that runs after the
+        # response (search indexing via call_on_close) has happened when the call returns.
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
     def post(self, *args: Any, csrf: bool = True, **kwargs: Any):
         data = kwargs.get("data")
         if csrf and (data is None or isinstance(data, dict)) and "json" not in kwargs:

@@ -6,15 +6,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import object_session
 
 from app import policy
+from app.accounts.models import User
 from app.core.markdown import extract_links
 from app.extensions import db
 from app.planning import revisions
 from app.planning.fields import LESSON_FIELDS
-from app.planning.models import Lesson, Sequence
+from app.planning.models import Lesson, Revision, Sequence
 from app.search.sources import Source, register
 
 #: Curriculum strands as the index's strand codes (ready-to-progress strands where they match),
@@ -53,7 +54,9 @@ def lesson_document(lesson_id: int) -> dict[str, Any] | None:
     fields = revisions.head_revision(lesson.document).fields
     sequence_fields = revisions.head_revision(sequence.document).fields
     body = "\n\n".join(fields.get(f.key) or "" for f in LESSON_FIELDS)
-    authors = {r.author.display_name for r in revisions.list_revisions(lesson.document_id)}
+    authors = set(db.session.scalars(
+        select(User.display_name).join(Revision, Revision.author_id == User.id)
+        .where(Revision.document_id == lesson.document_id).distinct()))
     return {
         "key": f"lesson:{lesson.id}", "type": "lesson", "title": lesson.title, "body": body,
         **_common(sequence, sequence_fields),
@@ -88,17 +91,45 @@ def _ids(model) -> Iterator[int]:
     yield from db.session.scalars(select(model.id).order_by(model.id))
 
 
+#: Lesson columns its search document shows (its text comes with `updated_at`'s change).
+LESSON_INDEXED = ("title", "sequence_id", "archived_at", "updated_at", "document_id")
+
+
+def _changed(obj: object, names: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return bool(state.pending or state.deleted or state.was_deleted
+                or any(state.attrs[name].history.has_changes() for name in names))
+
+
 def _lesson_keys(lesson: Lesson) -> list[str]:
-    return [f"lesson:{lesson.id}"]
+    # Renumbering the lessons of a sequence touches every row but none of their documents.
+    return [f"lesson:{lesson.id}"] if _changed(lesson, LESSON_INDEXED) else []
+
+
+#: Sequence columns that are copied into each of its lessons' search documents.
+SHARED_WITH_LESSONS = ("title", "year_group", "strand", "visibility", "status", "archived_at",
+                       "work_group_id", "school_id", "academic_year")
 
 
 def _sequence_keys(sequence: Sequence) -> list[str]:
-    # A sequence's title, visibility and status are part of each lesson's document too.
+    """The sequence's own document, and its lessons' only when something they copy changed.
+
+    Adding or saving one lesson records a structure revision on its sequence; re-indexing
+    every sibling for that made a save next to one large lesson take seconds.
+    """
+    keys = [f"sequence:{sequence.id}"]
+    if _changed(sequence, SHARED_WITH_LESSONS):
+        keys += lesson_keys(sequence)
+    return keys
+
+
+def lesson_keys(sequence: Sequence) -> list[str]:
+    """Every lesson document of a sequence (when something they all copy has changed)."""
     session = object_session(sequence)
     with session.no_autoflush:
         lesson_ids = list(session.scalars(select(Lesson.id).where(
             Lesson.sequence_id == sequence.id)))
-    return [f"sequence:{sequence.id}"] + [f"lesson:{i}" for i in lesson_ids]
+    return [f"lesson:{i}" for i in lesson_ids]
 
 
 def register_sources() -> None:

@@ -15,6 +15,8 @@ from app.planning import revisions, validation
 from app.planning.fields import LESSON_FIELDS, LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
 from app.planning.models import STATUSES, VISIBILITY, Lesson, Revision, Sequence
 from app.planning.revisions import SaveResult
+from app.planning.search_docs import lesson_keys
+from app.search.indexer import touch as search_touch
 from app.timeutil import utcnow
 
 # --- reading ----------------------------------------------------------------------------------
@@ -134,12 +136,16 @@ def update_sequence(user: User, sequence_id: int, data: dict[str, Any], base_num
     base = revisions.get_revision(sequence.document_id, base_number) if base_number and \
         base_number <= sequence.document.head_number else None
     fields["lessons"] = base.fields.get("lessons", []) if base else _structure(sequence)
+    rtp_before = revisions.head_revision(sequence.document).fields.get("rtp_codes")
     result = revisions.save_revision(sequence.document_id, user, fields, base_number, summary,
                                      SEQUENCE_MARKDOWN_KEYS)
     _copy_sequence_columns(sequence, result.head.fields)
     if result.changed:
         sequence.updated_at = utcnow()
         sync_material_links(sequence.id, None, result.head.fields)
+        if result.head.fields.get("rtp_codes") != rtp_before:
+            # Lessons are found by their sequence's ready-to-progress codes too.
+            search_touch(lesson_keys(sequence))
     return result
 
 

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import delete, event, func, select
@@ -40,6 +41,11 @@ def _collect(session: Session, _context) -> None:
         keys.update(sources.keys_for(obj))
 
 
+def touch(keys: list[str]) -> None:
+    """Mark documents to re-index with this transaction (for changes no model row shows)."""
+    db.session.info.setdefault("search_keys", set()).update(keys)
+
+
 def _before_commit(session: Session) -> None:
     """Write outbox rows in the same transaction as the change they describe."""
     session.flush()  # run pending flushes now so their keys are collected below
@@ -70,13 +76,23 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def drain_after_commit(response):
+        # After the response has gone: the person who saved does not wait for the index.
         if g.pop("search_pending", False):
-            try:
-                if drain() == BUSY:
-                    retry_later(current_app._get_current_object())
-            except Exception:  # the outbox keeps the work; never fail the user's request
-                current_app.logger.exception("Search indexing failed; it will be retried")
+            response.call_on_close(partial(_drain_after_response,
+                                           current_app._get_current_object()))
         return response
+
+
+def _drain_after_response(app: Flask) -> None:
+    with app.app_context():
+        try:
+            if drain() == BUSY:
+                retry_later(app)
+        except Exception:  # the outbox keeps the work; never fail anything for it
+            app.logger.exception("Search indexing failed; it will be retried")
+            db.session.rollback()
+        finally:
+            db.session.remove()
 
 
 def retry_later(app: Flask, delay: float = 0.3, attempts: int = 20) -> None:

@@ -1,0 +1,103 @@
+"""A save re-indexes only what it changed, and after the response has gone."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.extensions import db
+from app.planning import services
+from app.planning.models import Sequence
+from app.search import indexer
+from app.search.models import SearchOutbox
+from tests.planning_helpers import lesson_form, make_plan
+
+
+def _keys_written(app, action) -> set[str]:
+    """The search documents a change marks for re-indexing, as its transaction commits."""
+    with app.app_context():
+        action()
+        db.session.flush()
+        keys = set(db.session.info.get("search_keys", set()))
+        db.session.rollback()
+        return keys
+
+
+def test_adding_a_lesson_does_not_reindex_its_siblings(app, make_work_group, make_user):
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=5)
+    author = lambda: db.session.get(User, user.id)  # noqa: E731
+
+    keys = _keys_written(app, lambda: services.add_lesson(author(), plan.id, "Lesson 6"))
+    siblings = {f"lesson:{i}" for i in plan.lesson_ids}
+    assert f"sequence:{plan.id}" in keys and not keys & siblings
+    assert len([k for k in keys if k.startswith("lesson:")]) == 1  # the new lesson only
+
+    keys = _keys_written(app, lambda: services.update_lesson(
+        author(), plan.lesson_ids[0], lesson_form(title="Lesson 1", body="New text"), 1, ""))
+    assert keys & siblings == {f"lesson:{plan.lesson_ids[0]}"}
+
+
+def test_what_lessons_copy_from_their_sequence_still_reaches_them(app, make_work_group,
+                                                                  make_user):
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=3)
+    siblings = {f"lesson:{i}" for i in plan.lesson_ids}
+    author = lambda: db.session.get(User, user.id)  # noqa: E731
+    head = lambda: db.session.get(Sequence, plan.id).document.head_number  # noqa: E731
+    base = {"title": "Year 3: the 2, 4 and 8 times tables", "year_group": "Y3", "strand": "md",
+            "rtp_codes": "3NF-2", "tags": "", "small_steps": "", "overview": ""}
+
+    renamed = _keys_written(app, lambda: services.update_sequence(
+        author(), plan.id, {**base, "title": "Renamed"}, head(), ""))
+    assert siblings <= renamed
+    narrowed = _keys_written(app, lambda: services.update_settings(
+        author(), plan.id, "school", "draft"))
+    assert siblings <= narrowed
+    recoded = _keys_written(app, lambda: services.update_sequence(
+        author(), plan.id, {**base, "rtp_codes": "3NF-2, 3MD-1"}, head(), ""))
+    assert siblings <= recoded
+    unchanged_copy = _keys_written(app, lambda: services.update_sequence(
+        author(), plan.id, {**base, "overview": "Only the overview"}, head(), ""))
+    assert not unchanged_copy & siblings
+
+
+def test_a_plain_lesson_next_to_a_large_one_saves_quickly(app, client, login, make_work_group,
+                                                          make_user):
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=1)
+    login(user)
+    big = " ".join(f"Word{n} with $\\frac{{{n}}}{{4}}$ and **bold** [[pd:2.7]]"
+                   for n in range(9000))
+    assert client.post(f"/lessons/{plan.lesson_ids[0]}/edit",
+                       data=lesson_form(body=big[:99_000])).status_code == 302
+    client.get("/search?q=Word1")  # the index exists and is live
+    started = time.perf_counter()
+    for n in range(5):
+        assert client.post(f"/sequences/{plan.id}/lessons",
+                           data={"title": f"Plain {n}"}).status_code == 302
+    per_add = (time.perf_counter() - started) / 5
+    assert per_add < 1.0, f"adding a lesson took {per_add:.2f} s"
+
+
+def test_the_index_is_updated_after_the_response_not_before(app, client, login,
+                                                            make_work_group, make_user):
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=1)
+    login(user)
+    client.get("/search?q=anything")  # build the index
+    response = client.post(f"/lessons/{plan.lesson_ids[0]}/edit", buffered=False,
+                           data=lesson_form(body="Quotitive division with cubes"))
+    assert response.status_code == 302
+    with app.app_context():  # the answer is out; the index work is still waiting
+        assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) > 0
+    response.close()  # the server finishes sending: now the indexer runs
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+        assert f"lesson:{plan.lesson_ids[0]}" in indexer.get_index().versions()

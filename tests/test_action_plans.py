@@ -242,7 +242,7 @@ def test_editing_a_signed_off_version_makes_a_new_draft_and_never_alters_it(app,
         [record] = db.session.scalars(select(ActionPlanSignOff)).all()
         assert (record.revision_number, record.role) == (2, "headteacher")
     pinned = page(client.get(f"/action-plans/{plan.id}"))
-    assert "Signed off: revision 2 by Priya Dunmore (headteacher)" in pinned
+    assert "Signed off: revision 2 by <bdi>Priya Dunmore</bdi> (headteacher)" in pinned
     assert "There is a newer draft: revision 3" in pinned
     assert f"/action-plans/{plan.id}/compare?a=2&amp;b=3" in pinned
     assert "rag-amber" in pinned and "rag-green" not in pinned
@@ -335,7 +335,8 @@ def test_headteacher_and_lead_comment_others_in_the_school_read(app, client, log
     client.post("/logout")
     login(world.teacher_a)
     html = page(client.get(f"/action-plans/{plan.id}"))
-    assert "bring the calculation policy" in html and "On: Priority: Lesson design" in html
+    assert "bring the calculation policy" in html
+    assert "On: <bdi>Priority: Lesson design</bdi>" in html
     response = client.post(f"/comments/action_plan/{plan.id}", data={"body": "Me too"})
     assert response.status_code == 403
     with app.app_context():

@@ -59,7 +59,7 @@ def test_members_start_threads_and_reply(app, client, login, world):
         assert (root.target_type, root.target_id, root.parent_id) == ("board", world.group.id,
                                                                       None)
     html = page(client.get(f"/work-groups/{world.group.id}/board/{thread_id}"))
-    assert "<h1>Bar models for sharing vs grouping?</h1>" in html
+    assert '<h1 dir="auto">Bar models for sharing vs grouping?</h1>' in html
     assert "<strong>Year 2</strong>" in html and "<script>x()" not in html
     client.post("/logout")
     login(world.teacher_b)
@@ -73,7 +73,7 @@ def test_members_start_threads_and_reply(app, client, login, world):
     assert "We use one layout for both." in html
     listing = page(client.get(f"/work-groups/{world.group.id}/board"))
     assert "Bar models for sharing vs grouping?" in listing and "1 reply" in listing
-    assert "Question" in listing and "started by Sam Iqbal" in listing
+    assert "Question" in listing and "started by <bdi>Sam Iqbal</bdi>" in listing
 
 
 def test_board_is_for_the_groups_members_only(app, client, login, world, make_user):
@@ -154,4 +154,4 @@ def test_threads_are_resolvable_and_filtered(app, client, login, world):
     resources = page(client.get(f"/work-groups/{world.group.id}/board?category=resource"))
     assert "A resource" in resources and "First question" not in resources
     thread = page(client.get(f"/work-groups/{world.group.id}/board/{first}"))
-    assert "Resolved by Jo Castleford" in thread
+    assert "Resolved by <bdi>Jo Castleford</bdi>" in thread

@@ -66,7 +66,7 @@ def test_thread_with_replies_one_level_deep(app, client, login, world):
     assert [(c.id, c.parent_id, c.anchor) for c in rows] == [
         (1, None, "stem_sentences"), (2, 1, "stem_sentences"), (3, 1, "stem_sentences")]
     page = _thread_html(client, world)
-    assert "Comments (3)" in page and "On: Stem sentences and generalisations" in page
+    assert "Comments (3)" in page and "On: <bdi>Stem sentences and generalisations</bdi>" in page
     assert page.index("Could we chorus") < page.index("Yes: I say") < page.index("A reply to")
     assert page.count('class="comment-replies"') == 1
     assert "<summary>Reply" in page  # replying works without JavaScript
@@ -128,7 +128,7 @@ def test_resolve_by_author_or_plan_editor_only(app, client, login, world, make_u
     login(world.teacher)  # edits the plan
     assert client.post("/comments/1/resolve").status_code == 303
     assert _comments(app)[0].resolved and _comments(app)[0].resolved_by_id == world.teacher.id
-    assert "Resolved by Sam Iqbal" in _thread_html(client, world)
+    assert "Resolved by <bdi>Sam Iqbal</bdi>" in _thread_html(client, world)
     assert client.post("/comments/2/resolve").status_code == 400  # replies follow their thread
     login(world.colleague)
     assert client.post("/comments/1/unresolve").status_code == 303

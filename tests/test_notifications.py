@@ -378,7 +378,7 @@ def test_since_last_visit_partial_renders_links(app, login, team):
         html = app.jinja_env.from_string(
             '{% from "notifications/_since_last_visit.html" import since_last_visit %}'
             '{{ since_last_visit(items) }}').render(items=items)
-    assert "Since your last visit" in html and "changed by Ann Author" in html
+    assert "Since your last visit" in html and "changed by <bdi>Ann Author</bdi>" in html
     assert f'href="/lessons/{lesson_id}/compare?a=' in html and "New to you" in html
 
 
@@ -402,7 +402,7 @@ def test_since_last_session_lists_changes_reviews_and_provided_sections(app, log
     member = client_for(app, login, team.teacher_b)
     page = text(member.get(url))
     assert "Plans changed" in page and "Lesson 1" in page and "Ann Author" in page
-    assert f"/reviews/{review_id}" in page and "Sal Leader-A reviewing for" in page
+    assert f"/reviews/{review_id}" in page and "<bdi>Sal Leader-A</bdi> reviewing for" in page
     assert f"/lessons/{lesson_id}/compare" not in page  # new in this period: nothing before
 
     calls = []
@@ -461,10 +461,10 @@ def test_activity_feed_shows_saves_reviews_and_approvals_and_pages(app, login, t
 
     url = f"/work-groups/{team.group.id}/activity"
     page = text(client_for(app, login, team.teacher_b).get(url))
-    assert f"Sal Leader-A approved revision {number} of" in page
-    assert "Sal Leader-A commented on" in page
-    assert f"Ann Author asked Sal Leader-A to review revision {number} of" in page
-    assert "Ann Author saved revision" in page and "Secret plan" not in page
+    assert f"<bdi>Sal Leader-A</bdi> approved revision {number} of" in page
+    assert "<bdi>Sal Leader-A</bdi> commented on" in page
+    assert f"<bdi>Ann Author</bdi> asked Sal Leader-A to review revision {number} of" in page
+    assert "<bdi>Ann Author</bdi> saved revision" in page and "Secret plan" not in page
     assert page.index("approved revision") < page.index("asked Sal Leader-A")
     assert "Secret plan" in text(leader.get(url))
     assert client_for(app, login, team.outsider).get(url).status_code == 404

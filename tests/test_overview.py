@@ -91,7 +91,7 @@ def test_overview_counts_plans_sign_offs_and_sequences_per_school(app, client, l
         assert (b.plan_status, b.plan_id, b.sign_off) == ("No plan yet", None, None)
     login(world.lead)
     html = page(client.get(f"/work-groups/{world.group.id}/overview"))
-    assert "Signed off; newer draft" in html and "Revision 3 by Priya Dunmore" in html
+    assert "Signed off; newer draft" in html and "Revision 3 by <bdi>Priya Dunmore</bdi>" in html
     assert "1 red, 0 amber, 2 green" in html
 
 

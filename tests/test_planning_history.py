@@ -178,10 +178,11 @@ def test_sequence_compare_describes_lessons_added_renamed_and_moved(app, client,
     after = sequence_head(app, team.plan.id)
     assert after == before + 3
     html = page(client, f"/sequences/{team.plan.id}/compare?a={before}&b={after}")
-    assert "Lesson added: <ins>Fractions of amounts</ins>" in html
-    assert "Lesson renamed: <del>Lesson 1</del> → <ins>Equal parts of a whole</ins>" in html
-    assert re.search(r"Lesson moved: (Lesson 2 \(now lesson 1\)|Equal parts of a whole "
-                     r"\(now lesson 2\))", html)
+    assert "Lesson added: <ins><bdi>Fractions of amounts</bdi></ins>" in html
+    assert ("Lesson renamed: <del><bdi>Lesson 1</bdi></del> → "
+            "<ins><bdi>Equal parts of a whole</bdi></ins>") in html
+    assert re.search(r"Lesson moved: <bdi>(Lesson 2</bdi> \(now lesson 1\)|"
+                     r"Equal parts of a whole</bdi> \(now lesson 2\))", html)
     assert "Lesson removed" not in html
     assert "Unchanged: Title, Year group, Strand" in html
 
@@ -198,7 +199,7 @@ def test_sequence_compare_shows_labels_and_tags_in_words(app, client, login, tea
     login(team.ben)
     html = page(client, f"/sequences/{team.plan.id}/compare?a={head}&b={head + 1}")
     assert "Year <del>3</del><ins>4</ins>" in html
-    assert "Tag added: <ins>arrays</ins>" in html
+    assert "Tag added: <ins><bdi>arrays</bdi></ins>" in html
     assert "Tag removed" not in html
 
 
@@ -225,7 +226,7 @@ def test_old_revision_shows_its_own_content_with_a_banner(app, client, login, te
     login(team.ben)
     html = page(client, f"/lessons/{team.lesson_id}/revisions/2")
     assert "You are viewing revision 2 of 4</strong>" in html
-    assert "(by Ana Writer," in html and "Change summary: Added the key point" in html
+    assert "(by <bdi>Ana Writer</bdi>," in html and "Change summary: Added the key point" in html
     assert "into equal parts" in html and "unequal" not in html
     assert "Lesson notes" not in html and "Fluency practice" not in html  # empty: hidden
     assert f'href="/lessons/{team.lesson_id}/compare?a=2&amp;b=4"' in html
@@ -240,7 +241,7 @@ def test_old_sequence_revision_lists_its_lessons_and_details(app, client, login,
     login(team.ana)
     html = page(client, f"/sequences/{team.plan.id}/revisions/2")
     assert "You are viewing revision 2 of 3" in html
-    assert re.search(r"<ol class=\"lesson-list\">\s*<li>Lesson 1</li>\s*</ol>", html)
+    assert re.search(r'<ol class="lesson-list">\s*<li dir="auto">Lesson 1</li>\s*</ol>', html)
     assert "<dt>Year group</dt><dd>Year 3</dd>" in html
     assert "<strong>4 times</strong>" in html  # the overview's stored HTML
 
@@ -423,14 +424,15 @@ def test_print_page_has_every_lesson_on_its_own_page(app, client, login, team):
     login(team.ben)
     client.post(f"/sequences/{team.plan.id}/lessons", data={"title": "Archived soon"})
     archived = page(client, f"/sequences/{team.plan.id}/print")
-    assert "Lesson 3: Archived soon</h2>" in archived
+    assert "Lesson 3: <bdi>Archived soon</bdi></h2>" in archived
     with app.app_context():
         lesson_id = db.session.scalar(select(Lesson.id).where(Lesson.title == "Archived soon"))
     client.post(f"/lessons/{lesson_id}/archive")
     html = page(client, f"/sequences/{team.plan.id}/print")
     assert html.count('<article class="print-lesson"') == 2
-    assert "Archived soon</h2>" not in html
-    assert "Lesson 1: Lesson 1</h2>" in html and "Lesson 2: Lesson 2</h2>" in html
+    assert "Archived soon</bdi></h2>" not in html
+    assert "Lesson 1: <bdi>Lesson 1</bdi></h2>" in html
+    assert "Lesson 2: <bdi>Lesson 2</bdi></h2>" in html
     assert "into unequal parts." in html and "Hinge question: <em>which</em> is 1/4?" in html
     assert f'<h3 id="l{team.plan.lesson_ids[1]}-f-checks">' in html
 
@@ -464,8 +466,8 @@ def test_changed_since_last_visit_links_to_the_comparison(app, client, login, te
     edit_lesson(app, team.ana, team.lesson_id, "Vocabulary", key_vocabulary="whole, part")
     edit_lesson(app, team.ana, team.lesson_id, "Stems", stem_sentences="The whole is divided…")
     html = page(client, f"/lessons/{team.lesson_id}")
-    assert re.search(r"Changed since your last visit</strong> \(revision 3 → 5\)\s*by Ana Writer",
-                     html)
+    assert re.search(r"Changed since your last visit</strong> \(revision 3 → 5\)\s*"
+                     r"by <bdi>Ana Writer</bdi>", html)
     compare_url = f"/lessons/{team.lesson_id}/compare?a=3&amp;b=5"
     assert compare_url in html
     diff = page(client, compare_url.replace("&amp;", "&"))

@@ -333,7 +333,7 @@ def test_approved_version_stays_pinned_after_later_edits(app, login, team):
     decide(client_for(app, login, team.sl_a), review_id, "approve", approved)
     reader = client_for(app, login, team.teacher_b)
     page = text(reader.get(f"/lessons/{lesson_id}/approved"))
-    assert f"Approved version</strong> (revision {approved}, by Sal Leader-A" in page
+    assert f"Approved version</strong> (revision {approved}, by <bdi>Sal Leader-A" in page
     assert "It is also the latest version." in page
 
     latest = edit_lesson(app, team.author, lesson_id, key_learning_point="Draft wording.")

@@ -82,4 +82,4 @@ def test_demo_reviews_pin_the_approved_year_3_sequence_and_load_once(app, client
                                            "password": DEMO_PASSWORD})
     assert response.status_code == 302
     page = client.get(f"/sequences/{ids['seq-y3-md-248'][1]}/approved").get_data(as_text=True)
-    assert "Approved version</strong> (revision 3, by Jo Castleford" in page
+    assert "Approved version</strong> (revision 3, by <bdi>Jo Castleford" in page

@@ -110,7 +110,7 @@ def test_demo_pages_render_for_the_demo_people(app, client):
         assert response.status_code == status
         if status == 200:
             html = response.get_data(as_text=True)
-            assert "Signed off: revision 2 by Priya Dunmore (headteacher)" in html
+            assert "Signed off: revision 2 by <bdi>Priya Dunmore</bdi> (headteacher)" in html
             assert "There is a newer draft: revision 3" in html
             assert "Happy to bring examples from Kestrelgate" in html
         assert client.get(f"/work-groups/{group_id}/board").status_code == 200

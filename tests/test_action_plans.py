@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.planning.models import Revision
 from app.workgroups.models import ActionPlan, ActionPlanSignOff
-from tests.test_workgroup_sessions_support import (
+from tests.workgroup_sessions_helpers import (
     add_priority,
     build_world,
     freeze_today,
@@ -18,15 +18,7 @@ from tests.test_workgroup_sessions_support import (
     make_action_plan,
     page,
     priority_form,
-    wire,
 )
-
-
-@pytest.fixture
-def app(app):
-    """Conftest's app, with sessions, plans, the board and comments wired in."""
-    wire(app)
-    return app
 
 
 @pytest.fixture

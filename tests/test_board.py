@@ -10,19 +10,11 @@ from sqlalchemy import select
 from app.comments.models import Comment, Mention
 from app.extensions import db
 from app.workgroups.models import BoardThread
-from tests.test_workgroup_sessions_support import (
+from tests.workgroup_sessions_helpers import (
     build_world,
     freeze_today,
     page,
-    wire,
 )
-
-
-@pytest.fixture
-def app(app):
-    """Conftest's app, with sessions, plans, the board and comments wired in."""
-    wire(app)
-    return app
 
 
 @pytest.fixture

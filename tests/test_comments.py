@@ -14,19 +14,11 @@ from app.comments.models import Comment, CommentRevision, Mention
 from app.comments.targets import TARGETS, register_target
 from app.errors import NotFound
 from app.extensions import db
-from tests.planning_helpers import make_plan
-from tests.test_observations_support import (
+from tests.observations_helpers import (
     build_world,
     make_research_lesson,
-    wire,
 )
-
-
-@pytest.fixture
-def app(app):
-    """Conftest's app, with research lessons and comments wired in."""
-    wire(app)
-    return app
+from tests.planning_helpers import make_plan
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from app.notifications.services import notify, unread_count
 from app.notifications.since import changes_since_last_visit
 from app.planning.models import Revision, Sequence
 from tests.planning_helpers import make_plan
-from tests.test_reviews_support import (
+from tests.reviews_helpers import (
     ask_review,
     build_team,
     client_for,
@@ -28,15 +28,7 @@ from tests.test_reviews_support import (
     edit_lesson,
     head_number,
     review_id_from,
-    wire,
 )
-
-
-@pytest.fixture
-def app(app):
-    """Conftest's app, with reviews and notifications wired in."""
-    wire(app)
-    return app
 
 
 @pytest.fixture
@@ -163,7 +155,7 @@ def test_watcher_who_lost_access_is_not_told(app, login, team):
     with app.app_context():
         db.session.get(Sequence, sequence_id).visibility = "school"  # school a only
         db.session.commit()
-    from tests.test_reviews_support import edit_sequence
+    from tests.reviews_helpers import edit_sequence
 
     edit_sequence(app, team.author, sequence_id, overview="Now for school a only.")
     assert count(app, Notification, Notification.user_id == team.teacher_b.id) == 0

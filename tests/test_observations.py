@@ -24,8 +24,7 @@ from app.observations.models import (
     ResearchLesson,
 )
 from app.planning.models import Lesson, Revision
-from tests.planning_helpers import make_plan
-from tests.test_observations_support import (
+from tests.observations_helpers import (
     add_change,
     build_world,
     change_state,
@@ -33,15 +32,8 @@ from tests.test_observations_support import (
     make_research_lesson,
     research_lesson_count,
     schedule_data,
-    wire,
 )
-
-
-@pytest.fixture
-def app(app):
-    """Conftest's app, with research lessons and comments wired in."""
-    wire(app)
-    return app
+from tests.planning_helpers import make_plan
 
 
 @pytest.fixture
@@ -710,7 +702,9 @@ def test_hooks_for_reviews_session_digest_and_notification_links(app, world):
         assert not checks["research_lesson_id"](outsider, rl_id)
         assert not checks["change_id"](outsider, addressed) and checks["change_id"](teacher,
                                                                                   addressed)
-    wire(app)  # installing twice keeps one provider, not two
+    from app.observations import init_app
+
+    init_app(app)  # create_app installed it once already: twice keeps one provider, not two
     with app.test_request_context():
         assert len(app.extensions["coplan.review_evidence"](
             db.session.get(User, world.teacher.id), db.session.get(Lesson, world.lesson_id),

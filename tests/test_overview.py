@@ -13,22 +13,14 @@ from sqlalchemy import select
 from app.accounts.models import School
 from app.extensions import db
 from tests.planning_helpers import make_plan
-from tests.test_workgroup_sessions_support import (
+from tests.workgroup_sessions_helpers import (
     add_priority,
     build_world,
     freeze_today,
     make_action_plan,
     page,
     user,
-    wire,
 )
-
-
-@pytest.fixture
-def app(app):
-    """Conftest's app, with sessions, plans, the board and comments wired in."""
-    wire(app)
-    return app
 
 
 @pytest.fixture
@@ -96,8 +88,7 @@ def test_overview_counts_plans_sign_offs_and_sequences_per_school(app, client, l
 
 
 def test_overview_counts_research_lessons_changes_and_study_logs(app, world):
-    pytest.importorskip("app.observations.services")
-    materials = pytest.importorskip("app.materials.models")
+    from app.materials import models as materials
     from app.observations import services as observations
     from app.observations.models import AgreedChange
     from app.workgroups import overview

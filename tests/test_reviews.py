@@ -13,7 +13,7 @@ from app.extensions import db
 from app.planning.models import Lesson, Sequence
 from app.reviews.models import Approval, ReviewDecision, ReviewRequest
 from app.reviews.services import approval_banner
-from tests.test_reviews_support import (
+from tests.reviews_helpers import (
     ask_review,
     build_team,
     client_for,
@@ -23,15 +23,7 @@ from tests.test_reviews_support import (
     edit_sequence,
     head_number,
     review_id_from,
-    wire,
 )
-
-
-@pytest.fixture
-def app(app):
-    """Conftest's app, with reviews and notifications wired in."""
-    wire(app)
-    return app
 
 
 @pytest.fixture

@@ -14,15 +14,8 @@ from app.extensions import db
 from app.notifications.models import Notification
 from app.reviews.models import Approval, ReviewDecision, ReviewRequest
 from app.timeutil import aware
-from tests.test_reviews_support import wire
 
 DEMO_HASH = generate_password_hash(DEMO_PASSWORD, method="scrypt")
-
-
-@pytest.fixture
-def app(app):
-    wire(app)
-    return app
 
 
 @pytest.fixture(autouse=True)

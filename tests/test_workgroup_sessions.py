@@ -11,22 +11,22 @@ from app.extensions import db
 from app.planning.models import Revision
 from app.workgroups.models import SessionLink, WorkGroupSession
 from tests.planning_helpers import make_plan
-from tests.test_workgroup_sessions_support import (
+from tests.workgroup_sessions_helpers import (
     TODAY,
+    add_partials_page,
     build_world,
     freeze_today,
     make_session,
     page,
     session_form,
     user,
-    wire,
 )
 
 
 @pytest.fixture
 def app(app):
-    """Conftest's app, with sessions, plans, the board and comments wired in."""
-    wire(app)
+    """Conftest's app, with a test-only page that includes the Work Group partials."""
+    add_partials_page(app)
     return app
 
 

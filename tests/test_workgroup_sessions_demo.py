@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
@@ -18,13 +17,7 @@ from app.workgroups.models import (
     WorkGroupSession,
 )
 from tests.test_demo_planning import DEMO_HASH
-from tests.test_workgroup_sessions_support import freeze_today, wire
-
-
-@pytest.fixture
-def app(app):
-    wire(app)
-    return app
+from tests.workgroup_sessions_helpers import freeze_today
 
 
 @pytest.fixture(autouse=True)
@@ -36,15 +29,13 @@ def _fast(monkeypatch) -> None:
 
 def _load(app) -> dict[str, Any]:
     from app.demo.loader import load_demo, read_seed
+    from app.demo.observations_loader import load_observations
     from app.demo.workgroups_loader import load_workgroups
 
     with app.app_context():
         ids = load_demo()
         seed = read_seed()
-        with contextlib.suppress(ImportError):
-            from app.demo.observations_loader import load_observations
-
-            load_observations(seed, ids)
+        load_observations(seed, ids)
         load_workgroups(seed, ids)
         db.session.commit()
         return {key: (type(value).__name__, value.id) for key, value in ids.items()}

@@ -1,8 +1,5 @@
-"""Helpers shared by the research-lesson and comment tests (this module holds no tests).
-
-Each test module wires the features into its app with wire(), a no-op once create_app does it,
-so the tests run before and after the lead adds them to the factory.
-"""
+"""Helpers for the research-lesson and comment tests: make research lessons through the real
+services, and a Work Group with the people those tests need."""
 
 from __future__ import annotations
 
@@ -12,21 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from app.accounts.models import User
-from app.comments import models as _comment_models  # noqa: F401  (tables before create_all)
 from app.extensions import db
 from app.observations import services
 from app.observations.models import AgreedChange, ResearchLesson
 from app.planning import services as planning
 from tests.planning_helpers import make_plan
-
-
-def wire(flask_app) -> None:
-    """Add research lessons and comments to an app (a no-op once the factory does it)."""
-    from app.comments import init_app as comments_init
-    from app.observations import init_app as observations_init
-
-    observations_init(flask_app)
-    comments_init(flask_app)
 
 
 def schedule_data(teacher: SimpleNamespace, observers: list[SimpleNamespace] = (),

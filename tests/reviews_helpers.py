@@ -1,8 +1,5 @@
-"""Helpers shared by the review and notification tests (this module holds no tests).
-
-The features are wired into each test's app here when the factory does not do it yet, so these
-tests run before and after the lead adds them to create_app.
-"""
+"""Helpers for the review and notification tests: a team of two schools, logged-in clients,
+edits through the real services, and the review forms as a browser posts them."""
 
 from __future__ import annotations
 
@@ -13,21 +10,11 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-import app.notifications.models  # noqa: F401  (tables exist before conftest's create_all)
-import app.reviews.models  # noqa: F401
 from app.accounts.models import User
 from app.extensions import db
 from app.planning import services as planning
 from app.reviews.models import ReviewRequest
 from tests.planning_helpers import make_plan
-
-
-def wire(flask_app) -> None:
-    from app.notifications import init_app as notifications_init
-    from app.reviews import init_app as reviews_init
-
-    notifications_init(flask_app)
-    reviews_init(flask_app)
 
 
 def build_team(app, make_work_group, make_user) -> SimpleNamespace:

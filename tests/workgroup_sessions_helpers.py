@@ -1,17 +1,9 @@
-"""Helpers shared by the session, action plan, board and overview tests (no tests here).
-
-Each test module extends conftest's app with `wire` (a no-op once the factory wires the
-features), so the tests run before and after the lead adds them to create_app:
-
-    @pytest.fixture
-    def app(app):
-        wire(app)
-        return app
-"""
+"""Helpers for the session, action plan, board and overview tests: a Work Group of two
+schools with its people, "today" frozen, and sessions and action plans made through the real
+services."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from types import SimpleNamespace
 from typing import Any
@@ -19,41 +11,28 @@ from typing import Any
 import pytest
 from flask import render_template_string
 
-import app.comments.models  # noqa: F401  (tables exist before conftest's create_all)
-import app.workgroups.models  # noqa: F401
 from app.accounts.models import User
 from app.extensions import db
-
-with contextlib.suppress(ImportError):  # optional features the overview reads when present
-    import app.observations.models  # noqa: F401
-with contextlib.suppress(ImportError):
-    import app.materials.models  # noqa: F401
 
 #: "Today" in these tests: in the demo's year, between sessions 3 and 4.
 TODAY = dt.date(2025, 2, 10)
 
 
-def wire(flask_app) -> None:
-    from app.comments import init_app as comments_init
-    from app.workgroups import init_app as workgroups_init
+def add_partials_page(flask_app) -> None:
+    """A test-only page that includes the two Work Group partials exactly as the Work Group
+    page and the dashboard do."""
+    if "test_partials" in flask_app.view_functions:
+        return
 
-    with contextlib.suppress(ImportError):
-        from app.observations import init_app as observations_init
+    def test_partials(group_id: int) -> str:
+        from app.accounts.models import WorkGroup
 
-        observations_init(flask_app)
-    comments_init(flask_app)
-    workgroups_init(flask_app)
-    if "test_partials" not in flask_app.view_functions:
-        # The two partials, included exactly as the Work Group page and dashboard will.
-        def test_partials(group_id: int) -> str:
-            from app.accounts.models import WorkGroup
+        group = db.session.get(WorkGroup, group_id)
+        return render_template_string(
+            '{% include "workgroups/_year.html" %}'
+            '{% include "workgroups/_next_session.html" %}', group=group)
 
-            group = db.session.get(WorkGroup, group_id)
-            return render_template_string(
-                '{% include "workgroups/_year.html" %}'
-                '{% include "workgroups/_next_session.html" %}', group=group)
-
-        flask_app.add_url_rule("/test-partials/<int:group_id>", "test_partials", test_partials)
+    flask_app.add_url_rule("/test-partials/<int:group_id>", "test_partials", test_partials)
 
 
 def freeze_today(monkeypatch: pytest.MonkeyPatch) -> dt.date:

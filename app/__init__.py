@@ -61,8 +61,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def register_converters(app: Flask) -> None:
-    """Ids in URLs stop at the database's integer range: a larger one is a 404, not a 500."""
-    from werkzeug.routing import IntegerConverter
+    """Path parameters are checked by their shape before any view runs (404 otherwise)."""
+    from werkzeug.routing import BaseConverter, IntegerConverter
 
     class DatabaseId(IntegerConverter):
         # One spelling per id: ASCII digits, no leading zero ("01", "١" and "１" are 404s).
@@ -72,7 +72,13 @@ def register_converters(app: Flask) -> None:
             kwargs.setdefault("max", 2**31 - 1)
             super().__init__(url_map, **kwargs)
 
+    class PlainSegment(BaseConverter):
+        # Tokens, kinds and slugs are ASCII letters, digits, "-" and "_": a NUL, a control
+        # character or other text in the path is a 404 before it can reach a query.
+        regex = r"[A-Za-z0-9_-]{1,200}"
+
     app.url_map.converters["int"] = DatabaseId
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PlainSegment
 
 
 def register_extensions(app: Flask) -> None:

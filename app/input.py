@@ -10,8 +10,9 @@ The input policy (the README's "Input policy" section says the same):
   as typed (their hash depends on every character).
 * A single-valued field sent twice (`body=A&body=B`, a second `csrf_token`) is a 400: the first
   value no longer silently wins. Fields that are lists by design are named in MULTI_VALUED.
-* Numbers in the query string are ASCII digits within the database's integer range; anything
-  else counts as absent, so a list page shows its unfiltered (or empty) result, never a 500.
+* Numbers (ids, page numbers) are ASCII digits. Anything else counts as absent; a number too
+  large for the database names no row and reads as NO_SUCH_ID (-1), so a filter gives an empty
+  list and a look-up a 404 or a field error, never a 500.
 * Titles and names must contain something visible: see app/core/text.py.
 """
 
@@ -43,7 +44,10 @@ MULTI_VALUED = frozenset({
 VERBATIM = frozenset({"password", "current_password", "new_password", "confirm"})
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_DIGITS = re.compile(r"-?[0-9]{1,10}")
+_DIGITS = re.compile(r"[0-9]+")
+
+#: What an id too large for the database reads as: no row has it.
+NO_SUCH_ID = -1
 
 
 class InputRejected(ValidationError):
@@ -59,13 +63,12 @@ def clean_text(value: str) -> str:
 
 
 def parse_int(value: Any) -> int:
-    """An ASCII integer within the database's range, or ValueError."""
+    """ASCII digits as a number the database can hold (NO_SUCH_ID if too large), else
+    ValueError (so `get(..., type=int)` gives its default)."""
     if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()):
         raise ValueError(f"not a whole number: {value!r}")
-    number = int(value.strip())
-    if not -MAX_INT <= number <= MAX_INT:
-        raise ValueError(f"out of range: {value!r}")
-    return number
+    digits = value.strip().lstrip("0") or "0"
+    return int(digits) if len(digits) <= 10 and int(digits) <= MAX_INT else NO_SUCH_ID
 
 
 class InputDict(ImmutableMultiDict):

@@ -35,16 +35,20 @@ def test_list_and_filter_pages_never_500_on_hostile_parameters(app, client, logi
         assert response.status_code in (200, 400, 404), (page, value, response.status_code)
 
 
-def test_an_out_of_range_work_group_filter_is_an_empty_filter(app, client, login,
-                                                               make_work_group, make_user):
+def test_an_out_of_range_work_group_filter_is_an_empty_list(app, client, login,
+                                                             make_work_group, make_user):
     group = make_work_group()
     user = make_user(group=group)
     make_plan(app, user, group, lessons=1)
     login(user)
-    for value in ("9223372036854775808", "2147483648", "１"):
+    title = "Year 3: the 2, 4 and 8 times tables"
+    for value in ("9223372036854775808", "2147483648", "99999999999999999999999"):
         response = client.get(f"/sequences?work_group={value}")
-        assert response.status_code == 200
-        assert "Year 3: the 2, 4 and 8 times tables" in response.get_data(as_text=True)
+        assert response.status_code == 200 and title not in response.get_data(as_text=True)
+    for value in ("１", "abc", ""):  # not a number at all: no filter
+        response = client.get(f"/sequences?work_group={value}")
+        assert response.status_code == 200 and title in response.get_data(as_text=True)
+    assert title in client.get(f"/sequences?work_group={group.id}").get_data(as_text=True)
     assert client.get("/sequences?year=%00").status_code == 200
 
 
@@ -59,6 +63,18 @@ def test_only_the_canonical_id_spelling_serves_a_page(app, client, login, make_w
     assert client.get("/lessons/1").status_code == 200
     assert client.get(f"/lessons/{spelling}").status_code == 404
     assert client.get(f"/sequences/{spelling}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/invitations/%00abc", "/reset/abc%00", "/feeds/%00.atom",
+                                  "/watch/%00/1", "/comments/less%C3%B3n/1", "/reset/" + "a" * 300,
+                                  "/action-plans/1/priorities/%FF/edit", "/invitations/%0A"])
+def test_text_path_parameters_are_checked_before_any_query(app, client, login, make_work_group,
+                                                           make_user, path):
+    user = make_user(group=make_work_group())
+    assert client.get(path).status_code in (404, 405)
+    login(user)
+    assert client.get(path).status_code in (404, 405)
+    assert client.post(path, data={"body": "x"}).status_code in (404, 405)
 
 
 INVISIBLE_TITLES = ["\u200b\u200b", "\u200e\u200f", "\u2060\ufeff", "\u3164", "\u2800",

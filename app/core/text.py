@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_LINE_BREAKS = re.compile("[\t\n\x0b\x0c\r\x85]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: Explicit bidi embeddings and overrides (LRE, RLE, PDF, LRO, RLO) and isolates (LRI, RLI,
 #: FSI, PDI): a name never needs them, and an unclosed one reorders the text around it.
@@ -26,6 +27,7 @@ def one_line(text: str) -> str:
     Returns "" when nothing visible is left, so "required" checks refuse a title made only of
     zero-width or other invisible characters.
     """
-    text = _BIDI_CONTROLS.sub("", _CONTROL.sub(" ", unicodedata.normalize("NFC", text)))
+    text = _LINE_BREAKS.sub(" ", unicodedata.normalize("NFC", text))
+    text = _BIDI_CONTROLS.sub("", _CONTROL.sub("", text))
     text = " ".join(text.split())
     return text if has_visible(text) else ""

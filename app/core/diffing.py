@@ -35,6 +35,7 @@ __all__ = [
     "ListDiff",
     "LABEL_KEYS",
     "ListItem",
+    "MAX_LINE_MATCH_WORK",
     "MAX_WORD_DIFF_TOKENS",
     "MergeResult",
     "Rename",
@@ -57,6 +58,11 @@ LABEL_KEYS: tuple[str, ...] = ("title", "name", "label")
 #: Above this many tokens (both sides together) a replaced block is not word-diffed: difflib's
 #: cost grows faster than linearly, and a block this big is a rewrite the reader sees whole.
 MAX_WORD_DIFF_TOKENS = 3000
+#: Above this many candidate line pairs (see _match_work) the line diff is coarsened (see
+#: _coarse_blocks). Unique lines cost one pair each, so a 2,000-line lesson needs a few
+#: thousand; a line repeated k times costs k squared, and difflib's time grows faster still
+#: (700 alternating copies of two lines: about 1 s; 20,000 copies of "$$": minutes).
+MAX_LINE_MATCH_WORK = 40_000
 
 # Newline on its own, runs of other whitespace, words (keeping "don't" and "two-digit" whole),
 # then any single other character. Every character matches one branch, so joining the tokens
@@ -109,6 +115,52 @@ class _LineMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
 
     def __init__(self, isjunk: object = None, a: Sequence[str] = (), b: Sequence[str] = ()) -> None:
         super().__init__(_is_blank_line, a, b, autojunk=False)  # type: ignore[arg-type]
+
+    def get_matching_blocks(self) -> list[difflib.Match]:
+        # Without autojunk, many copies of one line make difflib quadratic (20,000 "$$" lines
+        # took minutes). Past a work bound, fall back to a coarser diff; see _coarse_blocks.
+        if self.matching_blocks is None and _match_work(self.a, self.b2j) > MAX_LINE_MATCH_WORK:
+            self.matching_blocks = _coarse_blocks(self.a, self.b)
+        return super().get_matching_blocks()
+
+
+def _match_work(a: Sequence[str], b2j: Mapping[str, list[int]]) -> int:
+    """How many (line in a, equal line in b) pairs difflib would visit on its first pass."""
+    return sum(len(b2j.get(line, ())) for line in a)
+
+
+def _coarse_blocks(a: Sequence[str], b: Sequence[str]) -> list[difflib.Match]:
+    """Matching blocks in linear time: the common first and last lines, with the middle matched
+    by difflib only if that is cheap, else shown as one replaced block."""
+    limit = min(len(a), len(b))
+    prefix = 0
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    mid_a, mid_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
+    blocks = [difflib.Match(0, 0, prefix)]
+    middle = difflib.SequenceMatcher(_is_blank_line, mid_a, mid_b, autojunk=False)
+    if _match_work(mid_a, middle.b2j) <= MAX_LINE_MATCH_WORK:
+        blocks += [
+            difflib.Match(i + prefix, j + prefix, size)
+            for i, j, size in middle.get_matching_blocks()
+        ]
+    blocks.append(difflib.Match(len(a) - suffix, len(b) - suffix, suffix))
+    # difflib's contract: no empty blocks but the sentinel, adjacent blocks merged.
+    merged: list[difflib.Match] = []
+    for block in blocks:
+        if not block.size:
+            continue
+        if merged and merged[-1].a + merged[-1].size == block.a and (
+            merged[-1].b + merged[-1].size == block.b
+        ):
+            merged[-1] = difflib.Match(merged[-1].a, merged[-1].b, merged[-1].size + block.size)
+        else:
+            merged.append(block)
+    merged.append(difflib.Match(len(a), len(b), 0))
+    return merged
 
 
 def _normalise(ops: Iterable[Op]) -> list[Op]:

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 import bleach
+from bleach import html5lib_shim
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -26,7 +27,6 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 __all__ = [
     "LinkTarget",
@@ -145,12 +145,118 @@ def _render_wikilink(self: Any, tokens: Sequence[Token], idx: int, *_: Any) -> s
 # --- maths: leave typesetting to KaTeX in the browser ----------------------------------------
 
 
+#: Longest formula handed to KaTeX, and deepest nesting of groups, \\left, \\begin and
+#: brackets. KaTeX parses recursively: 5,000 nested braces overflow the browser's stack.
+MAX_MATH_CHARS = 4000
+MAX_MATH_DEPTH = 50
+_MATH_TOO_COMPLEX = "This formula is too complex to display"
+_MATH_NESTING_RE = re.compile(r"\\(left|right|begin|end)(?![A-Za-z])|([{(\[])|([})\]])")
+
+
+def _math_depth(source: str) -> int:
+    """Deepest nesting of {, (, [, \\left and \\begin in TeX source (over-counts, never under)."""
+    depth = deepest = 0
+    for match in _MATH_NESTING_RE.finditer(source):
+        if match.group(1) in ("left", "begin") or match.group(2):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _math_too_complex(source: str) -> bool:
+    return len(source) > MAX_MATH_CHARS or _math_depth(source) > MAX_MATH_DEPTH
+
+
+def _math_error(source: str, tag: str) -> str:
+    # The source as plain text, never given to KaTeX (math.js only looks at .math-inline and
+    # .math-block), with a short visible note.
+    return (
+        f'<{tag} class="math-error" title="{_MATH_TOO_COMPLEX}"><code>{escape(source)}</code>'
+        f" (formula too complex to display)</{tag}>"
+    )
+
+
 def _render_math_inline(self: Any, tokens: Sequence[Token], idx: int, *_: Any) -> str:
-    return f'<span class="math-inline">{escape(tokens[idx].content.strip())}</span>'
+    source = tokens[idx].content.strip()
+    if _math_too_complex(source):
+        return _math_error(source, "span")
+    return f'<span class="math-inline">{escape(source)}</span>'
 
 
 def _render_math_block(self: Any, tokens: Sequence[Token], idx: int, *_: Any) -> str:
-    return f'<div class="math-block">{escape(tokens[idx].content.strip())}</div>\n'
+    source = tokens[idx].content.strip()
+    if _math_too_complex(source):
+        return _math_error(source, "div") + "\n"
+    return f'<div class="math-block">{escape(source)}</div>\n'
+
+
+# --- template-looking text -------------------------------------------------------------------
+
+# "{{ a*b }}" and "{% if x*y %}" on one line are shown exactly as typed: without this the
+# asterisks turn into emphasis. The scan for the closer is bounded like the wiki-link one.
+_TEMPLATE_MAX_LEN = 300
+_TEMPLATE_CLOSERS = {"{{": "}}", "{%": "%}"}
+
+
+def _template_text_rule(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    closer = _TEMPLATE_CLOSERS.get(src[pos : pos + 2])
+    if closer is None:
+        return False
+    stop = min(len(src), pos + 2 + _TEMPLATE_MAX_LEN + 2)
+    newline = src.find("\n", pos + 2, stop)
+    end = src.find(closer, pos + 2, stop if newline < 0 else newline)
+    if end < 0:
+        return False
+    if not silent:
+        state.pending += src[pos : end + 2]  # plain text: escaped when rendered
+    state.pos = end + 2
+    return True
+
+
+# --- task lists ------------------------------------------------------------------------------
+
+# What mdit_py_plugins.tasklists matches: "[ ]", "[x]" or "[X]" then GFM whitespace.
+_TODO_RE = re.compile(r"\[([ xX])\][ \t\n\v\f\r]+")
+
+
+def _tasklists_rule(state: StateCore) -> None:
+    """GFM task lists, as mdit_py_plugins.tasklists renders them (disabled checkboxes).
+
+    Our own rule because the plugin finds each item's list by scanning back over every earlier
+    token, which is quadratic: 20,000 "- [ ] x" lines took minutes. A stack of open tokens
+    gives the same answer in one pass.
+    """
+    tokens = state.tokens
+    open_stack: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.nesting < 0:
+            open_stack.pop()
+            continue
+        if (
+            token.type == "inline"
+            and index >= 2
+            and tokens[index - 1].type == "paragraph_open"
+            and tokens[index - 2].type == "list_item_open"
+            and (match := _TODO_RE.match(token.content))
+        ):
+            checked = ' checked="checked"' if match.group(1) != " " else ""
+            checkbox = Token("html_inline", "", 0)
+            checkbox.content = (
+                f'<input class="task-list-item-checkbox"{checked} disabled="disabled" '
+                'type="checkbox">'
+            )
+            assert token.children is not None
+            token.children.insert(0, checkbox)
+            token.children[1].content = token.children[1].content[3:]
+            token.content = token.content[3:]
+            tokens[index - 2].attrSet("class", "task-list-item")
+            # open_stack ends [..., list, list_item (index - 2), paragraph (index - 1)].
+            tokens[open_stack[-3]].attrSet("class", "contains-task-list")
+        if token.nesting > 0:
+            open_stack.append(index)
 
 
 # --- post-parse tweaks -----------------------------------------------------------------------
@@ -186,7 +292,7 @@ def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
         ["table", "strikethrough"]
     )
-    md.use(tasklists_plugin)
+    md.core.ruler.after("inline", "tasklists", _tasklists_rule)
     md.use(footnote_plugin)
     md.use(
         dollarmath_plugin,
@@ -199,6 +305,7 @@ def _markdown() -> MarkdownIt:
     md.add_render_rule("math_inline", _render_math_inline)
     md.add_render_rule("math_block", _render_math_block)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.inline.ruler.before("emphasis", "template_text", _template_text_rule)
     md.add_render_rule("wikilink", _render_wikilink)
     md.core.ruler.after("inline", "coplan_attrs", _coplan_attrs_rule)
     # No images for now: bleach would drop <img> silently; without the rule the author at least
@@ -266,17 +373,71 @@ _ALLOWED_ATTRS: dict[str, dict[str, Callable[[str], bool]]] = {
     "hr": {"class": _one_of("footnotes-sep")},
     "section": {"class": _one_of("footnotes")},
     "span": {
-        "class": _one_of("math-inline", "wikilink"),
+        "class": _one_of("math-inline", "math-error", "wikilink"),
+        "title": _one_of(_MATH_TOO_COMPLEX),
         "data-kind": _one_of("page", "pd"),
         "data-target": _any,
     },
-    "div": {"class": _one_of("math-block")},
+    "div": {"class": _one_of("math-block", "math-error"), "title": _one_of(_MATH_TOO_COMPLEX)},
 }
 
 
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     check = _ALLOWED_ATTRS.get(tag, {}).get(name)
     return check is not None and bool(check(value))
+
+
+_EtreeWalker: Any = html5lib_shim.getTreeWalker("etree")
+
+
+class _LinearTreeWalker(_EtreeWalker):  # type: ignore[misc, valid-type]
+    """html5lib's etree walker, but linear in the number of siblings.
+
+    Climbing back to a parent, the stock walker finds the parent's position among *its*
+    siblings with list.count() and list.index(), so an element with many children that have
+    children of their own (a table of 20,000 rows, a list of 20,000 footnotes) costs quadratic
+    time. Here the ancestor stack keeps (element, position) pairs. Nodes are the same
+    (element, position, ancestors, flag) tuples, so getNodeDetails is inherited unchanged.
+    """
+
+    def getFirstChild(self, node: Any) -> Any:  # noqa: N802 - html5lib's name
+        if isinstance(node, tuple):
+            element, key, parents, flag = node
+        else:
+            element, key, parents, flag = node, None, [], None
+        if flag in ("text", "tail"):
+            return None
+        if element.text:
+            return element, key, parents, "text"
+        if len(element):
+            parents.append((element, key))
+            return element[0], 0, parents, None
+        return None
+
+    def getNextSibling(self, node: Any) -> Any:  # noqa: N802 - html5lib's name
+        if not isinstance(node, tuple):
+            return None
+        element, key, parents, flag = node
+        if flag == "text":
+            if len(element):
+                parents.append((element, key))
+                return element[0], 0, parents, None
+            return None
+        if element.tail and flag != "tail":
+            return element, key, parents, "tail"
+        parent = parents[-1][0]
+        if key < len(parent) - 1:
+            return parent[key + 1], key + 1, parents, None
+        return None
+
+    def getParentNode(self, node: Any) -> Any:  # noqa: N802 - html5lib's name
+        if not isinstance(node, tuple):
+            return None
+        element, key, parents, flag = node
+        if flag == "text":
+            return (element, key, parents, None) if parents else element
+        parent, parent_key = parents.pop()
+        return (parent, parent_key, parents, None) if parents else parent
 
 
 _thread_local = threading.local()
@@ -298,6 +459,7 @@ def _sanitize(fragment: str) -> str:
             strip=True,
             strip_comments=True,
         )
+        cleaner.walker = _LinearTreeWalker
         _thread_local.cleaner = cleaner
     return str(cleaner.clean(fragment))
 
@@ -305,9 +467,36 @@ def _sanitize(fragment: str) -> str:
 # --- public API ------------------------------------------------------------------------------
 
 
+#: Longest text rendered as Markdown: the longest field any form accepts
+#: (app.planning.fields.MAX_FIELD_CHARS). Longer text is shown as written (see _plain).
+MAX_RENDER_CHARS = 100_000
+#: Most tags plus character references the parser may produce for one text before it is shown
+#: as written instead. The sanitiser costs tens of microseconds for each; 100,000 characters
+#: of ordinary prose with emphasis in every sentence make about 7,500.
+MAX_RENDER_MARKUP = 30_000
+
+
+def _plain(text: str) -> Markup:
+    """Text too long or too dense in markup to format, shown as written (escaped)."""
+    return Markup(
+        "<p>This text is too long or too complex to format, so it is shown as written.</p>\n"
+        f"<pre>{escape(text)}</pre>\n"
+    )
+
+
 def render_markdown(text: str) -> Markup:
-    """Render author Markdown to sanitised HTML; the only HTML a template may mark safe."""
-    return Markup(_sanitize(_markdown().render(clean_text(text))))
+    """Render author Markdown to sanitised HTML; the only HTML a template may mark safe.
+
+    Cost is bounded: over MAX_RENDER_CHARS, or when the parser's output holds more than
+    MAX_RENDER_MARKUP tags and character references, the text is shown as written instead.
+    """
+    text = clean_text(text)
+    if len(text) > MAX_RENDER_CHARS:
+        return _plain(text)
+    rendered = _markdown().render(text)
+    if rendered.count("<") + rendered.count("&") > MAX_RENDER_MARKUP:
+        return _plain(text)
+    return Markup(_sanitize(rendered))
 
 
 def extract_links(text: str) -> list[tuple[str, str]]:

@@ -530,3 +530,91 @@ def test_extract_links() -> None:
 
 def test_extract_links_empty() -> None:
     assert extract_links("No links, just $x$ and [a](/b).") == []
+
+
+# --- maths too complex for KaTeX ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "$" + "{" * 5000 + "x" + "}" * 5000 + "$",
+        "$" + "{" * (md.MAX_MATH_DEPTH + 1) + "x" + "}" * (md.MAX_MATH_DEPTH + 1) + "$",
+        "$" + "\\left(" * 30 + "x" + "\\right)" * 30 + "$",
+        "$" + "x+" * md.MAX_MATH_CHARS + "x$",
+        "$$\n" + "(" * 60 + "\n$$",
+    ],
+)
+def test_over_complex_maths_is_never_given_to_katex(source: str) -> None:
+    out = render_markdown(source)
+    assert "math-inline" not in out and "math-block" not in out
+    assert 'class="math-error" title="This formula is too complex to display"' in out
+    assert "too complex to display)" in out
+    assert "<code>" + source.strip("$\n")[:20] in out
+
+
+def test_maths_within_the_bounds_still_goes_to_katex() -> None:
+    depth = md.MAX_MATH_DEPTH // 2  # \left( counts twice: once for \left, once for "("
+    source = "\\left(" * depth + "x" + "\\right)" * depth
+    assert render_markdown(f"${source}$ and $y$").count('class="math-inline"') == 2
+
+
+def test_one_bad_formula_does_not_affect_its_neighbours() -> None:
+    out = render_markdown("$a$ then $" + "{" * 100 + "}" * 100 + "$ then $b$")
+    assert out.count('class="math-inline"') == 2
+    assert out.count('class="math-error"') == 1
+
+
+# --- template-looking text ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{7*7}}",
+        "{{ a*b }} and {{ c*d }}",
+        "{% if x*y %}",
+        "{{ _a_ }} {% *b* %}",
+        "{{ [[Fractions]] }}",
+    ],
+)
+def test_template_looking_text_comes_out_as_written(source: str) -> None:
+    assert render_markdown(source) == f"<p>{source}</p>\n"
+
+
+def test_template_looking_text_is_still_escaped() -> None:
+    assert render_markdown("{{ '<b>' & x*y }}") == "<p>{{ '&lt;b&gt;' &amp; x*y }}</p>\n"
+
+
+def test_template_span_stays_on_one_line_and_markdown_around_it_works() -> None:
+    assert render_markdown("*a* {{ b*c }} *d*") == "<p><em>a</em> {{ b*c }} <em>d</em></p>\n"
+    # Not closed on the same line: ordinary Markdown.
+    assert render_markdown("{{ *b*\n}}") == "<p>{{ <em>b</em>\n}}</p>\n"
+    assert render_markdown("{{ *b*") == "<p>{{ <em>b</em></p>\n"
+
+
+# --- cost bounds ----------------------------------------------------------------------------------
+
+
+def test_task_lists_in_nested_and_mixed_lists() -> None:
+    out = render_markdown("1. [x] one\n   - [ ] inner\n   - plain\n2. two")
+    assert "<ol>" in out  # the class is set, but bleach allows it on <ul> only
+    assert '<ul class="contains-task-list">' in out
+    assert out.count('class="task-list-item"') == 2
+    assert "<li>plain</li>" in out and "<li>two</li>" in out
+
+
+def test_text_over_the_length_limit_is_shown_as_written() -> None:
+    text = "*a* <b>" + "x" * md.MAX_RENDER_CHARS
+    out = render_markdown(text)
+    assert "<em>" not in out and "<b>" not in out
+    assert "<pre>*a* &lt;b&gt;xxx" in out
+    assert "shown as written" in out
+
+
+def test_text_too_dense_in_markup_is_shown_as_written() -> None:
+    out = render_markdown("<" * (md.MAX_RENDER_MARKUP + 1))
+    assert out.startswith("<p>This text is too long or too complex to format")
+    assert "<pre>&lt;&lt;" in out
+    # Ordinary text of the same length is formatted as usual.
+    assert "<pre>" not in render_markdown("a < b. " * (md.MAX_RENDER_MARKUP // 4))

@@ -9,12 +9,21 @@
     var nodes = document.querySelectorAll(selector);
     for (var i = 0; i < nodes.length; i++) {
       var el = nodes[i];
-      // textContent is the unescaped TeX source; KaTeX replaces the element's children.
-      katex.render(el.textContent, el, {
-        displayMode: displayMode,
-        throwOnError: false, // show the source in red rather than break the page
-        trust: false // no \href, \url, \includegraphics from author text
-      });
+      var source = el.textContent;
+      // One formula at a time: anything KaTeX throws (a RangeError from a stack overflow on
+      // absurd nesting, say) leaves this formula's source as it was and the loop goes on.
+      try {
+        // textContent is the unescaped TeX source; KaTeX replaces the element's children.
+        katex.render(source, el, {
+          displayMode: displayMode,
+          throwOnError: false, // show the source in red rather than break the page
+          trust: false // no \href, \url, \includegraphics from author text
+        });
+      } catch (err) {
+        el.textContent = source; // undo any half-built output
+        el.classList.add("math-failed");
+        el.title = "This formula could not be displayed";
+      }
     }
   }
 

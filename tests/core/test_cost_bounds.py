@@ -30,7 +30,8 @@ def _cpu_seconds(work: Callable[[], object]) -> float:
 
 
 RENDER_INPUTS = {
-    "table rows": ("|a|b|\n|-|-|\n" + _repeat("|x|y|\n"))[:SIZE],  # quadratic in the sanitiser's walker
+    # quadratic in the sanitiser's walker
+    "table rows": ("|a|b|\n|-|-|\n" + _repeat("|x|y|\n"))[:SIZE],
     "task items": _repeat("- [ ] x\n"),  # quadratic in the task-list plugin
     "footnote refs": _repeat("[^a] ", SIZE - 10) + "\n\n[^a]: x\n",  # 2.6 MB of HTML to sanitise
     "angle brackets": "<" * SIZE,  # 100,000 character references to sanitise

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_PROBE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint install install-dev browser-deps serve bench clean
+.PHONY: run test lint install install-dev browser-deps serve bench clean mutation
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Coplan needs Python 3.11 or newer")'
@@ -59,6 +59,17 @@ test: install-dev browser-deps
 
 bench: install-dev
 	$(BIN)/python bench/bench_diff.py
+
+# Mutation testing of the permission rules, form helpers and core (see [tool.mutmut] in
+# pyproject.toml). Slow, so not part of `make test` or CI; mutmut is installed only here.
+# MUTATE=app/policy.py limits a run to one file's mutants; MUTMUT_CHILDREN sets parallelism.
+MUTATE ?=
+MUTMUT_CHILDREN ?= 2
+mutation: install-dev
+	@$(BIN)/python -c 'import mutmut' 2>/dev/null || $(BIN)/pip install --quiet 'mutmut>=3.3,<4'
+	TEST_DATABASE_URL= $(BIN)/mutmut run --max-children $(MUTMUT_CHILDREN) \
+	  $(if $(MUTATE),"$(subst /,.,$(basename $(MUTATE))).*")
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

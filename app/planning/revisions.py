@@ -87,16 +87,31 @@ def list_revisions(document_id: int) -> list[Revision]:
 
 
 def render_fields(fields: dict[str, Any], markdown_keys: Sequence[str],
-                  previous: Revision | None) -> dict[str, str]:
-    """Render each Markdown field, reusing the previous HTML where the text is unchanged."""
+                  previous: Revision | None,
+                  rendered: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
+    """Render each Markdown field, reusing the previous HTML where the text is unchanged and
+    `rendered` (text, html) pairs made earlier for the same text."""
     html: dict[str, str] = {}
     for key in markdown_keys:
         text = fields.get(key) or ""
         if previous is not None and previous.fields.get(key, "") == text and key in previous.html:
             html[key] = previous.html[key]
+        elif rendered and key in rendered and rendered[key][0] == text:
+            html[key] = rendered[key][1]
         else:
             html[key] = str(render_markdown(text)) if text else ""
     return html
+
+
+def _render_unlocked(document_id: int, fields: dict[str, Any],
+                     markdown_keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Render the submitted text before the document (and SQLite's write lock) is taken, so
+    a large field never makes other writers wait; the head read here may be stale, which
+    only means a field is rendered that could have been reused."""
+    document = db.session.get(Document, document_id)
+    current = head_revision(document) if document is not None else None
+    html = render_fields(fields, markdown_keys, current)
+    return {key: (fields.get(key) or "", html[key]) for key in markdown_keys}
 
 
 def save_revision(document_id: int, author: User, fields: dict[str, Any],
@@ -107,6 +122,7 @@ def save_revision(document_id: int, author: User, fields: dict[str, Any],
     A stale base is merged three ways; a conflict raises MergeConflict and saves nothing.
     Saving unchanged content makes no revision.
     """
+    rendered = _render_unlocked(document_id, fields, markdown_keys)
     document = lock_document(document_id)
     head = head_revision(document)
     merged: list[Revision] = []
@@ -129,7 +145,7 @@ def save_revision(document_id: int, author: User, fields: dict[str, Any],
                         base_number=head.number if head else None,
                         merged_numbers=sorted(r.number for r in merged),
                         restored_from=restored_from,
-                        html=render_fields(fields, markdown_keys, head))
+                        html=render_fields(fields, markdown_keys, head, rendered))
     if head is not None and base_number is not None and base_number < head.number:
         revision.base_number = base_number
     db.session.add(revision)

@@ -223,3 +223,12 @@ def test_search_hides_a_school_only_plan_from_another_school_of_the_group(app, l
         page = _search_page(_client(app, login, world.rival), query)
         assert not any(href in page for href in hrefs), query
         assert "of a length" not in page, query  # no snippet of it either
+
+
+def test_safe_next_keeps_same_site_paths_and_refuses_control_characters():
+    from app.forms import safe_next
+
+    for kept in ("/", "/lessons/3?tab=history#r2", "/search?q=bar models&strand=F"):
+        assert safe_next(kept) == kept, kept
+    for refused in ("/\x00/x", "/\x1f//evil.example", "/\x7f//evil.example", "", None):
+        assert safe_next(refused) is None, repr(refused)

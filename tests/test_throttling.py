@@ -38,8 +38,24 @@ def _wrong(client, email: str = "t@school.example", ip: str = "127.0.0.1") -> in
                        environ_base={"REMOTE_ADDR": ip}).status_code
 
 
-def test_the_login_limit_lifts_after_the_documented_cool_down(tmp_path, backend, pg_schema):
-    app = build_app(tmp_path, backend, pg_schema, LOGIN_LIMIT="3 per 2 seconds")
+@pytest.fixture
+def app_with(tmp_path, backend, pg_schema):
+    """build_app with extra settings; its connections are closed after the test."""
+    made = []
+
+    def make(**config):
+        made.append(build_app(tmp_path, backend, pg_schema, **config))
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_the_login_limit_lifts_after_the_documented_cool_down(app_with):
+    app = app_with(LOGIN_LIMIT="3 per 2 seconds")
     _user(app)
     client = app.test_client()
     assert [_wrong(client) for _ in range(4)] == [401, 401, 401, 429]
@@ -52,9 +68,8 @@ def test_the_login_limit_lifts_after_the_documented_cool_down(tmp_path, backend,
                        ).status_code == 302
 
 
-def test_guesses_at_one_account_from_many_addresses_are_limited_too(tmp_path, backend,
-                                                                    pg_schema):
-    app = build_app(tmp_path, backend, pg_schema, LOGIN_LIMIT="3 per minute")
+def test_guesses_at_one_account_from_many_addresses_are_limited_too(app_with):
+    app = app_with(LOGIN_LIMIT="3 per minute")
     _user(app)
     client = app.test_client()
     codes = [_wrong(client, ip=f"10.0.0.{n}") for n in range(1, 5)]

@@ -130,3 +130,25 @@ def test_a_large_save_does_not_make_other_writers_wait(app, client, login, make_
     finished.append(f"small {response.status_code}")
     worker.join(timeout=120)
     assert finished == ["small 302", "big 302"]
+
+
+def test_a_plan_too_large_in_all_is_refused_with_its_text_kept(app, client, login,
+                                                               make_work_group, make_user):
+    from app.planning.fields import LESSON_FIELDS, MAX_PLAN_CHARS
+
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=1)
+    login(user)
+    each = MAX_PLAN_CHARS // len(LESSON_FIELDS) + 100  # every field fine alone, too much in all
+    fields = {spec.key: f"{spec.key} " + "*a " * (each // 3) for spec in LESSON_FIELDS}
+    response = client.post(f"/lessons/{plan.lesson_ids[0]}/edit", data=lesson_form(**fields))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f"the limit is {MAX_PLAN_CHARS:,}" in page
+    assert all(f"{spec.key} *a *a" in page for spec in LESSON_FIELDS)  # nothing lost
+    with app.app_context():
+        from app.planning.models import Revision
+
+        assert db.session.scalar(select(func.count()).select_from(Revision).where(
+            Revision.document_id == plan.lesson_documents[0])) == 1

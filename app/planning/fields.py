@@ -65,4 +65,7 @@ SEQUENCE_MARKDOWN_KEYS: list[str] = [f.key for f in SEQUENCE_TEXT_FIELDS]
 
 #: Longest text a field may hold; longer gets a field error with the text kept.
 MAX_FIELD_CHARS = 100_000
+#: Longest text a whole plan (all its Markdown fields together) may hold. It bounds what one
+#: save costs to render: a 100,000-character field of pathological Markdown takes up to ~3 s.
+MAX_PLAN_CHARS = 100_000
 MAX_TITLE_CHARS = 200

@@ -7,7 +7,13 @@ from typing import Any
 
 from app.core.markdown import clean_text
 from app.core.text import one_line
-from app.planning.fields import LESSON_FIELDS, MAX_FIELD_CHARS, MAX_LINK_NOTE, MAX_TITLE_CHARS
+from app.planning.fields import (
+    LESSON_FIELDS,
+    MAX_FIELD_CHARS,
+    MAX_LINK_NOTE,
+    MAX_PLAN_CHARS,
+    MAX_TITLE_CHARS,
+)
 from app.planning.reference_data import BIG_IDEAS, RTP_CODES, STRANDS, YEAR_GROUPS
 
 RTP_BY_KEY = {code.replace("–", "-").upper(): code for code in RTP_CODES}
@@ -55,8 +61,18 @@ def lesson_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any
     fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors)}
     for spec in LESSON_FIELDS:
         fields[spec.key] = check_text(spec.key, spec.label, data.get(spec.key, ""), errors)
+    check_plan_size([fields[spec.key] for spec in LESSON_FIELDS], "lesson", errors)
     fields["materials"] = material_links(data.get("materials") or [], errors)
     return fields
+
+
+def check_plan_size(texts: list[str], kind: str, errors: dict[str, str]) -> None:
+    """All of a plan's text together stays within MAX_PLAN_CHARS (a field error otherwise)."""
+    total = sum(len(text) for text in texts)
+    if total > MAX_PLAN_CHARS and "form" not in errors:
+        errors["form"] = (f"This {kind} holds {total:,} characters in all; the limit is "
+                          f"{MAX_PLAN_CHARS:,}. Your text is kept below: move some detail into "
+                          f"another {kind} or a linked document, then save.")
 
 
 def material_links(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, Any]]:
@@ -120,5 +136,6 @@ def sequence_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, A
     fields["small_steps"] = check_text("small_steps", "Small-step summary",
                                        data.get("small_steps", ""), errors)
     fields["overview"] = check_text("overview", "Overview", data.get("overview", ""), errors)
+    check_plan_size([fields["small_steps"], fields["overview"]], "sequence", errors)
     fields["materials"] = material_links(data.get("materials") or [], errors)
     return fields

@@ -123,7 +123,7 @@ def _serve(tmp_path, database_url: str, extra_env: dict[str, str] | None = None)
     log = open(tmp_path / "gunicorn.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "3", "--bind", f"127.0.0.1:{port}",
-         "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+         "--timeout", "120", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -199,6 +199,8 @@ def test_three_gunicorn_workers_share_one_login_limit(tmp_path, backend, pg_sche
         process, port = _serve(tmp_path, url, env)
         try:
             codes = _login_attempts(port, 12)
+        except OSError as error:
+            pytest.fail(f"{error}; gunicorn said: {Path(process.log.name).read_text()[-3000:]}")
         finally:
             process.terminate()
             process.wait(timeout=30)

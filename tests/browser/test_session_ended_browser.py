@@ -61,6 +61,13 @@ def _type_plan(browser, text: str) -> None:
         "localStorage.getItem(k).includes(arguments[0]))", text[-20:]))
 
 
+def _type_then_lose_the_session(browser, base: str, email: str, lesson_id: int) -> None:
+    _log_in(browser, base, email)
+    browser.get(f"{base}/lessons/{lesson_id}/edit")
+    _type_plan(browser, TYPED)
+    browser.delete_cookie("session")  # her session ends (timeout, logout elsewhere, restart)
+
+
 def _saved_bodies(live_app, document_id: int) -> list[str]:
     with live_app.app_context():
         return [fields.get("body", "") for fields in db.session.scalars(
@@ -72,10 +79,7 @@ def test_signing_in_again_from_the_form_saves_what_she_typed(browser, live_serve
                                                               teacher):
     user, plan = teacher
     lesson_id = plan.lesson_ids[0]
-    _log_in(browser, live_server, user.email)
-    browser.get(f"{live_server}/lessons/{lesson_id}/edit")
-    _type_plan(browser, TYPED)
-    browser.delete_cookie("session")  # her session ends (timeout, logout elsewhere, restart)
+    _type_then_lose_the_session(browser, live_server, user.email, lesson_id)
     browser.find_element(By.CSS_SELECTOR, "button[value=save]").click()
 
     panel = WebDriverWait(browser, 10).until(
@@ -111,10 +115,7 @@ def test_text_kept_in_the_browser_comes_back_after_logging_in(browser, live_serv
                                                               teacher):
     user, plan = teacher
     lesson_id = plan.lesson_ids[0]
-    _log_in(browser, live_server, user.email)
-    browser.get(f"{live_server}/lessons/{lesson_id}/edit")
-    _type_plan(browser, TYPED)
-    browser.delete_cookie("session")
+    _type_then_lose_the_session(browser, live_server, user.email, lesson_id)
     # She closes the tab or goes elsewhere; later she opens the form again and must log in.
     browser.get(f"{live_server}/lessons/{lesson_id}/edit")
     assert "/login" in browser.current_url

@@ -85,6 +85,21 @@
 
   var initial = values();
 
+  // The labels of the fields whose kept text differs from what the form shows now.
+  function changedLabels(saved) {
+    var labels = [];
+    Object.keys(saved).forEach(function (name) {
+      if (same(saved[name], initial[name] || [])) return;
+      var control = form.elements[name];
+      if (control && control.length && !control.id) control = control[0];
+      var label = control && control.id ? form.querySelector("label[for='" + control.id + "']")
+        : null;
+      var text = label ? label.textContent.replace(/\s*\(optional\)\s*$/, "").trim() : "";
+      if (text && labels.indexOf(text) === -1 && name !== "base_number") labels.push(text);
+    });
+    return labels.slice(0, 4);
+  }
+
   function keep() {
     var now = values();
     if (same(now, initial) && !store.getItem(key)) return;
@@ -133,8 +148,12 @@
     store.removeItem(key);
   } else if (kept) {
     var offer = showPanel("status", "warning draft-offer");
+    var when = new Date(kept.at).toLocaleString("en-GB", {
+      day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit"
+    });
+    var parts = changedLabels(kept.fields);
     offer.appendChild(element("p", "", "This browser kept text you typed into this form on " +
-      new Date(kept.at).toLocaleString("en-GB") + " that was not saved."));
+      when + " that was not saved" + (parts.length ? " (" + parts.join(", ") + ")." : ".")));
     var actions = element("p", "actions");
     var restore = button("Restore my text");
     var discard = button("Discard it", "secondary");

@@ -48,12 +48,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "coplan-db://",
         #: Retry-After on a 429 tells the browser (and the person) when to try again.
         "RATELIMIT_HEADERS_ENABLED": True,
-        #: If the counter store is away the request goes on (the database being away gives
-        #: its own 503); a limit never turns into a 500.
-        "RATELIMIT_SWALLOW_ERRORS": True,
-        #: Failed logins from one address, and for one account; a correct login works again
-        #: once the window is over (at most 5 minutes after the first failure).
+        #: Failed logins from one address; a correct login works again once the window is
+        #: over (at most 5 minutes after the first failure).
         "LOGIN_LIMIT": "10 per 5 minutes",
+        #: Failed logins for one account from any addresses: higher, so that someone who
+        #: knows a teacher's e-mail cannot easily lock her out, but still bounded.
+        "LOGIN_ACCOUNT_LIMIT": "30 per 15 minutes",
         #: Plan saves per person; other people are not affected.
         "SAVE_LIMIT": "60 per minute",
         "INVITATION_DAYS": 14,

@@ -7,10 +7,14 @@ from urllib.parse import urlsplit
 from flask import request
 
 
-def form_text(name: str, limit: int = 100_000) -> str:
-    """A form field as text (already normalised by app/input.py), cut just past `limit` so
-    the service can say it is too long."""
-    return request.form.get(name, "")[: limit + 1]
+def form_text(name: str, limit: int | None = 100_000) -> str:
+    """A form field as text (already normalised by app/input.py).
+
+    With a limit it is cut just past it, so the service can still say it is too long; plan
+    text passes None and comes back whole with its field error (the request size bounds it).
+    """
+    value = request.form.get(name, "")
+    return value if limit is None else value[: limit + 1]
 
 
 def form_int(name: str) -> int | None:

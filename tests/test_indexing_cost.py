@@ -152,3 +152,28 @@ def test_a_plan_too_large_in_all_is_refused_with_its_text_kept(app, client, logi
 
         assert db.session.scalar(select(func.count()).select_from(Revision).where(
             Revision.document_id == plan.lesson_documents[0])) == 1
+
+
+def test_a_plan_saved_before_the_limit_may_be_edited_but_not_grow(app, client, login,
+                                                                  make_work_group, make_user):
+    from app.planning import revisions
+    from app.planning.fields import LESSON_FIELDS, MAX_PLAN_CHARS
+
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=1)
+    keys = [spec.key for spec in LESSON_FIELDS]
+    big = {key: "word " * (MAX_PLAN_CHARS // len(keys) // 5 + 200) for key in keys}
+    with app.app_context():  # an old save, from before the limit
+        author = db.session.get(User, user.id)
+        revisions.save_revision(plan.lesson_documents[0], author, {
+            "title": "Lesson 1", "materials": [], **big}, 1, "old", keys)
+        db.session.commit()
+    login(user)
+    url = f"/lessons/{plan.lesson_ids[0]}/edit"
+    smaller = {**big, keys[0]: big[keys[0]][:-10]}
+    assert client.post(url, data=lesson_form(base=2, **smaller)).status_code == 302
+    larger = {**smaller, keys[1]: smaller[keys[1]] + "more " * 100}
+    response = client.post(url, data=lesson_form(base=3, **larger))
+    assert response.status_code == 400 and "in all; the limit is" in response.get_data(
+        as_text=True)

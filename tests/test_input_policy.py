@@ -15,7 +15,7 @@ from tests.planning_helpers import lesson_form, make_plan, sequence_data
 
 LIST_PAGES = ["/sequences", "/search", "/notifications", "/reviews", "/materials", "/",
               "/work-groups"]
-HOSTILE_VALUES = ["9223372036854775808", "2147483648", "-2147483649", "%00", "%FF", "1e9",
+HOSTILE_VALUES = ["²", "①", "9223372036854775808", "2147483648", "-2147483649", "%00", "%FF", "1e9",
                   "１", "١", "0x10", "%0A", "' OR 1=1 --", "-1", "99999999999999999999999"]
 
 
@@ -50,6 +50,26 @@ def test_an_out_of_range_work_group_filter_is_an_empty_list(app, client, login,
         assert response.status_code == 200 and title in response.get_data(as_text=True)
     assert title in client.get(f"/sequences?work_group={group.id}").get_data(as_text=True)
     assert client.get("/sequences?year=%00").status_code == 200
+
+
+@pytest.mark.parametrize("number", ["²", "①", "١", "99999999999999999999", "-1"])
+def test_numbers_in_forms_never_500(app, client, login, make_work_group, make_user, number):
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=1)
+    login(user)
+    posts = [
+        (f"/lessons/{plan.lesson_ids[0]}/edit", {**lesson_form(), "base_number": number}),
+        (f"/sequences/{plan.id}/edit", {**sequence_data(group), "base_number": number}),
+        ("/sequences/new", sequence_data(group, work_group_id=number)),
+        ("/sequences/new", sequence_data(group, school_id=number)),
+        (f"/sequences/{plan.id}/adapt", {"work_group_id": number, "school_id": number}),
+        (f"/sequences/{plan.id}/lessons", {"title": "New", "position": number}),
+        (f"/lessons/{plan.lesson_ids[0]}/move-to", {"target_id": number}),
+    ]
+    for url, data in posts:
+        response = client.post(url, data=data)
+        assert response.status_code < 500, (url, number, response.status_code)
 
 
 @pytest.mark.parametrize("spelling", ["01", "%D9%A1", "%EF%BC%91", "+1", "1.0", " 1"])

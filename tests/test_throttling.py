@@ -69,7 +69,7 @@ def test_the_login_limit_lifts_after_the_documented_cool_down(app_with):
 
 
 def test_guesses_at_one_account_from_many_addresses_are_limited_too(app_with):
-    app = app_with(LOGIN_LIMIT="3 per minute")
+    app = app_with(LOGIN_ACCOUNT_LIMIT="3 per minute")
     _user(app)
     client = app.test_client()
     codes = [_wrong(client, ip=f"10.0.0.{n}") for n in range(1, 5)]

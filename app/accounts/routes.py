@@ -50,7 +50,7 @@ def _login_account_key() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"],
                deduct_when=_failed_login)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"],
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_LIMIT"], methods=["POST"],
                key_func=_login_account_key, deduct_when=_failed_login)
 def login():
     if current_user.is_authenticated and request.method == "GET":

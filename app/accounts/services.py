@@ -28,7 +28,7 @@ from app.accounts.models import (
     project_code_key,
     valid_academic_year,
 )
-from app.core.text import one_line
+from app.core.text import is_whole_number, one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.timeutil import aware, utcnow
@@ -91,7 +91,7 @@ def authenticate(email: str, password: str) -> User | None:
 def load_user_from_cookie(value: str) -> User | None:
     """Flask-Login loader: `id:token`, refused when the token was rotated or user disabled."""
     user_id, _, token = value.partition(":")
-    if not user_id.isdigit() or not token:
+    if not is_whole_number(user_id) or not token:
         return None
     # One query for the user, memberships, roles and groups: every page's policy checks need them.
     user = db.session.scalar(
@@ -240,7 +240,7 @@ def validate_work_group(data: dict[str, str]) -> dict[str, str]:
 def save_work_group(actor: User, data: dict[str, str], group: WorkGroup | None = None,
                     school_ids: list[int] | None = None) -> WorkGroup:
     """Create or update a Work Group (site admins, or hub admins for their hub)."""
-    hub_id = int(data["hub_id"]) if str(data.get("hub_id", "")).isdigit() else 0
+    hub_id = int(data["hub_id"]) if is_whole_number(str(data.get("hub_id", ""))) else 0
     if group is None and not policy.can_create_work_group(actor, hub_id):
         raise Forbidden("Only a site admin or this hub's admin can create Work Groups here.")
     if group is not None and not policy.can_manage_work_group(actor, group):
@@ -253,7 +253,7 @@ def save_work_group(actor: User, data: dict[str, str], group: WorkGroup | None =
     if group is None:
         group = WorkGroup(hub_id=hub_id)
         db.session.add(group)
-    group.project_code = " ".join(data["project_code"].split())
+    group.project_code = one_line(data["project_code"])
     group.code_key = project_code_key(group.project_code)
     group.title = one_line(data["title"])
     group.programme_stage = data["programme_stage"]
@@ -276,7 +276,7 @@ def save_school(actor: User, data: dict[str, str], school: School | None = None)
     if data.get("phase") not in PHASES:
         errors["phase"] = "Choose a phase from the list."
     urn = data.get("urn", "").strip() or None
-    if urn and not (urn.isdigit() and 5 <= len(urn) <= 8):
+    if urn and not (is_whole_number(urn) and 5 <= len(urn) <= 8):
         errors["urn"] = "A URN is 6 digits, e.g. 100000. Leave it empty if you do not know it."
     elif urn:
         clash = db.session.scalar(select(School).where(School.urn == urn))

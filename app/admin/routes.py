@@ -18,6 +18,7 @@ from app.accounts.models import (
     User,
     WorkGroup,
 )
+from app.core.text import is_whole_number
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.forms import form_data, form_int, form_text
@@ -115,7 +116,7 @@ def edit_work_group(group_id: int | None):
     fields = ("hub_id", "project_code", "title", "programme_stage", "phase", "academic_year")
     if request.method == "POST":
         data = form_data(*fields)
-        chosen = [int(v) for v in request.form.getlist("school_ids") if v.isdigit()]
+        chosen = [int(v) for v in request.form.getlist("school_ids") if is_whole_number(v)]
     else:
         data = {f: str(getattr(group, f) or "") for f in fields} if group else {
             "phase": "primary", "programme_stage": "sustaining"}

@@ -97,6 +97,8 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
+from app.core.text import is_whole_number
+
 __all__ = [
     "DOCUMENT_FIELDS",
     "DOCUMENT_TYPES",
@@ -345,7 +347,7 @@ def normalise_year_group(value: str) -> str:
     if v in {"R", "YR", "YEARR", "RECEPTION", "EYFS"}:
         return "R"
     v = re.sub(r"^(YEAR|YR|Y)", "", v)
-    if v.isdigit():
+    if is_whole_number(v):
         return f"Y{int(v)}"
     return value.strip().upper()
 

@@ -31,3 +31,14 @@ def one_line(text: str) -> str:
     text = _BIDI_CONTROLS.sub("", _CONTROL.sub("", text))
     text = " ".join(text.split())
     return text if has_visible(text) else ""
+
+
+#: The largest whole number a form may carry (PostgreSQL's INTEGER).
+MAX_WHOLE_NUMBER = 2**31 - 1
+
+
+def is_whole_number(value: object) -> bool:
+    """ASCII digits naming a number the database can hold: "12", not "²", "١", "１" (which
+    str.isdigit() accepts, and int() then fails on some of) or "99999999999"."""
+    return (isinstance(value, str) and value.isascii() and value.isdigit()
+            and int(value) <= MAX_WHOLE_NUMBER)

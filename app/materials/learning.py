@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 
 from app import policy
 from app.accounts.models import Membership, School, User, WorkGroup
+from app.core.text import is_whole_number
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.materials.models import MAX_REFLECTION, Material, StudyLogEntry
@@ -50,7 +51,7 @@ def record_study(user: User, data: dict[str, Any]) -> StudyLogEntry:
     """Add an entry to the user's own log."""
     errors: dict[str, str] = {}
     raw_material = str(data.get("material_id") or "")
-    material = db.session.get(Material, int(raw_material)) if raw_material.isdigit() and \
+    material = db.session.get(Material, int(raw_material)) if is_whole_number(raw_material) and \
         int(raw_material) <= 2**31 - 1 else None
     if material is None or material.status != "published":
         errors["material_id"] = "Choose the material you studied."
@@ -62,7 +63,7 @@ def record_study(user: User, data: dict[str, Any]) -> StudyLogEntry:
     sequence_id = None
     raw_plan = str(data.get("sequence_id") or "")
     if raw_plan:
-        sequence_id = int(raw_plan) if raw_plan.isdigit() and int(raw_plan) <= 2**31 - 1 else -1
+        sequence_id = int(raw_plan) if is_whole_number(raw_plan) else -1
         visible = db.session.scalar(select(Sequence.id).where(
             Sequence.id == sequence_id, policy.visible_sequences_clause(user)))
         if visible is None:

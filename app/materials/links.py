@@ -8,6 +8,7 @@ from flask import url_for
 from sqlalchemy import case, delete, select
 
 from app.core.markdown import LinkTarget
+from app.core.text import is_whole_number
 from app.extensions import db
 from app.materials.models import MAX_NOTE, Material, PlanMaterialLink
 
@@ -28,7 +29,8 @@ def sync_links(sequence_id: int, lesson_id: int | None, links: list[dict[str, An
     wanted: list[tuple[int, str]] = []
     for item in links or []:
         raw = item.get("material_id") if isinstance(item, dict) else None
-        material_id = raw if isinstance(raw, int) else int(raw) if str(raw).isdigit() else None
+        material_id = (raw if isinstance(raw, int) else
+                       int(raw) if is_whole_number(str(raw)) else None)
         if material_id is None or any(m == material_id for m, _ in wanted):
             continue
         note = " ".join(str(item.get("note") or "").split())[:MAX_NOTE]
@@ -49,7 +51,7 @@ def find_for_key(key: str) -> Material | None:
     key = " ".join(key.split())
     if key.lower().startswith("id:"):
         raw = key[3:].strip()
-        if not raw.isdigit() or int(raw) > 2**31 - 1:
+        if not is_whole_number(raw) or int(raw) > 2**31 - 1:
             return None
         material = db.session.get(Material, int(raw))
         return material if material is not None and material.status == "published" else None

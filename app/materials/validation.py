@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from app.core.markdown import clean_text
-from app.core.text import one_line
+from app.core.text import is_whole_number, one_line
 from app.materials.models import (
     KINDS,
     MAX_TITLE,
@@ -87,7 +87,7 @@ def _year_code(value: str) -> str | None:
     key = value.strip().lower().replace("year", "y").replace(" ", "")
     if key in ("r", "reception", "rec"):
         return "R"
-    if key.isdigit():
+    if is_whole_number(key):
         key = "y" + key
     code = key.upper()
     return code if code in YEAR_CODES else None

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.accounts.models import User
+from app.core.text import is_whole_number
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.notifications.models import KINDS, WATCH_KINDS, Notification, Watch
@@ -227,6 +228,6 @@ def check_page(value: str | None) -> int:
     """A ?page= value as a positive number; ValidationError (400) otherwise."""
     if value is None or value == "":
         return 1
-    if not value.isdigit() or not 0 < int(value) <= 100_000:
+    if not is_whole_number(value) or not 0 < int(value) <= 100_000:
         raise ValidationError("The page number must be a whole number from 1.")
     return int(value)

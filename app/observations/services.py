@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import render_markdown
+from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.observations import permissions, validation
@@ -167,7 +168,7 @@ def _pinned_revision(lesson: Lesson, data: dict[str, Any]) -> Revision:
     raw = str(data.get("revision_number") or "").strip()
     if not raw:
         return revisions.get_revision(lesson.document_id, lesson.document.head_number)
-    if not raw.isdigit() or len(raw) > 9:
+    if not is_whole_number(raw) or len(raw) > 9:
         raise NotFound("That version does not exist.")
     return revisions.get_revision(lesson.document_id, int(raw))
 
@@ -258,7 +259,7 @@ def _date(raw: str, errors: dict[str, str]) -> dt.date | None:
 
 def _int(raw: Any) -> int | None:
     text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if is_whole_number(text) and len(text) < 10 else None
 
 
 # --- observations ------------------------------------------------------------------------------
@@ -577,7 +578,7 @@ def address_changes(user: User, lesson: Lesson, revision_number: int | None,
         return []
     if not _can_edit_lesson(user, lesson):
         raise Forbidden("Only editors of this lesson can mark agreed changes addressed.")
-    ids = list(dict.fromkeys(int(i) if i.isdigit() and len(i) < 10 else 0 for i in raw))
+    ids = list(dict.fromkeys(int(i) if is_whole_number(i) and len(i) < 10 else 0 for i in raw))
     changes = db.session.scalars(select(AgreedChange).where(AgreedChange.id.in_(ids))).all()
     found = {c.id: c for c in changes}
     wrong = [i for i in ids if i not in found

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.core.markdown import Markup, render_markdown, resolve_links
+from app.core.text import is_whole_number
 from app.errors import ValidationError
 from app.extensions import db, limiter
 from app.forms import form_int, form_text
@@ -36,7 +37,7 @@ def _user() -> User:
 
 def _base_number() -> int | None:
     value = request.form.get("base_number", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if is_whole_number(value) else None
 
 
 def _material_rows() -> list[dict[str, str]]:
@@ -50,7 +51,7 @@ def _material_rows() -> list[dict[str, str]]:
         rows.append({"material_id": material_id.strip(), "position": position,
                      "note": notes[index].replace("\x00", "")[:2000] if index < len(notes)
                      else "",
-                     "order": (int(position) if position.strip().isdigit() else 999, index)})
+                     "order": (int(position) if is_whole_number(position.strip()) else 999, index)})
     rows.sort(key=lambda row: row.pop("order"))
     return rows
 
@@ -113,7 +114,7 @@ def new_sequence():
     data: dict[str, Any] = {"title": request.args.get("title", "")[:200],
                             "visibility": "work_group", **presenters.default_place(user)}
     if request.method == "POST":
-        data = {k: form_text(k) for k in SEQUENCE_FORM_KEYS}
+        data = {k: form_text(k, None) for k in SEQUENCE_FORM_KEYS}
         data["big_ideas"] = request.form.getlist("big_ideas")
         data["materials"] = _material_rows()
         try:
@@ -159,7 +160,7 @@ def edit_sequence(sequence_id: int):
     data: dict[str, Any] = presenters.sequence_form_data(head)
     base_number = head.number
     if request.method == "POST":
-        data = {k: form_text(k) for k in SEQUENCE_FORM_KEYS}
+        data = {k: form_text(k, None) for k in SEQUENCE_FORM_KEYS}
         data["big_ideas"] = request.form.getlist("big_ideas")
         data["materials"] = _material_rows()
         base_number = _base_number()
@@ -259,7 +260,7 @@ def edit_lesson(lesson_id: int):
     base_number = head.number
     summary = ""
     if request.method == "POST":
-        data = {k: form_text(k) for k in LESSON_FORM_KEYS}
+        data = {k: form_text(k, None) for k in LESSON_FORM_KEYS}
         data["materials"] = _material_rows()
         base_number, summary = _base_number(), form_text("summary", 300)
         addresses = request.form.getlist("addresses")[:100]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.core.text import is_whole_number
 from app.errors import ValidationError
 from app.extensions import db
 from app.forms import form_text
@@ -25,8 +26,8 @@ def adapt_sequence(sequence_id: int):
         try:
             copy = adapt.adapt_sequence(
                 user, sequence_id, int(data["work_group_id"] or 0)
-                if data["work_group_id"].isdigit() else 0,
-                int(data["school_id"]) if data["school_id"].isdigit() else 0)
+                if is_whole_number(data["work_group_id"]) else 0,
+                int(data["school_id"]) if is_whole_number(data["school_id"]) else 0)
         except ValidationError as error:
             db.session.rollback()
             errors = error.fields

@@ -96,8 +96,11 @@ LESSON_INDEXED = ("title", "sequence_id", "archived_at", "updated_at", "document
 
 
 def _changed(obj: object, names: tuple[str, ...]) -> bool:
+    """New, deleted, or one of `names` changed in the flush being collected (after_flush:
+    the session's new/dirty/deleted lists and the attribute history still show it)."""
+    session = object_session(obj)
     state = inspect(obj)
-    return bool(state.pending or state.deleted or state.was_deleted
+    return bool(state.pending or (session is not None and obj in session.deleted)
                 or any(state.attrs[name].history.has_changes() for name in names))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.accounts.models import User, WorkGroup
+from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.planning import revisions, validation
@@ -98,8 +99,9 @@ def create_sequence(user: User, data: dict[str, Any]) -> Sequence:
     """Start a sequence in one of the user's Work Groups, for a school they belong to."""
     errors: dict[str, str] = {}
     fields = validation.sequence_fields(data, errors)
-    group_id = int(data["work_group_id"]) if str(data.get("work_group_id", "")).isdigit() else 0
-    school_id = int(data["school_id"]) if str(data.get("school_id", "")).isdigit() else 0
+    raw_group, raw_school = str(data.get("work_group_id", "")), str(data.get("school_id", ""))
+    group_id = int(raw_group) if is_whole_number(raw_group) else 0
+    school_id = int(raw_school) if is_whole_number(raw_school) else 0
     group = db.session.get(WorkGroup, group_id)
     if group is None or policy.membership(user, group_id) is None:
         errors["work_group_id"] = "Choose one of your Work Groups."
@@ -129,24 +131,37 @@ def update_sequence(user: User, sequence_id: int, data: dict[str, Any], base_num
     """Save edits to a sequence's details, merging with anything saved meanwhile."""
     sequence = editable_sequence(user, sequence_id)
     errors: dict[str, str] = {}
-    fields = validation.sequence_fields(data, errors)
+    current = revisions.head_revision(sequence.document)
+    fields = validation.sequence_fields(data, errors, validation.plan_size(
+        current.fields if current else {}, SEQUENCE_MARKDOWN_KEYS))
     if errors:
         raise ValidationError(fields=errors)
     # The lesson list is structure, changed only by structure actions: keep what the base had.
     base = revisions.get_revision(sequence.document_id, base_number) if base_number and \
         base_number <= sequence.document.head_number else None
     fields["lessons"] = base.fields.get("lessons", []) if base else _structure(sequence)
-    rtp_before = revisions.head_revision(sequence.document).fields.get("rtp_codes")
+    rtp_before = _rtp_codes(sequence)
     result = revisions.save_revision(sequence.document_id, user, fields, base_number, summary,
                                      SEQUENCE_MARKDOWN_KEYS)
     _copy_sequence_columns(sequence, result.head.fields)
     if result.changed:
         sequence.updated_at = utcnow()
         sync_material_links(sequence.id, None, result.head.fields)
-        if result.head.fields.get("rtp_codes") != rtp_before:
-            # Lessons are found by their sequence's ready-to-progress codes too.
-            search_touch(lesson_keys(sequence))
+        _reindex_lessons_if_codes_changed(sequence, rtp_before, result)
     return result
+
+
+def _rtp_codes(sequence: Sequence) -> list[str]:
+    head = revisions.head_revision(sequence.document)
+    return list(head.fields.get("rtp_codes") or []) if head else []
+
+
+def _reindex_lessons_if_codes_changed(sequence: Sequence, before: list[str],
+                                      result: SaveResult) -> None:
+    """Lessons are found by their sequence's ready-to-progress codes too; no column of the
+    sequence row shows a change of codes, so say it to the search outbox."""
+    if list(result.head.fields.get("rtp_codes") or []) != before:
+        search_touch(lesson_keys(sequence))
 
 
 def _copy_sequence_columns(sequence: Sequence, fields: dict[str, Any]) -> None:
@@ -227,7 +242,8 @@ def add_lesson(user: User, sequence_id: int, title: str, position: int | None = 
     if errors:
         raise ValidationError(fields=errors)
     active = sequence.active_lessons
-    index = len(active) if position is None else max(0, min(position - 1, len(active)))
+    # No position, or one no lesson can have (below 1, or too large to store): at the end.
+    index = len(active) if position is None or position < 1 else min(position - 1, len(active))
     document = revisions.new_document("lesson")
     lesson = Lesson(document_id=document.id, sequence=sequence, title=title,
                     created_by_id=user.id)
@@ -248,7 +264,9 @@ def update_lesson(user: User, lesson_id: int, data: dict[str, str], base_number:
     """Save a lesson edit; a stale base is merged or raises MergeConflict."""
     lesson = editable_lesson(user, lesson_id)
     errors: dict[str, str] = {}
-    fields = validation.lesson_fields(data, errors)
+    current = revisions.head_revision(lesson.document)
+    fields = validation.lesson_fields(data, errors, validation.plan_size(
+        current.fields if current else {}, LESSON_MARKDOWN_KEYS))
     if errors:
         raise ValidationError(fields=errors)
     result = revisions.save_revision(lesson.document_id, user, fields, base_number, summary,
@@ -285,6 +303,7 @@ def restore_sequence_revision(user: User, sequence_id: int, number: int) -> Save
     sequence = editable_sequence(user, sequence_id)
     old = revisions.get_revision(sequence.document_id, number)
     fields = {**old.fields, "lessons": _structure(sequence)}
+    rtp_before = _rtp_codes(sequence)
     result = revisions.save_revision(sequence.document_id, user, fields,
                                      sequence.document.head_number,
                                      f"Restored revision {number}.", SEQUENCE_MARKDOWN_KEYS,
@@ -292,6 +311,7 @@ def restore_sequence_revision(user: User, sequence_id: int, number: int) -> Save
     _copy_sequence_columns(sequence, result.head.fields)
     sync_material_links(sequence.id, None, result.head.fields)
     sequence.updated_at = utcnow()
+    _reindex_lessons_if_codes_changed(sequence, rtp_before, result)
     return result
 
 

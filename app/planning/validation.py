@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from app.core.markdown import clean_text
-from app.core.text import one_line
+from app.core.text import is_whole_number, one_line
 from app.planning.fields import (
     LESSON_FIELDS,
     MAX_FIELD_CHARS,
@@ -56,20 +56,29 @@ def check_text(key: str, label: str, value: str, errors: dict[str, str]) -> str:
     return text
 
 
-def lesson_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    """A lesson snapshot from form data, recording any field errors."""
+def lesson_fields(data: dict[str, Any], errors: dict[str, str],
+                  current_size: int = 0) -> dict[str, Any]:
+    """A lesson snapshot from form data, recording any field errors (`current_size`: the
+    saved lesson's text, which a save may keep even when it is over the limit)."""
     fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors)}
     for spec in LESSON_FIELDS:
         fields[spec.key] = check_text(spec.key, spec.label, data.get(spec.key, ""), errors)
-    check_plan_size([fields[spec.key] for spec in LESSON_FIELDS], "lesson", errors)
+    check_plan_size([fields[spec.key] for spec in LESSON_FIELDS], "lesson", errors, current_size)
     fields["materials"] = material_links(data.get("materials") or [], errors)
     return fields
 
 
-def check_plan_size(texts: list[str], kind: str, errors: dict[str, str]) -> None:
-    """All of a plan's text together stays within MAX_PLAN_CHARS (a field error otherwise)."""
+def plan_size(fields: dict[str, Any], keys: list[str]) -> int:
+    """How many characters of text a plan snapshot holds in its Markdown fields."""
+    return sum(len(fields.get(key) or "") for key in keys)
+
+
+def check_plan_size(texts: list[str], kind: str, errors: dict[str, str],
+                    current_size: int = 0) -> None:
+    """All of a plan's text together stays within MAX_PLAN_CHARS (a form error otherwise);
+    a plan saved before the limit existed may stay as large as it is, but not grow."""
     total = sum(len(text) for text in texts)
-    if total > MAX_PLAN_CHARS and "form" not in errors:
+    if total > max(MAX_PLAN_CHARS, current_size) and "form" not in errors:
         errors["form"] = (f"This {kind} holds {total:,} characters in all; the limit is "
                           f"{MAX_PLAN_CHARS:,}. Your text is kept below: move some detail into "
                           f"another {kind} or a linked document, then save.")
@@ -91,7 +100,7 @@ def material_links(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[d
         if not raw:
             continue
         note = one_line(str(row.get("note") or ""))
-        if not raw.isdigit() or int(raw) > 2**31 - 1:
+        if not is_whole_number(raw) or int(raw) > 2**31 - 1:
             errors["materials"] = "Choose PD materials from the list."
             continue
         if len(note) > MAX_LINK_NOTE:
@@ -108,7 +117,8 @@ def material_links(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[d
             for m, note in chosen if m in found]
 
 
-def sequence_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+def sequence_fields(data: dict[str, Any], errors: dict[str, str],
+                    current_size: int = 0) -> dict[str, Any]:
     """A sequence snapshot (without its lesson list) from form data."""
     fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors)}
     if data.get("year_group") not in YEAR_CODES:
@@ -136,6 +146,7 @@ def sequence_fields(data: dict[str, Any], errors: dict[str, str]) -> dict[str, A
     fields["small_steps"] = check_text("small_steps", "Small-step summary",
                                        data.get("small_steps", ""), errors)
     fields["overview"] = check_text("overview", "Overview", data.get("overview", ""), errors)
-    check_plan_size([fields["small_steps"], fields["overview"]], "sequence", errors)
+    check_plan_size([fields["small_steps"], fields["overview"]], "sequence", errors,
+                    current_size)
     fields["materials"] = material_links(data.get("materials") or [], errors)
     return fields

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
+from app.core.text import is_whole_number
 from app.errors import NotFound, RevisionConflict, ValidationError
 from app.extensions import db
 from app.forms import form_int, form_text
@@ -24,7 +25,7 @@ def _user() -> User:
 
 def _kind_and_id(source) -> tuple[str, int]:
     kind, item_id = source.get("kind", ""), source.get("id", "")
-    if kind not in ("lesson", "sequence") or not item_id.isdigit() or int(item_id) > 2**31 - 1:
+    if kind not in ("lesson", "sequence") or not is_whole_number(item_id):
         raise NotFound()
     return kind, int(item_id)
 
@@ -32,7 +33,7 @@ def _kind_and_id(source) -> tuple[str, int]:
 def _school_and_reviewer() -> tuple[int | None, int | None]:
     """The form's one radio choice "school:reviewer" (or separate fields, for API clients)."""
     school, _, person = form_text("reviewer", 30).partition(":")
-    if school.isdigit() and person.isdigit():
+    if is_whole_number(school) and is_whole_number(person):
         return int(school), int(person)
     return form_int("school_id"), form_int("reviewer_id")
 
@@ -115,7 +116,7 @@ def decide(review_id: int):
 
 def _approved(kind: Kind, item_id: int) -> str:
     school = request.args.get("school", "")
-    school_id = int(school) if school.isdigit() and int(school) <= 2**31 - 1 else None
+    school_id = int(school) if is_whole_number(school) and int(school) <= 2**31 - 1 else None
     page, approval = services.approved_page(_user(), kind, item_id, school_id)
     return render_template("reviews/approved.html", page=page, subject=page.subject,
                            approval=approval)

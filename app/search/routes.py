@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
+from app.core.text import is_whole_number
 from app.search import services, sources
 
 bp = Blueprint("search", __name__)
@@ -18,7 +19,7 @@ def _request_from_args() -> services.SearchRequest:
         text=request.args.get("q", ""), filters={k: v for k, v in filters.items() if v},
         include_archived=request.args.get("archived") == "1",
         sort=request.args.get("sort", "relevance"),
-        page=int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1)
+        page=int(page) if is_whole_number(page) and 0 < int(page) < 10_000 else 1)
 
 
 @bp.get("/search")

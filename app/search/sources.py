@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.text import is_whole_number
+
 Doc = dict[str, Any]
 
 
@@ -42,7 +44,7 @@ def build(key: str) -> Doc | None:
     """The current document for a key like "lesson:12", with a content version stamped."""
     kind, _, raw_id = key.partition(":")
     source = SOURCES.get(kind)
-    if source is None or not raw_id.isdigit():
+    if source is None or not is_whole_number(raw_id):
         return None
     doc = source.build(int(raw_id))
     if doc is not None:
@@ -76,7 +78,7 @@ def url_for_key(key: str) -> str | None:
     """The page a search hit links to."""
     kind, _, raw_id = key.partition(":")
     source = SOURCES.get(kind)
-    return source.url(int(raw_id)) if source and raw_id.isdigit() else None
+    return source.url(int(raw_id)) if source and is_whole_number(raw_id) else None
 
 
 def label_for(kind: str) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import clean_text
+from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.planning import revisions
@@ -302,7 +303,7 @@ def check_priority(plan: ActionPlan, data: dict[str, Any], errors: dict[str, str
             errors[f"actions-{n}-action"] = "Describe the action, or tick “Remove” for this row."
         lead_id = None
         if lead_raw:
-            if not lead_raw.isdigit() or int(lead_raw) not in leads:
+            if not is_whole_number(lead_raw) or int(lead_raw) not in leads:
                 errors[f"actions-{n}-lead_id"] = "Choose the lead from the list."
             else:
                 lead_id = int(lead_raw)

@@ -10,6 +10,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from app.accounts.models import User
+from app.core.text import is_whole_number
 from app.errors import NotFound, ValidationError
 
 bp = Blueprint("workgroups", __name__)
@@ -35,7 +36,7 @@ def acting_user() -> User:
 def base_number() -> int | None:
     """The revision a form was based on (hidden field base_number), if it is a number."""
     value = request.form.get("base_number", "").strip()
-    return int(value) if value.isdigit() and int(value) <= MAX_INT else None
+    return int(value) if is_whole_number(value) and int(value) <= MAX_INT else None
 
 
 def revision_pair() -> tuple[int, int]:

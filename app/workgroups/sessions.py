@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import clean_text, resolve_links
-from app.core.text import one_line
+from app.core.text import is_whole_number, one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.planning import revisions
@@ -200,7 +200,7 @@ def _details(group: WorkGroup, data: dict[str, Any], errors: dict[str, str],
     raw_number = str(data.get("number") or "").strip()
     out["number"] = None
     if raw_number:
-        if not raw_number.isdigit() or not 1 <= int(raw_number) <= MAX_NUMBER:
+        if not is_whole_number(raw_number) or not 1 <= int(raw_number) <= MAX_NUMBER:
             errors["number"] = (f"Enter the session number as a whole number from 1 to "
                                 f"{MAX_NUMBER}, or leave it blank for a support visit.")
         else:
@@ -242,7 +242,7 @@ def _details(group: WorkGroup, data: dict[str, Any], errors: dict[str, str],
     out["host_school_id"] = None
     if host:
         school_ids = {s.id for s in group.schools}
-        if not host.isdigit() or int(host) not in school_ids:
+        if not is_whole_number(host) or int(host) not in school_ids:
             errors["host_school_id"] = "Choose one of the Work Group's schools, or no host."
         else:
             out["host_school_id"] = int(host)
@@ -253,7 +253,7 @@ def _details(group: WorkGroup, data: dict[str, Any], errors: dict[str, str],
         errors["title"] = f"Keep the title to {MAX_TITLE_CHARS} characters (it has {len(title)})."
     out["title"] = title
     allowed = {u.id for u in members(group)}
-    chosen = [int(v) for v in data.get("attendees", []) if str(v).isdigit()]
+    chosen = [int(v) for v in data.get("attendees", []) if is_whole_number(str(v))]
     if len(chosen) != len(data.get("attendees", [])) or not set(chosen) <= allowed:
         errors["attendees"] = "Choose attendees from the Work Group's members."
     out["attendees"] = sorted(set(chosen) & allowed)
@@ -265,7 +265,7 @@ def _checked_links(user: User, values: list[str], errors: dict[str, str]) -> lis
     out: list[tuple[str, int]] = []
     for value in values:
         kind, _, raw = str(value).partition(":")
-        if not raw.isdigit() or links.resolve(user, kind, int(raw)) is None:
+        if not is_whole_number(raw) or links.resolve(user, kind, int(raw)) is None:
             errors["links"] = "Choose what was discussed from the lists."
             continue
         if (kind, int(raw)) not in out:

@@ -143,17 +143,24 @@
   // --- offer text kept from an earlier visit ----------------------------------------------------
   var kept = read();
   if (form.hasAttribute("data-draft-posted")) {
-    keep(); // the server has just shown this text back (a field error or a merge): keep that
+    // The server has just shown the text back (a field error or a merge). The copy kept when
+    // it was sent stays until the teacher types again: it is the whole of what she typed.
   } else if (kept && same(kept.fields, initial)) {
     store.removeItem(key);
   } else if (kept) {
-    var offer = showPanel("status", "warning draft-offer");
+    var offer = showPanel("region", "warning draft-offer");
+    offer.setAttribute("aria-label", "Unsaved text kept in this browser");
     var when = new Date(kept.at).toLocaleString("en-GB", {
       day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit"
     });
     var parts = changedLabels(kept.fields);
-    offer.appendChild(element("p", "", "This browser kept text you typed into this form on " +
-      when + " that was not saved" + (parts.length ? " (" + parts.join(", ") + ")." : ".")));
+    var message = element("p");
+    message.setAttribute("role", "status"); // filled once in the page, so it is announced
+    offer.appendChild(message);
+    setTimeout(function () {
+      message.textContent = "This browser kept text you typed into this form on " + when +
+        " that was not saved" + (parts.length ? " (" + parts.join(", ") + ")." : ".");
+    }, 50);
     var actions = element("p", "actions");
     var restore = button("Restore my text");
     var discard = button("Discard it", "secondary");
@@ -170,6 +177,8 @@
     discard.addEventListener("click", function () {
       store.removeItem(key);
       closePanel();
+      var first = form.querySelector("input:not([type=hidden]), textarea, select");
+      if (first) first.focus();
     });
   }
 

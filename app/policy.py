@@ -331,17 +331,6 @@ def research_lesson_access_tokens(research_lesson) -> list[str]:
     return [NOBODY]
 
 
-def observation_search_tokens(user: User) -> set[str]:
-    """The combined Work Group + school tokens a reader holds (add to search_access_tokens)."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-
-    led = set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
-    schools = school_ids(user)
-    return {f"wg:{w}:school:{s}" for w in work_group_ids(user) | led for s in schools}
-
-
 # --- sessions, action plans, board and overview ------------------------------------------------
 
 # --- sessions ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What Coplan accepts from a request, decided once for every form and every URL.
 
-The input policy (the README's "Input policy" section says the same):
+The input policy (the README's "Security and input" section says the same):
 
 * Text must be UTF-8. A form body or query string with bytes that are not is refused with a
   400 that says so; nothing is stored (Werkzeug would otherwise keep them as "%FF" text).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from flask_wtf.csrf import CSRFError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -31,21 +30,5 @@ def _cookieless_write(app: Flask, request: Request) -> bool:
             and app.config["SESSION_COOKIE_NAME"] not in request.cookies)
 
 
-def form_token_error(error: CSRFError):
-    """A form whose token is missing or stale: say why in words a teacher can act on."""
-    from flask import request
-    from flask_login import current_user
-
-    from app.errors import error_response
-
-    if request.method not in SAFE_METHODS and not current_user.is_authenticated:
-        return error_response(400, "Your session had ended, so nothing was saved. Your text is "
-                                   "still in the form: go back, sign in again in another tab, "
-                                   "then return to the form and save it.")
-    return error_response(400, "The form had expired or was not sent from Coplan. Go back, "
-                               "reload the page and submit again.")
-
-
 def register_session_guards(app: Flask) -> None:
     app.session_interface = GuardedSessionInterface()
-    app.register_error_handler(CSRFError, form_token_error)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask, current_app, jsonify, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -183,6 +185,18 @@ def unavailable_response(error: BaseException):
     return response
 
 
+def form_token_error():
+    """A form whose token is missing or stale: say why in words a teacher can act on."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not current_user.is_authenticated:
+        # With no session at all the token cannot match: the session ended (or another site
+        # sent the form). The text is still in the form, and kept in the browser.
+        return error_response(400, "Your session had ended, so nothing was saved. Your text is "
+                                   "still in the form: go back, sign in again in another tab, "
+                                   "then return to the form and save it.")
+    return error_response(400, "The form had expired or was not sent from Coplan. Go back, "
+                               "reload the page and submit again.")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to friendly pages (never a traceback)."""
 
@@ -193,9 +207,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if error.code == 400 and getattr(error, "description", "").startswith("The CSRF"):
-            return error_response(400, "The form had expired or was not sent from Coplan. "
-                                       "Go back, reload the page and submit again.")
+        if isinstance(error, CSRFError):
+            return form_token_error()
         original = getattr(error, "original_exception", None)
         if error.code == 500 and database_unavailable(original):
             return unavailable_response(original)

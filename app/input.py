@@ -29,10 +29,8 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.utils import cached_property
 
+from app.core.text import is_whole_number
 from app.errors import ValidationError
-
-#: Largest id or number a URL may carry (PostgreSQL's INTEGER).
-MAX_INT = 2**31 - 1
 
 #: Form fields that are lists by design (checkbox groups and repeated rows).
 MULTI_VALUED = frozenset({
@@ -44,8 +42,6 @@ MULTI_VALUED = frozenset({
 VERBATIM = frozenset({"password", "current_password", "new_password", "confirm"})
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_DIGITS = re.compile(r"[0-9]+")
-
 #: What an id too large for the database reads as: no row has it.
 NO_SUCH_ID = -1
 
@@ -65,10 +61,10 @@ def clean_text(value: str) -> str:
 def parse_int(value: Any) -> int:
     """ASCII digits as a number the database can hold (NO_SUCH_ID if too large), else
     ValueError (so `get(..., type=int)` gives its default)."""
-    if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()):
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"not a whole number: {value!r}")
-    digits = value.strip().lstrip("0") or "0"
-    return int(digits) if len(digits) <= 10 and int(digits) <= MAX_INT else NO_SUCH_ID
+    return int(text) if is_whole_number(text) else NO_SUCH_ID
 
 
 class InputDict(ImmutableMultiDict):

@@ -11,16 +11,13 @@ from __future__ import annotations
 import random
 import time
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from limits.storage import Storage
 from sqlalchemy import Float, Integer, String, delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-
-#: The storage URI that selects the database counters (the default).
-DATABASE_STORAGE_URI = "coplan-db://"
 
 
 class ThrottleCounter(db.Model):
@@ -103,8 +100,3 @@ class DatabaseStorage(Storage):
     def clear(self, key: str) -> None:
         with db.engine.begin() as conn:
             conn.execute(delete(ThrottleCounter).where(ThrottleCounter.key == key[:255]))
-
-
-def storage_uri() -> str:
-    """The counter store in use, for messages and the README."""
-    return current_app.config.get("RATELIMIT_STORAGE_URI") or DATABASE_STORAGE_URI

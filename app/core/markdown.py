@@ -219,7 +219,7 @@ def _template_text_rule(state: StateInline, silent: bool) -> bool:
 # --- task lists ------------------------------------------------------------------------------
 
 # What mdit_py_plugins.tasklists matches: "[ ]", "[x]" or "[X]" then GFM whitespace.
-_TODO_RE = re.compile(r"\[([ xX])\][ \t\n\v\f\r]+")
+_TASK_BOX_RE = re.compile(r"\[([ xX])\][ \t\n\v\f\r]+")
 
 
 def _tasklists_rule(state: StateCore) -> None:
@@ -240,7 +240,7 @@ def _tasklists_rule(state: StateCore) -> None:
             and index >= 2
             and tokens[index - 1].type == "paragraph_open"
             and tokens[index - 2].type == "list_item_open"
-            and (match := _TODO_RE.match(token.content))
+            and (match := _TASK_BOX_RE.match(token.content))
         ):
             checked = ' checked="checked"' if match.group(1) != " " else ""
             checkbox = Token("html_inline", "", 0)

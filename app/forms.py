@@ -1,10 +1,68 @@
-"""Small helpers for plain HTML forms: services validate, routes collect input."""
+"""Forms: the WTForms base every feature's forms derive from, and small input helpers.
+
+Each feature keeps its form classes in its own `forms.py`. A form checks the shape of what
+was typed (present, a whole number, one of the offered choices); services keep the domain
+rules and raise `ValidationError(fields=...)`, which `CoplanForm.add_errors` shows beside the
+same fields. Templates read `form.field_errors()`: one message per field, keyed by its name.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import request
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms import ValidationError as WTFormsValidationError
+
+from app.core.text import is_whole_number
+
+
+class CoplanForm(FlaskForm):
+    """Base form. CSRF is checked for every POST by CSRFProtect before any view runs, so the
+    form does not check it a second time (one message, one place); templates still render the
+    token with `form.hidden_tag()` or `csrf_token()`."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._domain_errors: dict[str, str] = {}
+
+    def add_errors(self, fields: dict[str, str]) -> None:
+        """Show a service's field errors (ValidationError.fields) with the form's own."""
+        self._domain_errors.update({k: v for k, v in fields.items() if v})
+
+    def field_errors(self) -> dict[str, str]:
+        """The first message for each field with a problem, then the service's; "form" for
+        a problem with the whole form."""
+        found = {name: messages[0] for name, messages in self.errors.items()
+                 if isinstance(messages, list) and messages and isinstance(messages[0], str)}
+        return {**found, **self._domain_errors}
+
+
+class EmptyForm(CoplanForm):
+    """For POST-only buttons (archive, watch, resolve): nothing but the CSRF token."""
+
+
+class WholeNumberField(IntegerField):
+    """A whole number as ASCII digits within the database's range.
+
+    IntegerField would take "٣" or a number of thousands of digits (int() accepts both); ids
+    and counts here are plain digits, as `app/input.py` requires of every other number.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or valuelist[0] == "":
+            self.data = None
+            return
+        if not is_whole_number(valuelist[0]):
+            self.data = None
+            raise WTFormsValidationError(self.gettext("Enter a whole number."))
+        self.data = int(valuelist[0])
+
 
 
 def form_text(name: str, limit: int | None = 100_000) -> str:

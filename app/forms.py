@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import abort, request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms import ValidationError as WTFormsValidationError
@@ -45,6 +45,14 @@ class CoplanForm(FlaskForm):
 
 class EmptyForm(CoplanForm):
     """For POST-only buttons (archive, watch, resolve): nothing but the CSRF token."""
+
+
+def require_button() -> EmptyForm:
+    """For a POST-only button's view: its empty form must validate, else the request is a 400."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form
 
 
 class WholeNumberField(IntegerField):

@@ -8,12 +8,13 @@ same fields. Templates read `form.field_errors()`: one message per field, keyed 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, request
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import Field, IntegerField
 from wtforms import ValidationError as WTFormsValidationError
 
 from app.core.text import is_whole_number
@@ -71,6 +72,27 @@ class WholeNumberField(IntegerField):
             raise WTFormsValidationError(self.gettext("Enter a whole number."))
         self.data = int(valuelist[0])
 
+
+class ValuesField(Field):
+    """Every value sent under one name (checkbox groups, repeated rows), as a list of text.
+
+    The names are listed in `app/input.py` MULTI_VALUED; the service checks each value."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = list(valuelist)
+
+    def _value(self) -> str:
+        return ""
+
+
+def clip(limit: int) -> Callable[[Any], Any]:
+    """A filter cutting text just past `limit`, so the service can still say it is too long
+    without working through megabytes (plan text is never clipped: it comes back whole)."""
+
+    def clipped(value: Any) -> Any:
+        return value[: limit + 1] if isinstance(value, str) else value
+
+    return clipped
 
 
 def form_text(name: str, limit: int | None = 100_000) -> str:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from html.parser import HTMLParser
-
-from markupsafe import Markup, escape
 
 from app.accounts.models import User
+from app.core.markdown import SafeHtml, mark_mentions
 
 #: "@" that starts a mention: not inside a word or an e-mail address such as jo@school.org.
 _AT_RE = re.compile(r"(?<![\w@.+-])@")
@@ -50,54 +48,7 @@ def _ends_word(text: str, index: int) -> bool:
     return True
 
 
-# Text inside these is code, maths or a link: leave it exactly as rendered.
-_SKIP_TAGS = frozenset({"code", "pre", "a"})
-
-
-class _Highlighter(HTMLParser):
-    """Re-emits sanitised HTML unchanged except for text nodes, where mentions get <mark>.
-
-    Tags are copied verbatim from the input (which render_markdown produced); text is
-    unescaped by the parser and escaped again here, so nothing typed can become markup.
-    """
-
-    def __init__(self, pattern: re.Pattern[str]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.pattern = pattern
-        self.out: list[str] = []
-        self.stack: list[bool] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.out.append(self.get_starttag_text() or "")
-        if tag in ("br", "hr", "input"):
-            return
-        classes = dict(attrs).get("class") or ""
-        self.stack.append(tag in _SKIP_TAGS or "math" in classes)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.out.append(self.get_starttag_text() or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.out.append(f"</{tag}>")
-        if self.stack:
-            self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        if any(self.stack):
-            self.out.append(str(escape(data)))
-            return
-        for n, piece in enumerate(self.pattern.split(data)):
-            text = str(escape(piece))
-            self.out.append(f'<mark class="mention">{text}</mark>' if n % 2 else text)
-
-
-def highlight_mentions(html: str, mentions: Iterable[str]) -> Markup:
+def highlight_mentions(html: SafeHtml, mentions: Iterable[str]) -> SafeHtml:
     """Wrap each mention's text in <mark class="mention"> within sanitised HTML."""
-    texts = sorted({m for m in mentions if m}, key=len, reverse=True)
-    if not texts:
-        return Markup(html)
-    pattern = re.compile("(" + "|".join(re.escape(t) for t in texts) + ")")
-    parser = _Highlighter(pattern)
-    parser.feed(str(html))
-    parser.close()
-    return Markup("".join(parser.out))
+    # The HTML work lives in the one HTML door (app.core.markdown).
+    return mark_mentions(html, mentions)

@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import current_app
-from markupsafe import Markup
 from sqlalchemy import select, tuple_
 
 from app.accounts.models import User, WorkGroup
 from app.comments.mentions import find_mentions, highlight_mentions
 from app.comments.models import Comment, CommentRevision, Mention
 from app.comments.targets import Target, get_target
-from app.core.markdown import clean_text, render_markdown
+from app.core.markdown import SafeHtml, clean_text, render_markdown, rewrap_stored
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.timeutil import utcnow
@@ -49,7 +48,7 @@ class CommentView:
     """One comment as this reader sees it: removed text never reaches the template."""
 
     comment: Comment
-    html: Markup
+    html: SafeHtml
     anchor_label: str
     can_edit: bool
     can_resolve: bool
@@ -109,7 +108,7 @@ def load_thread(user: User, kind: str, target_id: int) -> Thread:
     for row in rows:
         mine = row.author_id == user.id and not row.is_deleted
         view = CommentView(
-            comment=row, html=Markup("") if row.is_deleted else Markup(row.body_html),
+            comment=row, html=rewrap_stored(None if row.is_deleted else row.body_html),
             anchor_label=labels.get(row.anchor, row.anchor), can_edit=mine,
             can_resolve=row.parent_id is None and not row.is_deleted and (mine or moderate),
             can_delete=mine)

@@ -4,8 +4,8 @@ A revision snapshot maps field keys to values: Markdown text (``str``), a list o
 RTP codes) or a list of small dicts (ordered lessons ``{"id", "title"}``, material links
 ``{"material_id", "note"}``).
 
-HTML produced here is built only from ``markupsafe.escape``d text plus ``<ins>``/``<del>`` tags
-that never nest, so templates may output it as-is.
+HTML produced here comes from ``app.core.markdown.diff_html`` (the one HTML door): escaped text
+plus ``<ins>``/``<del>`` tags that never nest, so templates may output it as-is.
 
 Text diffs work in two passes so that a 2,000-line lesson compares in a few milliseconds: a
 line-level diff first, then a word-level diff only inside the line blocks that were replaced.
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import merge3
-from markupsafe import Markup, escape
+
+from app.core.markdown import SafeHtml, diff_html
 
 __all__ = [
     "Chunk",
@@ -227,16 +228,12 @@ def _diff_blocks(old: str, new: str) -> Iterable[tuple[str, list[str], list[str]
         yield tag, a[i1:i2], b[j1:j2]
 
 
-def _wrap(tag: str, text: str) -> str:
-    return f"<{tag}>{escape(text)}</{tag}>" if text else ""
-
-
 # --------------------------------------------------------------------------------------------
 # Text diffs rendered as HTML
 # --------------------------------------------------------------------------------------------
 
 
-def inline_diff_html(old: str, new: str) -> Markup:
+def inline_diff_html(old: str, new: str) -> SafeHtml:
     """Word-level diff of two texts as escaped HTML with <del>/<ins>; newlines are kept."""
     ops: list[Op] = []
     for tag, old_lines, new_lines in _diff_blocks(old, new):
@@ -246,13 +243,7 @@ def inline_diff_html(old: str, new: str) -> Markup:
             ops += _block_ops(old_lines, new_lines)
         else:
             ops += [("-", "".join(old_lines)), ("+", "".join(new_lines))]
-    parts = []
-    for op, text in _normalise(ops):
-        if op == "=":
-            parts.append(str(escape(text)))
-        else:
-            parts.append(_wrap("del" if op == "-" else "ins", text))
-    return Markup("".join(parts))
+    return diff_html(_normalise(ops))
 
 
 class DiffRow(NamedTuple):
@@ -267,32 +258,31 @@ class DiffRow(NamedTuple):
 
     kind: RowKind
     old_no: int | None
-    old_html: Markup
+    old_html: SafeHtml
     new_no: int | None
-    new_html: Markup
+    new_html: SafeHtml
     skipped: int = 0
 
 
-_EMPTY = Markup("")
+_EMPTY = diff_html([])
 
 
-def _side_lines(ops: list[Op], side: Literal["-", "+"]) -> list[Markup]:
-    """Render one side of a block's ops, one Markup per line, tags closed at each line end."""
-    tag = "del" if side == "-" else "ins"
-    lines: list[Markup] = []
-    current: list[str] = []
+def _side_lines(ops: list[Op], side: Literal["-", "+"]) -> list[SafeHtml]:
+    """Render one side of a block's ops, one SafeHtml per line, tags closed at each line end."""
+    lines: list[SafeHtml] = []
+    current: list[Op] = []
     for op, text in ops:
         if op != "=" and op != side:
             continue
         pieces = text.split("\n")
         for index, piece in enumerate(pieces):
             if index:
-                lines.append(Markup("".join(current)))
+                lines.append(diff_html(current))
                 current = []
             if piece:
-                current.append(str(escape(piece)) if op == "=" else _wrap(tag, piece))
+                current.append((op, piece))
     if current:
-        lines.append(Markup("".join(current)))
+        lines.append(diff_html(current))
     return lines
 
 
@@ -349,7 +339,7 @@ def side_by_side_html(old: str, new: str, context: int | None = None) -> list[Di
     for tag, old_lines, new_lines in _diff_blocks(old, new):
         if tag == "equal":
             for line in old_lines:
-                html = Markup(escape(line.removesuffix("\n")))
+                html = diff_html([("=", line.removesuffix("\n"))])
                 rows.append(DiffRow("equal", old_no, html, new_no, html))
                 old_no += 1
                 new_no += 1
@@ -361,8 +351,8 @@ def side_by_side_html(old: str, new: str, context: int | None = None) -> list[Di
             pairs = _align(_links(ops), len(left), len(right))
         else:
             # Whole lines deleted or inserted: mark each line's text, not the gap.
-            left = [Markup(_wrap("del", line.removesuffix("\n"))) for line in old_lines]
-            right = [Markup(_wrap("ins", line.removesuffix("\n"))) for line in new_lines]
+            left = [diff_html([("-", line.removesuffix("\n"))]) for line in old_lines]
+            right = [diff_html([("+", line.removesuffix("\n"))]) for line in new_lines]
             pairs = _align([], len(left), len(right))
         for i, j in pairs:
             if i is not None and j is not None:
@@ -562,7 +552,7 @@ class FieldChange:
     label: str
     kind: ChangeKind
     value_type: Literal["text", "list"]
-    inline_html: Markup | None = None
+    inline_html: SafeHtml | None = None
     rows: tuple[DiffRow, ...] = ()
     list_diff: ListDiff | None = None
 

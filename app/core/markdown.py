@@ -6,6 +6,10 @@ Rendered HTML is stored once on an immutable revision and shown to many readers 
 different permissions, so wiki links are *not* resolved here. `render_markdown` emits a
 neutral placeholder per link, and `resolve_links` turns placeholders into links at view time
 for the reader in hand.
+
+`SafeHtml` is the one type a template outputs unescaped. Only this module builds it (plus the
+search snippet builder in search_index.py); `ruff` bans importing `Markup` anywhere else and
+tests/test_html_door.py fails on `SafeHtml(` elsewhere or `|safe` in a template.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from html.parser import HTMLParser
+from typing import Any, Literal
 
 import bleach
 from bleach import html5lib_shim
@@ -30,11 +35,23 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 __all__ = [
     "LinkTarget",
+    "SafeHtml",
     "clean_text",
+    "diff_html",
     "extract_links",
+    "mark_mentions",
     "render_markdown",
     "resolve_links",
+    "rewrap_stored",
 ]
+
+
+class SafeHtml(Markup):
+    """HTML a template may output as-is; only the renderer family here (and the search snippet
+    builder) constructs it. Markup's own operations (+, %, format, join) escape what they add,
+    so values derived from a SafeHtml stay safe."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
@@ -476,15 +493,15 @@ MAX_RENDER_CHARS = 100_000
 MAX_RENDER_MARKUP = 30_000
 
 
-def _plain(text: str) -> Markup:
+def _plain(text: str) -> SafeHtml:
     """Text too long or too dense in markup to format, shown as written (escaped)."""
-    return Markup(
+    return SafeHtml(
         "<p>This text is too long or too complex to format, so it is shown as written.</p>\n"
         f"<pre>{escape(text)}</pre>\n"
     )
 
 
-def render_markdown(text: str) -> Markup:
+def render_markdown(text: str) -> SafeHtml:
     """Render author Markdown to sanitised HTML; the only HTML a template may mark safe.
 
     Cost is bounded: over MAX_RENDER_CHARS, or when the parser's output holds more than
@@ -496,7 +513,7 @@ def render_markdown(text: str) -> Markup:
     rendered = _markdown().render(text)
     if rendered.count("<") + rendered.count("&") > MAX_RENDER_MARKUP:
         return _plain(text)
-    return Markup(_sanitize(rendered))
+    return SafeHtml(_sanitize(rendered))
 
 
 def extract_links(text: str) -> list[tuple[str, str]]:
@@ -516,10 +533,10 @@ _PLACEHOLDER_RE = re.compile(
 
 
 def resolve_links(
-    html_in: Markup | str,
+    html_in: SafeHtml,
     resolve: Callable[[str, str], LinkTarget | None],
     create_url: Callable[[str], str | None] | None = None,
-) -> Markup:
+) -> SafeHtml:
     """Replace wiki-link placeholders in rendered HTML with links for the current reader.
 
     `html_in` must be output of render_markdown. `resolve(kind, target)` returns a LinkTarget
@@ -553,4 +570,89 @@ def resolve_links(
             out += f' <a class="wikilink-create" href="{escape(url)}">create</a>'
         return out
 
-    return Markup(_PLACEHOLDER_RE.sub(replace, str(html_in)))
+    return SafeHtml(_PLACEHOLDER_RE.sub(replace, str(html_in)))
+
+
+def rewrap_stored(stored: str | None) -> SafeHtml:
+    """HTML that this module produced earlier and the caller stored, ready for a template again.
+
+    Only for columns written from render_markdown / mark_mentions output at save time (revision
+    rows, comment bodies, material descriptions, review comments, observation notes); never
+    for anything a user or another module wrote.
+    """
+    return SafeHtml(stored or "")
+
+
+# --- mentions --------------------------------------------------------------------------------
+
+# Text inside these is code, maths or a link: leave it exactly as rendered.
+_MENTION_SKIP_TAGS = frozenset({"code", "pre", "a"})
+
+
+class _MentionHighlighter(HTMLParser):
+    """Re-emits sanitised HTML unchanged except for text nodes, where mentions get <mark>.
+
+    Tags are copied verbatim from the input (which render_markdown produced); text is
+    unescaped by the parser and escaped again here, so nothing typed can become markup.
+    """
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pattern = pattern
+        self.out: list[str] = []
+        self.stack: list[bool] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(self.get_starttag_text() or "")
+        if tag in ("br", "hr", "input"):
+            return
+        classes = dict(attrs).get("class") or ""
+        self.stack.append(tag in _MENTION_SKIP_TAGS or "math" in classes)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.out.append(f"</{tag}>")
+        if self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if any(self.stack):
+            self.out.append(str(escape(data)))
+            return
+        for n, piece in enumerate(self.pattern.split(data)):
+            text = str(escape(piece))
+            self.out.append(f'<mark class="mention">{text}</mark>' if n % 2 else text)
+
+
+def mark_mentions(html_in: SafeHtml, mentions: Iterable[str]) -> SafeHtml:
+    """Wrap each mention's text in <mark class="mention"> within render_markdown's HTML."""
+    texts = sorted({m for m in mentions if m}, key=len, reverse=True)
+    if not texts:
+        return SafeHtml(html_in)
+    pattern = re.compile("(" + "|".join(re.escape(t) for t in texts) + ")")
+    parser = _MentionHighlighter(pattern)
+    parser.feed(str(html_in))
+    parser.close()
+    return SafeHtml("".join(parser.out))
+
+
+# --- diffs -----------------------------------------------------------------------------------
+
+_DIFF_TAGS = {"-": "del", "+": "ins"}
+
+
+def diff_html(ops: Iterable[tuple[Literal["=", "-", "+"], str]]) -> SafeHtml:
+    """Escaped text with removed pieces ("-") in <del> and added ones ("+") in <ins>.
+
+    The diff engine (core/diffing.py) decides what changed; this only turns its ops into HTML,
+    so the tags never nest and nothing in the text can become markup. Empty pieces add nothing.
+    """
+    parts: list[str] = []
+    for op, text in ops:
+        if not text:
+            continue
+        tag = _DIFF_TAGS.get(op)
+        parts.append(f"<{tag}>{escape(text)}</{tag}>" if tag else str(escape(text)))
+    return SafeHtml("".join(parts))

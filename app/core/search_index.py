@@ -71,7 +71,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 from whoosh import highlight, query
 from whoosh.analysis import (
     Filter,
@@ -97,6 +97,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
+from app.core.markdown import SafeHtml
 from app.core.text import is_whole_number
 
 __all__ = [
@@ -386,7 +387,7 @@ class Hit:
     school_name: str
     year_group: str
     updated: datetime | None
-    snippet: Markup
+    snippet: SafeHtml
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -860,8 +861,12 @@ _FRAGMENTER = highlight.PinpointFragmenter(maxchars=160, surround=50, autotrim=T
 _FORMATTER = MarkFormatter()
 
 
-def _snippet(text: str, terms: _HighlightTerms) -> Markup:
-    """Up to two escaped fragments of ``text`` around matched words; else its opening."""
+def _snippet(text: str, terms: _HighlightTerms) -> SafeHtml:
+    """Up to two escaped fragments of ``text`` around matched words; else its opening.
+
+    With app.core.markdown, the only code that builds SafeHtml: MarkFormatter escapes the text
+    and adds only <mark> tags.
+    """
     tokens = list(_matched_tokens(text, terms, limit=_SNIPPET_MATCHES))
     if tokens:
         fragments = highlight.top_fragments(
@@ -871,11 +876,11 @@ def _snippet(text: str, terms: _HighlightTerms) -> Markup:
             highlight.FIRST,
         )
         if fragments:
-            return Markup(_FORMATTER.format(fragments))
+            return SafeHtml(_FORMATTER.format(fragments))
     if len(text) <= _SNIPPET_CHARS:
-        return Markup(escape(text))
+        return SafeHtml(escape(text))
     cut = text.rfind(" ", 0, _SNIPPET_CHARS)
-    return Markup(escape(text[: cut if cut > 0 else _SNIPPET_CHARS])) + Markup(" \u2026")
+    return SafeHtml(escape(text[: cut if cut > 0 else _SNIPPET_CHARS])) + " \u2026"
 
 
 # --------------------------------------------------------------------------------------------

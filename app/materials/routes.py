@@ -6,11 +6,10 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from app import policy
 from app.accounts.models import User
-from app.core.markdown import resolve_links
+from app.core.markdown import resolve_links, rewrap_stored
 from app.errors import Forbidden, ValidationError
 from app.extensions import db
 from app.forms import form_text
@@ -82,7 +81,7 @@ def library():
 def material(material_id: int):
     user = _user()
     item = services.get_material(user, material_id)
-    description = resolve_links(Markup(item.description_html), link_resolver(user)) \
+    description = resolve_links(rewrap_stored(item.description_html), link_resolver(user)) \
         if item.description_html else ""
     return render_template(
         "materials/material.html", material=item, description=description,

@@ -12,6 +12,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import School, User, WorkGroup
+from app.core.markdown import SafeHtml, rewrap_stored
 from app.extensions import db
 from app.planning.fields import LESSON_FIELDS
 from app.planning.models import Lesson, Revision
@@ -129,6 +130,11 @@ class Observation(db.Model):
     noticings: Mapped[list[Noticing]] = relationship(
         cascade="all, delete-orphan", order_by="Noticing.position")
 
+    @property
+    def responses_markup(self) -> SafeHtml:
+        """The stored HTML, which only render_markdown (the sanitising renderer) produced."""
+        return rewrap_stored(self.responses_html)
+
 
 class FocusPupil(db.Model):
     """A case pupil, recorded by code only (A, B, C), never by name."""
@@ -183,6 +189,11 @@ class Discussion(db.Model):
 
     research_lesson: Mapped[ResearchLesson] = relationship(back_populates="discussion")
     updated_by: Mapped[User] = relationship()
+
+    @property
+    def discussion_points_markup(self) -> SafeHtml:
+        """The stored HTML, which only render_markdown (the sanitising renderer) produced."""
+        return rewrap_stored(self.discussion_points_html)
 
 
 class AgreedChange(db.Model):

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from markupsafe import Markup
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app import policy
 from app.accounts.models import User
 from app.core.diffing import FieldChange, diff_snapshots
-from app.core.markdown import LinkTarget, resolve_links
+from app.core.markdown import LinkTarget, SafeHtml, resolve_links, rewrap_stored
 from app.extensions import db
 from app.planning import revisions, services
 from app.planning.fields import (
@@ -55,17 +54,17 @@ def link_resolver(user: User) -> Callable[[str, str], LinkTarget | None]:
     return planning_resolver(user)
 
 
-def stored_html(revision: Revision, key: str) -> Markup:
+def stored_html(revision: Revision, key: str) -> SafeHtml:
     """A field's HTML as stored on the revision.
 
     Only ever wraps Revision.html, which render_markdown (the one sanitising renderer) produced
     at save time; never call it with anything else.
     """
-    return Markup(revision.html.get(key) or "")
+    return rewrap_stored(revision.html.get(key))
 
 
 def reader_html(revision: Revision, key: str,
-                resolve: Callable[[str, str], LinkTarget | None]) -> Markup:
+                resolve: Callable[[str, str], LinkTarget | None]) -> SafeHtml:
     """Stored HTML with its wiki links resolved for one reader."""
     return resolve_links(stored_html(revision, key), resolve)
 
@@ -143,7 +142,7 @@ def history_page(user: User, kind: Kind, item_id: int) -> HistoryPage:
 class Section:
     key: str
     label: str
-    html: Markup
+    html: SafeHtml
 
 
 @dataclass

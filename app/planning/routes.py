@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
-from app.core.markdown import Markup, render_markdown, resolve_links
+from app.core.markdown import SafeHtml, render_markdown, resolve_links, rewrap_stored
 from app.core.text import is_whole_number
 from app.errors import ValidationError
 from app.extensions import db, limiter
@@ -56,8 +56,8 @@ def _material_rows() -> list[dict[str, str]]:
     return rows
 
 
-def _resolved(user: User, html: str | Markup) -> Markup:
-    return resolve_links(html, link_resolver(user), create_url)
+def _resolved(user: User, stored: str) -> SafeHtml:
+    return resolve_links(rewrap_stored(stored), link_resolver(user), create_url)
 
 
 def _visit(user: User, document_id: int, head_number: int):

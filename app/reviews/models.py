@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from markupsafe import Markup
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import School, User
+from app.core.markdown import SafeHtml, rewrap_stored
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -82,9 +82,9 @@ class ReviewDecision(db.Model):
         cascade="all, delete-orphan", order_by="ReviewFieldComment.id", lazy="selectin")
 
     @property
-    def comment_markup(self) -> Markup:
+    def comment_markup(self) -> SafeHtml:
         """The stored HTML, which only render_markdown (the sanitising renderer) produced."""
-        return Markup(self.comment_html)
+        return rewrap_stored(self.comment_html)
 
     @property
     def label(self) -> str:
@@ -104,9 +104,9 @@ class ReviewFieldComment(db.Model):
     html: Mapped[str] = mapped_column(Text, default="")
 
     @property
-    def markup(self) -> Markup:
+    def markup(self) -> SafeHtml:
         """The stored HTML, which only render_markdown (the sanitising renderer) produced."""
-        return Markup(self.html)
+        return rewrap_stored(self.html)
 
 
 class Approval(db.Model):

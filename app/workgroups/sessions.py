@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import select
 
 from app.accounts.models import User, WorkGroup
-from app.core.markdown import clean_text, resolve_links
+from app.core.markdown import SafeHtml, clean_text, resolve_links, rewrap_stored
 from app.core.text import is_whole_number, one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
@@ -99,19 +98,19 @@ def members(group: WorkGroup) -> list[User]:
     return sorted(people.values(), key=lambda u: u.display_name.casefold())
 
 
-def note_html(user: User, revision: Revision, key: str) -> Markup:
+def note_html(user: User, revision: Revision, key: str) -> SafeHtml:
     """A note field's stored HTML (render_markdown's, at save) with wiki links resolved."""
     from app.planning.links import link_resolver
 
-    return resolve_links(Markup(revision.html.get(key) or ""), link_resolver(user))
+    return resolve_links(rewrap_stored(revision.html.get(key)), link_resolver(user))
 
 
 @dataclass
 class SessionPage:
     session: WorkGroupSession
     head: Revision
-    agenda: Markup
-    notes: Markup
+    agenda: SafeHtml
+    notes: SafeHtml
     attendees: list[User]
     links: list[links.LinkInfo]
     can_manage: bool
@@ -170,7 +169,7 @@ def next_session(user: User, today: dt.date | None = None) -> WorkGroupSession |
 @dataclass
 class NextSessionView:
     session: WorkGroupSession
-    agenda: Markup
+    agenda: SafeHtml
 
 
 def next_session_view(user: User, today: dt.date | None = None) -> NextSessionView | None:

@@ -8,7 +8,6 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markupsafe import Markup
 
 from app.core.diffing import (
     MAX_WORD_DIFF_TOKENS,
@@ -24,6 +23,7 @@ from app.core.diffing import (
     side_by_side_html,
     tokenize,
 )
+from app.core.markdown import SafeHtml
 
 # No example database: nothing is written into the working tree.
 quick = settings(database=None, max_examples=200, deadline=None)
@@ -87,7 +87,7 @@ def test_tokens_keep_words_whitespace_and_punctuation_apart() -> None:
 
 def test_inline_diff_marks_exactly_the_changed_word() -> None:
     html_out = inline_diff_html("Pupils add the fractions.", "Pupils compare the fractions.")
-    assert isinstance(html_out, Markup)
+    assert isinstance(html_out, SafeHtml)
     assert html_out == "Pupils <del>add</del><ins>compare</ins> the fractions."
 
 
@@ -151,16 +151,18 @@ def test_side_by_side_aligns_lines_and_marks_each_side() -> None:
     new = "Starter: <recap>\nNew line.\nCount in fives.\nExplain why.\n"
     rows = side_by_side_html(old, new)
     assert rows == [
-        DiffRow("equal", 1, Markup("Starter: &lt;recap&gt;"), 1, Markup("Starter: &lt;recap&gt;")),
-        DiffRow("insert", None, Markup(""), 2, Markup("<ins>New line.</ins>")),
+        DiffRow(
+            "equal", 1, SafeHtml("Starter: &lt;recap&gt;"), 1, SafeHtml("Starter: &lt;recap&gt;")
+        ),
+        DiffRow("insert", None, SafeHtml(""), 2, SafeHtml("<ins>New line.</ins>")),
         DiffRow(
             "replace",
             2,
-            Markup("Count in <del>tens</del>."),
+            SafeHtml("Count in <del>tens</del>."),
             3,
-            Markup("Count in <ins>fives</ins>."),
+            SafeHtml("Count in <ins>fives</ins>."),
         ),
-        DiffRow("equal", 3, Markup("Explain why."), 4, Markup("Explain why.")),
+        DiffRow("equal", 3, SafeHtml("Explain why."), 4, SafeHtml("Explain why.")),
     ]
 
 

@@ -6,7 +6,6 @@ from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
-from markupsafe import Markup
 
 from app.core import markdown as md
 from app.core.markdown import (
@@ -49,7 +48,7 @@ def nothing_resolves(kind: str, target: str) -> LinkTarget | None:
 
 
 def test_returns_markup() -> None:
-    assert isinstance(render_markdown("hi"), Markup)
+    assert isinstance(render_markdown("hi"), md.SafeHtml)
 
 
 def test_script_tag_is_escaped_not_rendered() -> None:
@@ -400,7 +399,7 @@ def test_resolved_link_uses_title_when_author_gave_no_label() -> None:
     html = render_markdown("[[fractions]]")
     out = resolve_links(html, lambda kind, target: LinkTarget(url="/s/7", title="Fractions"))
     assert out == '<p><a class="wikilink" href="/s/7">Fractions</a></p>\n'
-    assert isinstance(out, Markup)
+    assert isinstance(out, md.SafeHtml)
 
 
 def test_resolved_link_keeps_author_label() -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markupsafe import Markup
 from whoosh.index import open_dir
 
 from app.core import search_index
+from app.core.markdown import SafeHtml
 from app.core.search_index import SearchIndex, SearchResults, analyse
 
 ALICE = ["all", "school:1", "wg:1"]  # teacher at school 1, work group 1
@@ -418,7 +418,7 @@ def test_search_args_are_clamped(index: SearchIndex) -> None:
 
 def test_snippet_escapes_html_and_marks_matches(index: SearchIndex) -> None:
     hit = index.search("script", access=ALICE).hits[0]
-    assert isinstance(hit.snippet, Markup)
+    assert isinstance(hit.snippet, SafeHtml)
     assert "<script" not in hit.snippet
     assert "&lt;<mark>script</mark>&gt;" in hit.snippet
     assert str(hit.snippet).replace("<mark>", "").replace("</mark>", "").count("<") == 0

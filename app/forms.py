@@ -73,6 +73,22 @@ class WholeNumberField(IntegerField):
         self.data = int(valuelist[0])
 
 
+class WordedNumberField(WholeNumberField):
+    """A whole number whose wrong spelling gets its form's own words ("Choose one of your
+    Work Groups.", "Enter the session number as a whole number from 1 to 99...")."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, *,
+                 message: str, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise WTFormsValidationError(self.message) from error
+
+
 class ValuesField(Field):
     """Every value sent under one name (checkbox groups, repeated rows), as a list of text.
 

@@ -17,9 +17,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from app.accounts import services
+from app.accounts.forms import ChangePasswordForm, InvitationForm, LoginForm, ResetPasswordForm
 from app.errors import ValidationError
-from app.extensions import db, limiter, login_manager
-from app.forms import form_data, form_text, safe_next
+from app.extensions import limiter, login_manager
+from app.forms import EmptyForm, require_button, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -56,27 +57,26 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("main.dashboard"))
     error = None
-    email = ""
-    if request.method == "POST":
-        email = form_text("email", 254)
-        password = request.form.get("password", "")
-        user = services.authenticate(email, password)
+    form = LoginForm()
+    if form.is_submitted():
+        password = form.password.data
+        user = services.authenticate(form.email.data, password) if form.validate() else None
         if user is not None:
             _start_session(user)
-            db.session.commit()
             return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
         error = (LOGIN_FAILED if len(password) <= services.MAX_PASSWORD else
                  f"Passwords are at most {services.MAX_PASSWORD:,} characters, so this one "
                  "cannot be right. Check it and try again.")
     status = 401 if error else 200
-    return render_template("accounts/login.html", error=error, email=email), status
+    return render_template("accounts/login.html", error=error,
+                           email=form.email.data[:254]), status
 
 
 @bp.post("/logout")
 def logout():
+    require_button()
     if current_user.is_authenticated:
         services.rotate_session_token(current_user._get_current_object())
-        db.session.commit()
     logout_user()
     session.clear()
     # Text kept in this browser for unsaved plans goes too: school computers are shared.
@@ -88,66 +88,62 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    errors: dict[str, str] = {}
-    if request.method == "POST":
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
         try:
             services.change_password(current_user._get_current_object(),
-                                     request.form.get("current_password", ""),
-                                     request.form.get("new_password", ""),
-                                     request.form.get("confirm", ""))
+                                     form.current_password.data, form.new_password.data,
+                                     form.confirm.data)
         except ValidationError as error:
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
             # Other sessions ended with the token change; keep this one signed in.
             _start_session(current_user._get_current_object())
-            db.session.commit()
             flash("Your password has been changed. Other devices have been logged out.",
                   "success")
             return redirect(url_for("accounts.account"))
+    errors = form.field_errors()
     return render_template("accounts/account.html", errors=errors), 400 if errors else 200
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     invitation = services.find_invitation(token)
-    errors: dict[str, str] = {}
-    data = form_data("display_name", "email", "job_title")
-    if request.method == "POST":
-        user = current_user._get_current_object() if current_user.is_authenticated else None
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    # Someone signed in joins as themselves with the button alone.
+    form = EmptyForm() if user is not None else InvitationForm()
+    if isinstance(form, InvitationForm) and invitation.email:
+        del form.email  # the invitation names the address; the page does not ask for it
+    if form.validate_on_submit():
         try:
-            joined = services.accept_invitation(token, user, {
-                **data, "password": request.form.get("password", ""),
-                "confirm": request.form.get("confirm", "")})
+            joined = services.accept_invitation(token, user, form.data)
         except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields or {"form": error.message}
+            form.add_errors(error.fields or {"form": error.message})
         else:
-            db.session.commit()
             if user is None:
                 _start_session(joined)
             flash(f"Welcome to {invitation.work_group.title}.", "success")
             return redirect(url_for("main.work_group", group_id=invitation.work_group_id))
+    errors = form.field_errors()
     return render_template("accounts/invitation.html", invitation=invitation, errors=errors,
-                           data=data), 400 if errors else 200
+                           data=form.data), 400 if errors else 200
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     reset = services.find_reset(token)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
         try:
-            services.use_reset(token, request.form.get("password", ""),
-                               request.form.get("confirm", ""))
+            services.use_reset(token, form.password.data, form.confirm.data)
         except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
-            db.session.commit()
             logout_user()
             session.clear()
             flash("Your password has been set. Log in with it now.", "success")
             return redirect(url_for("accounts.login"))
+    errors = form.field_errors()
     return render_template("accounts/reset.html", reset=reset, errors=errors), (
         400 if errors else 200)
 

@@ -18,10 +18,17 @@ from app.accounts.models import (
     User,
     WorkGroup,
 )
-from app.core.text import is_whole_number
+from app.admin.forms import (
+    AddMemberForm,
+    HubForm,
+    InviteForm,
+    SchoolForm,
+    UpdateMemberForm,
+    UserActionForm,
+    WorkGroupForm,
+)
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.forms import form_data, form_int, form_text
 from app.mail import mail_configured, send_mail
 
 bp = Blueprint("admin", __name__)
@@ -67,13 +74,15 @@ def index():
 @login_required
 def create_hub():
     user = _require_admin()
+    form = HubForm()
     try:
-        hub = services.save_hub(user, form_text("name", 200), form_text("region", 200))
+        if not form.validate_on_submit():
+            raise ValidationError(fields=form.field_errors())
+        hub = services.save_hub(user, form.name.data, form.region.data)
     except ValidationError as error:
-        db.session.rollback()
+        db.session.rollback()  # the redirect below would commit what the call did
         flash(error.fields.get("name", error.message), "error")
         return redirect(url_for("admin.index")), 303
-    db.session.commit()
     flash(f"Hub {hub.name} created.", "success")
     return redirect(url_for("admin.index"))
 
@@ -86,22 +95,19 @@ def edit_school(school_id: int | None):
     school = db.session.get(School, school_id) if school_id else None
     if school_id and school is None:
         raise NotFound()
-    errors: dict[str, str] = {}
-    data = form_data("name", "phase", "urn") if request.method == "POST" else {
-        "name": school.name if school else "", "phase": school.phase if school else "primary",
-        "urn": (school.urn or "") if school else ""}
-    if request.method == "POST":
+    form = SchoolForm() if request.method == "POST" or school is None else SchoolForm(
+        data={"name": school.name, "phase": school.phase, "urn": school.urn or ""})
+    if form.validate_on_submit():
         try:
-            saved = services.save_school(user, data, school)
+            saved = services.save_school(user, form.data, school)
         except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
-            db.session.commit()
             flash(f"{saved.name} saved.", "success")
             return redirect(url_for("main.school", school_id=saved.id))
-    return render_template("admin/school_form.html", school=school, data=data, errors=errors,
-                           phases=PHASES), 400 if errors else 200
+    errors = form.field_errors()
+    return render_template("admin/school_form.html", school=school, data=form.data,
+                           errors=errors, phases=PHASES), 400 if errors else 200
 
 
 @bp.route("/work-groups/new", methods=["GET", "POST"], defaults={"group_id": None})
@@ -112,30 +118,25 @@ def edit_work_group(group_id: int | None):
     group = _managed_group(group_id) if group_id else None
     if group is None:
         _require_admin()
-    errors: dict[str, str] = {}
-    fields = ("hub_id", "project_code", "title", "programme_stage", "phase", "academic_year")
-    if request.method == "POST":
-        data = form_data(*fields)
-        chosen = [int(v) for v in request.form.getlist("school_ids") if is_whole_number(v)]
-    else:
-        data = {f: str(getattr(group, f) or "") for f in fields} if group else {
-            "phase": "primary", "programme_stage": "sustaining"}
-        chosen = [s.id for s in group.schools] if group else []
-    if request.method == "POST":
+    # A POST is read as sent (a missing field is empty); the saved values fill a GET.
+    form = WorkGroupForm() if request.method == "POST" else WorkGroupForm(
+        obj=group, school_ids=[s.id for s in group.schools] if group else [])
+    if form.validate_on_submit():
         try:
-            saved = services.save_work_group(user, data, group, chosen)
+            saved = services.save_work_group(user, form.service_data(), group,
+                                             form.school_ids.data)
         except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
-            db.session.commit()
             flash(f"{saved.label} saved.", "success")
             return redirect(url_for("main.work_group", group_id=saved.id))
     hubs = [h for h in db.session.scalars(select(Hub).order_by(Hub.name))
             if policy.can_create_work_group(user, h.id) or (group and group.hub_id == h.id)]
     schools = list(db.session.scalars(select(School).order_by(School.name)))
-    return render_template("admin/work_group_form.html", group=group, data=data, errors=errors,
-                           hubs=hubs, schools=schools, chosen=chosen, stages=PROGRAMME_STAGES,
+    errors = form.field_errors()
+    return render_template("admin/work_group_form.html", group=group, data=form.data,
+                           errors=errors, hubs=hubs, schools=schools,
+                           chosen=form.school_ids.data, stages=PROGRAMME_STAGES,
                            phases=PHASES), 400 if errors else 200
 
 
@@ -143,25 +144,24 @@ def edit_work_group(group_id: int | None):
 @login_required
 def members(group_id: int):
     group = _managed_group(group_id)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        email = services.normalise_email(form_text("email", 254))
+    form = AddMemberForm(school_ids={s.id for s in group.schools})
+    if form.validate_on_submit():
+        email = services.normalise_email(form.email.data)
         target = db.session.scalar(select(User).where(User.email == email))
         try:
             if target is None:
                 raise ValidationError(fields={"email": "No account uses this e-mail. "
                                                         "Send an invitation instead."})
-            services.set_membership(_actor(), group, target, request.form.getlist("roles"),
-                                    form_int("school_id"))
+            services.set_membership(_actor(), group, target, form.roles.data,
+                                    form.school_id.data)
         except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
-            db.session.commit()
             flash(f"{target.display_name} is now a member with the chosen roles.", "success")
             return redirect(url_for("admin.members", group_id=group.id))
+    errors = form.field_errors()
     return render_template("admin/members.html", group=group, errors=errors, roles=WG_ROLES,
-                           form=request.form), 400 if errors else 200
+                           form=form), 400 if errors else 200
 
 
 @bp.post("/work-groups/<int:group_id>/members/<int:user_id>")
@@ -171,19 +171,22 @@ def update_member(group_id: int, user_id: int):
     target = db.session.get(User, user_id)
     if target is None or policy.membership(target, group.id) is None:
         raise NotFound()
-    if request.form.get("action") == "remove":
+    form = UpdateMemberForm(school_ids={s.id for s in group.schools})
+    if not form.validate_on_submit():
+        flash(next(iter(form.field_errors().values())), "error")
+        return redirect(url_for("admin.members", group_id=group.id)), 303
+    if form.action.data == "remove":
         services.remove_membership(_actor(), group, target)
         message = f"{target.display_name} removed from the Work Group."
     else:
         try:
-            services.set_membership(_actor(), group, target, request.form.getlist("roles"),
-                                    form_int("school_id"))
+            services.set_membership(_actor(), group, target, form.roles.data,
+                                    form.school_id.data)
         except ValidationError as error:
-            db.session.rollback()
+            db.session.rollback()  # the redirect below would commit what the call did
             flash(next(iter(error.fields.values()), error.message), "error")
             return redirect(url_for("admin.members", group_id=group.id)), 303
         message = f"{target.display_name}'s roles updated."
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("admin.members", group_id=group.id))
 
@@ -192,27 +195,25 @@ def update_member(group_id: int, user_id: int):
 @login_required
 def invite(group_id: int):
     group = _managed_group(group_id)
-    errors: dict[str, str] = {}
+    form = InviteForm(school_ids={s.id for s in group.schools})
     link = None
     mailed = False
-    if request.method == "POST":
+    if form.validate_on_submit():
         try:
-            issued = services.invite(_actor(), group, form_text("role", 30),
-                                     form_int("school_id"), form_text("email", 254),
-                                     current_app.config["INVITATION_DAYS"])
+            issued = services.invite(_actor(), group, form.role.data, form.school_id.data,
+                                     form.email.data, current_app.config["INVITATION_DAYS"])
         except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
-            db.session.commit()
             link = url_for("accounts.accept_invitation", token=issued.token, _external=True)
-            email = services.normalise_email(form_text("email", 254))
+            email = services.normalise_email(form.email.data)
             if email and mail_configured():
                 mailed = send_mail(email, f"Invitation to {group.title} on Coplan",
                                    f"{_actor().display_name} invites you to join {group.label} "
                                    f"on Coplan.\n\nOpen this link to join: {link}\n")
+    errors = form.field_errors()
     return render_template("admin/invite.html", group=group, errors=errors, roles=WG_ROLES,
-                           link=link, mailed=mailed, form=request.form,
+                           link=link, mailed=mailed, form=form,
                            days=current_app.config["INVITATION_DAYS"]), 400 if errors else 200
 
 
@@ -224,26 +225,26 @@ def user_detail(user_id: int):
     if target is None or not policy.can_manage_user(actor, target):
         raise NotFound()
     link = None
+    form = UserActionForm()
     if request.method == "POST":
-        action = request.form.get("action")
+        if not form.validate_on_submit():
+            abort(400)
+        action = form.action.data
         if action == "reset":
             issued = services.issue_password_reset(actor, target,
                                                    current_app.config["RESET_HOURS"])
             link = url_for("accounts.reset_password", token=issued.token, _external=True)
             flash("One-time password-reset link created. Give it to the person directly.",
                   "success")
-        elif action in ("disable", "enable"):
+        else:
             try:
                 services.set_disabled(actor, target, action == "disable")
             except ValidationError as error:
-                db.session.rollback()
+                db.session.rollback()  # the redirect below would commit what the call did
                 flash(error.message, "error")
                 return redirect(url_for("admin.user_detail", user_id=user_id)), 303
             flash(f"{target.display_name} {'disabled' if action == 'disable' else 're-enabled'}.",
                   "success")
-        else:
-            abort(400)
-        db.session.commit()
         if link is None:
             return redirect(url_for("admin.user_detail", user_id=user_id))
     return render_template("admin/user.html", target=target, link=link,

@@ -411,14 +411,3 @@ def test_calendar_times_follow_british_summer_time(app, client, login, world):
     assert events[0]["DTSTART"][0][1] == "20250508T144500Z"
     assert unescape(events[0]["LOCATION"][0][1]) == "Online"
 
-
-def test_ics_writer_folds_without_splitting_characters():
-    from app.workgroups.ics import escape_text, fold
-
-    line = "DESCRIPTION:" + "€" * 60
-    folded = fold(line)
-    pieces = folded.split("\r\n")
-    assert all(len(p.encode("utf-8")) <= 75 for p in pieces)
-    assert "".join(p[1:] if i else p for i, p in enumerate(pieces)) == line
-    assert escape_text("a,b;c\\d\r\ne\x07") == "a\\,b\\;c\\\\d\\ne"
-

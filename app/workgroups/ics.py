@@ -1,9 +1,9 @@
-"""A small, strict iCalendar (RFC 5545) writer for Work Group sessions (Flask-free).
+"""iCalendar (RFC 5545) feed of Work Group sessions, written with the `icalendar` library.
 
-Hand-written because the app needs only VEVENTs with text, dates and UTC times; the parts
-that matter are all here: TEXT escaping (backslash, semicolon, comma, newline), CRLF line
-endings, lines folded at 75 octets without splitting a UTF-8 character, a DTSTAMP on every
-event and a UID that never changes for a session.
+The library does TEXT escaping (backslash, semicolon, comma, newline), CRLF line endings and
+folding at 75 octets without splitting a UTF-8 character. What stays here is what the feed
+promises: a DTSTAMP on every event, a UID that never changes for a session, UK local times
+sent as UTC, and no control characters in text (the library would pass them through).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from icalendar import Calendar, Event, vText
+
 from app.workgroups.dates import LOCAL_ZONE
 
-CRLF = "\r\n"
-#: RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets, excluding the line break.
-MAX_OCTETS = 75
+PRODID = "-//Coplan//Work Group sessions//EN"
 # Control characters are not allowed in TEXT values (tab is; newlines become "\n").
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -39,78 +39,61 @@ class CalendarEvent:
     last_modified: dt.datetime
 
 
-def escape_text(value: str) -> str:
-    """A TEXT property value: backslash, semicolon and comma escaped, newlines as \\n."""
+def _text(value: str) -> vText:
+    """A TEXT value with line endings normalised and control characters dropped."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL_RE.sub("", value)
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\n", "\\n")
+    return vText(_CONTROL_RE.sub("", value))
 
 
-def fold(line: str) -> str:
-    """Fold a content line into CRLF-separated pieces of at most 75 octets each.
-
-    Continuation lines start with one space, which counts towards their 75 octets; a
-    multi-byte UTF-8 character is never split between two lines.
-    """
-    pieces: list[str] = []
-    current = ""
-    size = 0
-    limit = MAX_OCTETS
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            pieces.append(current)
-            current, size, limit = "", 0, MAX_OCTETS - 1
-        current += char
-        size += width
-    pieces.append(current)
-    return (CRLF + " ").join(pieces)
-
-
-def utc_stamp(value: dt.datetime) -> str:
-    """A UTC DATE-TIME: 20250130T133000Z (naive values are taken as UTC)."""
+def _utc(value: dt.datetime) -> dt.datetime:
+    """The same instant in UTC (naive values are taken as UTC), so it is written with a Z."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return value.astimezone(dt.UTC)
 
 
 def _local(day: dt.date, time: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=LOCAL_ZONE)
 
 
-def _event_lines(event: CalendarEvent, stamp: str) -> list[str]:
-    lines = ["BEGIN:VEVENT", f"UID:{escape_text(event.uid)}", f"DTSTAMP:{stamp}",
-             f"SEQUENCE:{event.sequence}"]
-    if event.start_time is not None and event.end_time is not None:
-        lines += [f"DTSTART:{utc_stamp(_local(event.day, event.start_time))}",
-                  f"DTEND:{utc_stamp(_local(event.day, event.end_time))}"]
+def _event(item: CalendarEvent, stamp: dt.datetime) -> Event:
+    event = Event()
+    event.add("uid", _text(item.uid))
+    event.add("dtstamp", stamp)
+    event.add("sequence", item.sequence)
+    if item.start_time is not None and item.end_time is not None:
+        event.add("dtstart", _utc(_local(item.day, item.start_time)))
+        event.add("dtend", _utc(_local(item.day, item.end_time)))
     else:
         # An all-day event: DTEND is exclusive, so the next day.
-        lines += [f"DTSTART;VALUE=DATE:{event.day.strftime('%Y%m%d')}",
-                  f"DTEND;VALUE=DATE:{(event.day + dt.timedelta(days=1)).strftime('%Y%m%d')}"]
-    lines.append(f"SUMMARY:{escape_text(event.summary)}")
-    if event.description:
-        lines.append(f"DESCRIPTION:{escape_text(event.description)}")
-    if event.location:
-        lines.append(f"LOCATION:{escape_text(event.location)}")
-    if event.categories:
-        lines.append(f"CATEGORIES:{escape_text(event.categories)}")
-    if event.url:
+        event.add("dtstart", item.day)
+        event.add("dtend", item.day + dt.timedelta(days=1))
+    event.add("summary", _text(item.summary))
+    if item.description:
+        event.add("description", _text(item.description))
+    if item.location:
+        event.add("location", _text(item.location))
+    if item.categories:
+        # One category whose name may hold commas (escaped), not a list split at them.
+        event.add("categories", [_text(item.categories)])
+    if item.url:
         # URL is of type URI, not TEXT: it is not escaped, only stripped of what breaks lines.
-        lines.append(f"URL:{_CONTROL_RE.sub('', event.url).replace(chr(10), '')}")
-    lines += [f"CREATED:{utc_stamp(event.created)}",
-              f"LAST-MODIFIED:{utc_stamp(event.last_modified)}", "END:VEVENT"]
-    return lines
+        event.add("url", _CONTROL_RE.sub("", item.url).replace("\n", ""))
+    event.add("created", _utc(item.created))
+    event.add("last-modified", _utc(item.last_modified))
+    return event
 
 
 def build_calendar(name: str, events: Iterable[CalendarEvent], now: dt.datetime) -> str:
     """A whole VCALENDAR with one VEVENT per session, CRLF-terminated and folded."""
-    stamp = utc_stamp(now)
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Coplan//Work Group sessions//EN",
-             # No METHOD: that is for iTIP scheduling messages, which need an ORGANIZER.
-             "CALSCALE:GREGORIAN", f"X-WR-CALNAME:{escape_text(name)}"]
-    for event in events:
-        lines += _event_lines(event, stamp)
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + CRLF for line in lines)
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    # No METHOD: that is for iTIP scheduling messages, which need an ORGANIZER.
+    calendar.add("calscale", "GREGORIAN")
+    # An X- property has no known type, so the library would not escape a plain str.
+    calendar.add("x-wr-calname", _text(name))
+    stamp = _utc(now)
+    for item in events:
+        calendar.add_component(_event(item, stamp))
+    return calendar.to_ical().decode("utf-8")

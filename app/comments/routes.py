@@ -7,9 +7,9 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.comments import services
-from app.errors import ValidationError
-from app.extensions import db
-from app.forms import form_int, form_text, safe_next
+from app.comments.forms import CommentForm, EditCommentForm
+from app.errors import Forbidden, ValidationError
+from app.forms import require_button, safe_next
 
 bp = Blueprint("comments", __name__, url_prefix="/comments")
 
@@ -35,24 +35,26 @@ def thread(kind: str, target_id: int):
 @login_required
 def add(kind: str, target_id: int):
     user = _user()
-    data = {"body": form_text("body"), "anchor": form_text("anchor", 60),
-            "parent_id": form_int("parent_id")}
-    try:
-        comment = services.add_comment(user, kind, target_id, data["body"], data["anchor"],
-                                       data["parent_id"])
-    except ValidationError as error:
-        db.session.rollback()
-        page = services.load_thread(user, kind, target_id)
-        # Show a failed reply in its thread's reply box, or in the main box if it has none.
-        data["parent_id"] = page.thread_of(data["parent_id"])
-        errors = error.fields or {"body": error.message}
-        if data["parent_id"] and "body" in errors:
-            errors[f"reply-{data['parent_id']}"] = errors.pop("body")
-        return render_template("comments/thread.html", thread=page, errors=errors,
-                               data=data), 400
-    db.session.commit()
-    flash("Reply posted." if comment.parent_id else "Comment posted.", "success")
-    return _back(services.target_for(user, kind, target_id).url(target_id), comment.id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comment = services.add_comment(user, kind, target_id, form.body.data,
+                                           form.anchor.data, form.parent_id.data)
+        except ValidationError as error:
+            form.add_errors(error.fields or {"body": error.message})
+        else:
+            flash("Reply posted." if comment.parent_id else "Comment posted.", "success")
+            return _back(services.target_for(user, kind, target_id).url(target_id), comment.id)
+    page = services.load_thread(user, kind, target_id)
+    if not page.can_comment:
+        # Who may comment is decided before what they wrote, as the service does.
+        raise Forbidden("Only members of the Work Group can comment here.")
+    # Show a failed reply in its thread's reply box, or in the main box if it has none.
+    data = {"body": form.body.data, "parent_id": page.thread_of(form.parent_id.data)}
+    errors = form.field_errors()
+    if data["parent_id"] and "body" in errors:
+        errors[f"reply-{data['parent_id']}"] = errors.pop("body")
+    return render_template("comments/thread.html", thread=page, errors=errors, data=data), 400
 
 
 @bp.route("/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -60,20 +62,19 @@ def add(kind: str, target_id: int):
 def edit(comment_id: int):
     user = _user()
     comment, target = services.editable_comment(user, comment_id)
-    errors: dict[str, str] = {}
-    body = comment.body
-    if request.method == "POST":
-        body = form_text("body")
+    form = EditCommentForm() if request.method == "POST" else EditCommentForm(
+        data={"body": comment.body})
+    if form.validate_on_submit():
         try:
-            services.edit_comment(user, comment_id, body)
+            services.edit_comment(user, comment_id, form.body.data)
         except ValidationError as error:
-            db.session.rollback()
-            errors = error.fields or {"body": error.message}
+            form.add_errors(error.fields or {"body": error.message})
         else:
-            db.session.commit()
             flash("Comment updated. The earlier version is kept in its history.", "success")
             return _back(target.url(comment.target_id), comment_id)
-    return render_template("comments/edit.html", comment=comment, body=body, errors=errors,
+    errors = form.field_errors()
+    return render_template("comments/edit.html", comment=comment, body=form.body.data,
+                           errors=errors,
                            target_title=target.title(comment.target_id),
                            target_url=target.url(comment.target_id),
                            next=safe_next(request.values.get("next")) or ""), (
@@ -93,6 +94,7 @@ def history(comment_id: int):
 @bp.post("/<int:comment_id>/resolve")
 @login_required
 def resolve(comment_id: int):
+    require_button()
     comment = services.set_resolved(_user(), comment_id, True)
     return _done(comment.id, "Thread resolved.")
 
@@ -100,6 +102,7 @@ def resolve(comment_id: int):
 @bp.post("/<int:comment_id>/unresolve")
 @login_required
 def unresolve(comment_id: int):
+    require_button()
     comment = services.set_resolved(_user(), comment_id, False)
     return _done(comment.id, "Thread reopened.")
 
@@ -107,12 +110,12 @@ def unresolve(comment_id: int):
 @bp.post("/<int:comment_id>/delete")
 @login_required
 def delete(comment_id: int):
+    require_button()
     comment = services.delete_comment(_user(), comment_id)
     return _done(comment.id, "Comment removed. Replies stay, under “comment removed”.")
 
 
 def _done(comment_id: int, message: str):
-    db.session.commit()
     flash(message, "success")
     comment, target = services.get_comment(_user(), comment_id)
     return _back(target.url(comment.target_id), comment_id)

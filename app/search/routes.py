@@ -5,21 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from app.core.text import is_whole_number
 from app.search import services, sources
+from app.search.forms import SearchForm
 
 bp = Blueprint("search", __name__)
 
 
 def _request_from_args() -> services.SearchRequest:
-    filters = {name: [v for v in request.args.getlist(name) if v][:20]
-               for name in services.FILTER_PARAMS}
-    page = request.args.get("page", "1")
+    form = SearchForm(formdata=request.args)
     return services.SearchRequest(
-        text=request.args.get("q", ""), filters={k: v for k, v in filters.items() if v},
-        include_archived=request.args.get("archived") == "1",
-        sort=request.args.get("sort", "relevance"),
-        page=int(page) if is_whole_number(page) and 0 < int(page) < 10_000 else 1)
+        text=form.q.data, filters=form.filters(services.FILTER_PARAMS),
+        include_archived=form.archived.data == "1", sort=form.sort.data, page=form.page.data)
 
 
 @bp.get("/search")

@@ -6,8 +6,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
-from app.extensions import db, limiter
-from app.forms import safe_next
+from app.extensions import limiter
+from app.forms import require_button, safe_next
 from app.notifications import feed, group_pages, services
 from app.notifications.models import KINDS
 
@@ -35,16 +35,16 @@ def index():
 @bp.post("/notifications/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id: int):
+    require_button()
     services.mark_read(_user(), notification_id)
-    db.session.commit()
     return redirect(url_for("notifications.index") + f"#n-{notification_id}")
 
 
 @bp.post("/notifications/read-all")
 @login_required
 def mark_all_read():
+    require_button()
     count = services.mark_all_read(_user())
-    db.session.commit()
     flash(f"{count} notification{'s' if count != 1 else ''} marked read.", "success")
     return redirect(url_for("notifications.index"))
 
@@ -52,8 +52,8 @@ def mark_all_read():
 @bp.post("/notifications/feed")
 @login_required
 def create_feed():
+    require_button()
     token = feed.create_feed_token(_user())
-    db.session.commit()
     # Shown once, on this response: only its hash is kept.
     return _page(url_for("notifications.atom", token=token, _external=True))
 
@@ -61,8 +61,8 @@ def create_feed():
 @bp.post("/notifications/feed/revoke")
 @login_required
 def revoke_feed():
+    require_button()
     feed.revoke_feed_tokens(_user())
-    db.session.commit()
     flash("Your feed address no longer works.", "success")
     return redirect(url_for("notifications.index") + "#feed-heading")
 
@@ -95,8 +95,8 @@ def _back(kind: str, target_id: int):
 @bp.post("/watch/<kind>/<int:target_id>")
 @login_required
 def watch(kind: str, target_id: int):
+    require_button()
     services.watch(_user(), kind, target_id)
-    db.session.commit()
     flash(f"You are now watching this {kind}: changes will appear in your notifications.",
           "success")
     return _back(kind, target_id)
@@ -105,8 +105,8 @@ def watch(kind: str, target_id: int):
 @bp.post("/unwatch/<kind>/<int:target_id>")
 @login_required
 def unwatch(kind: str, target_id: int):
+    require_button()
     services.unwatch(_user(), kind, target_id)
-    db.session.commit()
     flash(f"You are no longer watching this {kind}.", "success")
     return _back(kind, target_id)
 

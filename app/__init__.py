@@ -12,7 +12,10 @@ MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config -> extensions -> blueprints -> error handlers -> CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+    from app.lifecycle import Coplan
+
+    # Coplan commits each request once at its end, or rolls it back (app/lifecycle.py).
+    app = Coplan(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     configure(app, test_config)
     from app.cookies import register_session_guards

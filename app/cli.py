@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.accounts import services
 from app.accounts.models import SITE_ROLES, School, User
+from app.database import unit_of_work
 from app.errors import ValidationError
 from app.extensions import db
 
@@ -38,12 +39,12 @@ def register_cli(app: Flask) -> None:
             if school is None:
                 raise click.ClickException(f"No school is called {school_name!r}.")
         try:
-            user = services.create_user(email, display_name, password,
-                                        school_id=school.id if school else None,
-                                        job_title=job_title, site_role=site_role or "")
+            with unit_of_work():
+                user = services.create_user(email, display_name, password,
+                                            school_id=school.id if school else None,
+                                            job_title=job_title, site_role=site_role or "")
         except ValidationError as error:
             _fail(error)
-        db.session.commit()
         click.echo(f"Created {user.display_name} <{user.email}>.")
 
     @users.command("set-password")
@@ -55,10 +56,10 @@ def register_cli(app: Flask) -> None:
         if user is None:
             raise click.ClickException(f"No account uses {email}.")
         try:
-            services.set_password(user, password)
+            with unit_of_work():
+                services.set_password(user, password)
         except ValidationError as error:
             _fail(error)
-        db.session.commit()
         click.echo(f"Password set for {user.email}.")
 
     @demo.command("load")
@@ -71,9 +72,9 @@ def register_cli(app: Flask) -> None:
         if if_empty and has_users:
             click.echo("The database already has accounts: demo data not loaded.")
         else:
-            with click.progressbar(length=len(STEPS), label="Loading demo data") as bar:
+            with (click.progressbar(length=len(STEPS), label="Loading demo data") as bar,
+                  unit_of_work()):
                 load_demo(progress=lambda _step: bar.update(1))
-                db.session.commit()
         click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for email, name, title in demo_accounts():
             click.echo(f"  {email:45} {name} — {title}")

@@ -1,9 +1,15 @@
-"""Engine settings that make SQLite behave well with several writers."""
+"""Engine settings that make SQLite behave well with several writers; the CLI unit of work."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.extensions import db
 
 
 def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30000) -> None:
@@ -25,3 +31,19 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30000) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """Commit what the block did if it ends normally; roll all of it back if it raises.
+
+    The one commit point outside a request (CLI commands, the search outbox consumer): a
+    request's own work is committed by app/lifecycle.py instead.
+    """
+    session = db.session
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

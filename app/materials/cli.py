@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.database import unit_of_work
 from app.materials.importer import COLUMNS_HELP, MAX_IMPORT_BYTES, ImportRefused, import_file
 
 
@@ -37,19 +37,15 @@ def register_cli(app: Flask) -> None:
             bar.__enter__()
 
         try:
-            report = import_file(None, os.path.basename(path), content,
-                                 progress=lambda n: bar.update(n) if bar else None,
-                                 on_rows=start)
+            with unit_of_work():
+                report = import_file(None, os.path.basename(path), content,
+                                     progress=lambda n: bar.update(n) if bar else None,
+                                     on_rows=start)
         except ImportRefused as error:
-            db.session.rollback()
             raise click.ClickException(f"{error} Nothing was imported.") from error
-        except Exception:
-            db.session.rollback()
-            raise
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
-        db.session.commit()
         _refresh_search()
         click.echo(report.summary())
         if report.refused:

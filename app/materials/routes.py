@@ -11,7 +11,6 @@ from app import policy
 from app.accounts.models import User
 from app.core.markdown import resolve_links, rewrap_stored
 from app.errors import Forbidden, ValidationError
-from app.extensions import db
 from app.forms import form_text
 from app.materials import importer, learning, services
 from app.materials.models import KINDS, SOURCES, SPINES
@@ -107,11 +106,9 @@ def _material_form(mode: str, material_id: int | None = None):
             else:
                 saved = services.update_material(user, material_id, data)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields
         else:
             duplicates = services.possible_duplicates(saved)
-            db.session.commit()
             if mode == "suggest":
                 flash("Thank you: your suggestion is waiting for a curator to approve it.",
                       "success")
@@ -149,7 +146,6 @@ def edit_material(material_id: int):
 @login_required
 def approve_material(material_id: int):
     item = services.approve_material(_user(), material_id)
-    db.session.commit()
     flash(f"“{item.title}” is published.", "success")
     return redirect(url_for("materials.material", material_id=item.id))
 
@@ -158,7 +154,6 @@ def approve_material(material_id: int):
 @login_required
 def archive_material(material_id: int):
     item = services.archive_material(_user(), material_id)
-    db.session.commit()
     flash(f"“{item.title}” is archived: it has left the library and search. "
           "Plans that link it still work.", "success")
     return redirect(url_for("materials.material", material_id=item.id))
@@ -168,7 +163,6 @@ def archive_material(material_id: int):
 @login_required
 def restore_material(material_id: int):
     item = services.restore_material(_user(), material_id)
-    db.session.commit()
     flash(f"“{item.title}” is back in the library.", "success")
     return redirect(url_for("materials.material", material_id=item.id))
 
@@ -188,10 +182,7 @@ def import_materials():
             try:
                 report = importer.import_file(user, upload.filename, content)
             except importer.ImportRefused as error:
-                db.session.rollback()
                 refused_file = f"{error} Nothing was imported."
-            else:
-                db.session.commit()
     return render_template("materials/import.html", report=report, refused_file=refused_file,
                            columns_help=importer.COLUMNS_HELP), (400 if refused_file else 200)
 
@@ -212,10 +203,8 @@ def my_learning():
         try:
             learning.record_study(user, data)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields
         else:
-            db.session.commit()
             flash("Added to your subject-knowledge log.", "success")
             return redirect(url_for("materials.my_learning"))
     return render_template(
@@ -229,7 +218,6 @@ def my_learning():
 @login_required
 def delete_study(entry_id: int):
     learning.delete_entry(_user(), entry_id)
-    db.session.commit()
     flash("Entry removed from your log.", "success")
     return redirect(url_for("materials.my_learning"))
 

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.database import unit_of_work
 
 group = AppGroup("notifications", help="Notification digests.")
 
@@ -16,11 +16,12 @@ def digest() -> None:
     """E-mail each person a digest of unread notifications not e-mailed before."""
     from app.notifications.feed import send_digests
 
-    sent = send_digests()
+    # Marking notifications e-mailed commits with the digests that were sent.
+    with unit_of_work():
+        sent = send_digests()
     if sent is None:
         click.echo("Mail is not configured (MAIL_SERVER is unset): no digests were sent.")
         return
-    db.session.commit()
     click.echo(f"Sent {sent} digest{'s' if sent != 1 else ''}.")
 
 

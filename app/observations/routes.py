@@ -70,10 +70,11 @@ def new_research_lesson(lesson_id: int):
         try:
             research_lesson = services.schedule_research_lesson(user, lesson_id, form.data)
         except ValidationError as error:
+            # The page is drawn again: drop the half-built research lesson the call had
+            # attached to the lesson, so nothing can autoflush it while rendering.
             db.session.rollback()
             errors = error.fields or {"form": error.message}
         else:
-            db.session.commit()
             flash("Research lesson scheduled. Observers can record their notes on its page.",
                   "success")
             return redirect(url_for("observations.research_lesson",
@@ -93,10 +94,8 @@ def edit_research_lesson(research_lesson_id: int):
         try:
             services.update_research_lesson(user, research_lesson_id, form.data)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields or {"form": error.message}
         else:
-            db.session.commit()
             flash("Research lesson details saved.", "success")
             return redirect(url_for("observations.research_lesson",
                                     research_lesson_id=research_lesson_id))
@@ -140,9 +139,10 @@ def _observation_post(save) -> tuple[Any, dict[str, Any], dict[str, str]]:
     try:
         observation = save(data)
     except ValidationError as error:
+        # The form is drawn again: drop the new observation the call had attached to the
+        # research lesson, so the page shows what is stored.
         db.session.rollback()
         return None, data, error.fields or {"form": error.message}
-    db.session.commit()
     return observation, data, {}
 
 
@@ -216,10 +216,8 @@ def discussion(research_lesson_id: int):
         try:
             services.save_discussion(user, research_lesson_id, data)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields or {"form": error.message}
         else:
-            db.session.commit()
             flash("Discussion saved. Record the changes you agreed below it.", "success")
             return redirect(url_for("observations.research_lesson",
                                     research_lesson_id=research_lesson_id) + "#agreed-changes")
@@ -241,10 +239,8 @@ def add_change(research_lesson_id: int):
     try:
         change = services.add_agreed_change(_user(), research_lesson_id, text, field_key)
     except ValidationError as error:
-        db.session.rollback()
         return _page_with_errors(research_lesson_id, error.fields, change_text=text,
                                  change_field=field_key)
-    db.session.commit()
     flash("Agreed change added. It stays open until a revision of the plan addresses it.",
           "success")
     return redirect(url_for("observations.research_lesson",
@@ -258,12 +254,10 @@ def decline_change(change_id: int):
     try:
         change = services.decline_change(_user(), change_id, reason)
     except ValidationError as error:
-        db.session.rollback()
         change = services.get_change(_user(), change_id)
         return _page_with_errors(change.research_lesson_id,
                                  {f"reason-{change_id}": error.fields.get("reason", "")},
                                  reason_for=change_id, reason=reason)
-    db.session.commit()
     flash("Change declined; the reason is kept with it.", "success")
     return _to_change(change)
 
@@ -272,7 +266,6 @@ def decline_change(change_id: int):
 @login_required
 def reopen_change(change_id: int):
     change = services.reopen_change(_user(), change_id)
-    db.session.commit()
     flash("Change reopened.", "success")
     return _to_change(change)
 
@@ -283,12 +276,10 @@ def address_change(change_id: int):
     try:
         change = services.mark_addressed(_user(), change_id, form_int("revision_number"))
     except ValidationError as error:
-        db.session.rollback()
         change = services.get_change(_user(), change_id)
         return _page_with_errors(change.research_lesson_id,
                                  {f"revision-{change_id}": " ".join(error.fields.values())
                                   or error.message})
-    db.session.commit()
     flash(f"Marked as addressed in revision {change.addressed_revision_number}.", "success")
     return _to_change(change)
 

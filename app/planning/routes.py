@@ -67,7 +67,6 @@ def _visit(user: User, document_id: int, head_number: int):
     since = presenters.since_last_visit(user, document_id, seen, head_number)
     if seen is None or seen < head_number:
         history.record_visit(user, document_id, head_number)
-        db.session.commit()
     return since
 
 
@@ -120,10 +119,8 @@ def new_sequence():
         try:
             sequence = services.create_sequence(user, data)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields
         else:
-            db.session.commit()
             _forget_browser_draft("sequence:new")
             flash("Sequence created. Add its lessons below.", "success")
             return redirect(url_for("planning.sequence", sequence_id=sequence.id))
@@ -185,10 +182,9 @@ def sequence_settings(sequence_id: int):
         services.update_settings(_user(), sequence_id, form_text("visibility", 20),
                                  form_text("status", 20))
     except ValidationError as error:
-        db.session.rollback()
+        db.session.rollback()  # the redirect below would commit what the call did
         flash(" ".join(error.fields.values()) or error.message, "error")
         return redirect(url_for("planning.sequence", sequence_id=sequence_id)), 303
-    db.session.commit()
     flash("Sharing and status saved.", "success")
     return redirect(url_for("planning.sequence", sequence_id=sequence_id))
 
@@ -197,7 +193,6 @@ def sequence_settings(sequence_id: int):
 @login_required
 def archive_sequence(sequence_id: int):
     item = services.archive_sequence(_user(), sequence_id)
-    db.session.commit()
     flash(f"“{item.title}” is archived. It is hidden from lists and search; you can restore it "
           "from this page.", "success")
     return redirect(url_for("planning.sequence", sequence_id=sequence_id))
@@ -207,7 +202,6 @@ def archive_sequence(sequence_id: int):
 @login_required
 def restore_sequence(sequence_id: int):
     item = services.restore_sequence(_user(), sequence_id)
-    db.session.commit()
     flash(f"“{item.title}” is restored.", "success")
     return redirect(url_for("planning.sequence", sequence_id=sequence_id))
 
@@ -220,10 +214,9 @@ def add_lesson(sequence_id: int):
         lesson = services.add_lesson(_user(), sequence_id, form_text("title", 300),
                                      form_int("position"))
     except ValidationError as error:
-        db.session.rollback()
+        db.session.rollback()  # the redirect below would commit what the call did
         flash(error.fields.get("title", error.message), "error")
         return redirect(url_for("planning.sequence", sequence_id=sequence_id) + "#add-lesson"), 303
-    db.session.commit()
     flash(f"Lesson “{lesson.title}” added. Fill in its plan now.", "success")
     return redirect(url_for("planning.edit_lesson", lesson_id=lesson.id))
 
@@ -295,11 +288,10 @@ def move_lesson(lesson_id: int):
     try:
         item = services.move_lesson(_user(), lesson_id, form_text("direction", 10))
     except ValidationError as error:
-        db.session.rollback()
+        db.session.rollback()  # the redirect below would commit what the call did
         flash(error.message, "error")
         item = services.get_lesson(_user(), lesson_id)
         return redirect(url_for("planning.sequence", sequence_id=item.sequence_id)), 303
-    db.session.commit()
     flash(f"“{item.title}” is now lesson {item.position}.", "success")
     return redirect(url_for("planning.sequence", sequence_id=item.sequence_id)
                     + f"#lesson-{item.id}")
@@ -314,10 +306,9 @@ def move_lesson_to(lesson_id: int):
             raise ValidationError(fields={"target_id": "Choose the sequence to move it to."})
         item = services.move_lesson_to_sequence(_user(), lesson_id, target)
     except ValidationError as error:
-        db.session.rollback()
+        db.session.rollback()  # the redirect below would commit what the call did
         flash(" ".join(error.fields.values()) or error.message, "error")
         return redirect(url_for("planning.lesson", lesson_id=lesson_id)), 303
-    db.session.commit()
     flash(f"Moved to “{item.sequence.title}”.", "success")
     return redirect(url_for("planning.lesson", lesson_id=lesson_id))
 
@@ -326,7 +317,6 @@ def move_lesson_to(lesson_id: int):
 @login_required
 def archive_lesson(lesson_id: int):
     item = services.archive_lesson(_user(), lesson_id)
-    db.session.commit()
     flash(f"Lesson “{item.title}” is archived. You can restore it from the sequence page.",
           "success")
     return redirect(url_for("planning.sequence", sequence_id=item.sequence_id))
@@ -336,7 +326,6 @@ def archive_lesson(lesson_id: int):
 @login_required
 def restore_lesson(lesson_id: int):
     item = services.restore_lesson(_user(), lesson_id)
-    db.session.commit()
     flash(f"Lesson “{item.title}” is restored as lesson {item.position}.", "success")
     return redirect(url_for("planning.lesson", lesson_id=lesson_id))
 
@@ -354,10 +343,11 @@ class SaveOutcome:
 
 def _save(save: Callable[[], Any], specs, data: dict[str, Any],
           base_number: int | None, draft_key: str) -> SaveOutcome:
-    """Run a plan save: commit and flash on success; keep the typed text otherwise."""
+    """Run a plan save: flash on success (the request commits); keep the typed text otherwise."""
     try:
         result = save()
     except ValidationError as error:
+        # The 400/409 page is rendered from what is stored, not from a half-done save.
         db.session.rollback()
         return SaveOutcome(False, data, base_number, errors=error.fields)
     except MergeConflict as error:
@@ -365,7 +355,6 @@ def _save(save: Callable[[], Any], specs, data: dict[str, Any],
         # Next save is based on the newest revision, with the clean parts already merged.
         return SaveOutcome(False, presenters.merged_form(error, data), error.head.number,
                            conflict=presenters.conflict_view(error, specs))
-    db.session.commit()
     _forget_browser_draft(draft_key)
     _flash_saved(result)
     return SaveOutcome(True, data, base_number)

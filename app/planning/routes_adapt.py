@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 
 from app.core.text import is_whole_number
 from app.errors import ValidationError
-from app.extensions import db
 from app.forms import form_text
 from app.planning import adapt, presenters, services
 from app.planning.blueprint import bp
@@ -29,10 +28,8 @@ def adapt_sequence(sequence_id: int):
                 if is_whole_number(data["work_group_id"]) else 0,
                 int(data["school_id"]) if is_whole_number(data["school_id"]) else 0)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields
         else:
-            db.session.commit()
             flash(f"Your copy of “{source.title}” is ready to adapt. It remembers where it came "
                   "from and will tell you when the original changes.", "success")
             return redirect(url_for("planning.sequence", sequence_id=copy.id))

@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.errors import NotFound, ValidationError
-from app.extensions import db
 from app.planning import history
 from app.planning.blueprint import bp
 from app.planning.history import Kind
@@ -56,7 +55,6 @@ def _revision(kind: Kind, item_id: int, number: int) -> str:
 
 def _restore(kind: Kind, item_id: int, number: int) -> Response:
     result = history.restore(_user(), kind, item_id, number)
-    db.session.commit()
     if result.changed:
         flash(f"Revision {number} restored as revision {result.head.number}.", "success")
     else:

@@ -60,10 +60,8 @@ def new():
             review = services.submit_for_review(user, kind, item_id, school_id, reviewer_id,
                                                 data["note"], form_int("revision_number"))
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields or {"form": error.message}
         else:
-            db.session.commit()
             flash(f"Review requested from {review.reviewer.display_name}.", "success")
             return redirect(url_for("reviews.review", review_id=review.id))
     options = services.submit_options(user, kind, item_id)
@@ -98,15 +96,13 @@ def decide(review_id: int):
                                  form_text("comment", services.MAX_COMMENT), fields,
                                  form_int("revision_number"))
     except ValidationError as error:
-        db.session.rollback()
         form = {"decision": decision, "comment": form_text("comment", services.MAX_COMMENT),
                 **{FIELD_PREFIX + k: v for k, v in fields.items()}}
         return _screen(review_id, error.fields or {"form": error.message}, form, 400)
     except RevisionConflict as error:
-        db.session.rollback()
+        db.session.rollback()  # the redirect below would commit what the call did
         flash(error.message, "error")
         return redirect(url_for("reviews.review", review_id=review_id)), 303
-    db.session.commit()
     flash({"approve": f"Approved: revision {record.revision_number} is now the approved version "
                       "for the school.",
            "request_changes": "Sent back to the author with your comments.",

@@ -14,6 +14,7 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from app.core.search_index import SearchIndex
+from app.database import unit_of_work
 from app.extensions import db
 from app.search import sources
 from app.search.models import SearchOutbox
@@ -160,8 +161,11 @@ def drain(limit: int = 500, timeout: float | None = None) -> int:
     if not index.apply(upserts, deletes, timeout=timeout):
         db.session.rollback()
         return BUSY
-    db.session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([i for i, _k in rows])))
-    db.session.commit()
+    # The outbox consumer is a unit of work of its own (after a response, in a CLI command,
+    # or before a search page reads, where the request has nothing else pending).
+    with unit_of_work():
+        db.session.execute(delete(SearchOutbox)
+                           .where(SearchOutbox.id.in_([i for i, _k in rows])))
     return len(keys)
 
 

@@ -41,9 +41,9 @@ def new_thread(work_group_id: int):
         thread = boards.create_thread(acting_user(), work_group_id, data["title"],
                                      data["category"], data["body"])
     except ValidationError as error:
+        # The board is drawn again: drop the first comment the call had already flushed.
         db.session.rollback()
         return _board_page(work_group_id, error.fields or {"body": error.message}, data)
-    db.session.commit()
     flash("Thread started. Members can reply below it.", "success")
     return redirect(url_for("workgroups.board_thread", work_group_id=work_group_id,
                             comment_id=thread.comment_id))

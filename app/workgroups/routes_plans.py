@@ -69,7 +69,6 @@ def action_plans_page(work_group_id: int):
 @login_required
 def start_action_plan(work_group_id: int):
     plan = action_plans.create_plan(acting_user(), work_group_id, form_int("school_id"))
-    db.session.commit()
     flash(f"{plan.title}: add the school's first priority.", "success")
     return redirect(url_for("workgroups.action_plan", plan_id=plan.id))
 
@@ -141,6 +140,7 @@ def _edit_priority(plan_id: int, priority_id: str | None):
         result, saved_id = action_plans.save_priority(user, plan_id, priority_id, data, base,
                                                       summary)
     except ValidationError as error:
+        # The 400/409 page is rendered from what is stored, not from a half-done save.
         db.session.rollback()
         plan = action_plans.editable_plan(user, plan_id)
         return _priority_page(plan, shown, error.fields or {"form": error.message},
@@ -152,7 +152,6 @@ def _edit_priority(plan_id: int, priority_id: str | None):
         return _priority_page(plan, shown, {}, error.head.number, priority_id,
                               conflict=_priority_conflict(error, plan, priority_id),
                               summary=summary)
-    db.session.commit()
     if result.changed:
         flash(f"Saved as revision {result.head.number}"
               + (" (merged with changes saved meanwhile)." if result.merged else "."),
@@ -186,12 +185,10 @@ def remove_priority(plan_id: int, priority_id: str):
         result = action_plans.remove_priority(user, plan_id, _priority_id(priority_id),
                                               base_number())
     except MergeConflict as error:
-        db.session.rollback()
         raise RevisionConflict(
             f"{error.head.author.display_name} changed this priority in revision "
             f"{error.head.number} after you opened the page, so it was not removed. Look at "
             "the plan again and remove it if you still want to.") from error
-    db.session.commit()
     flash(f"Priority removed (revision {result.head.number}). Earlier versions keep it.",
           "success")
     return redirect(url_for("workgroups.action_plan", plan_id=plan_id, version="draft"))
@@ -214,6 +211,7 @@ def edit_review_points(plan_id: int):
         try:
             result = action_plans.save_review_points(user, plan_id, rows, base, summary)
         except ValidationError as error:
+            # The 400/409 page is rendered from what is stored, not from a half-done save.
             db.session.rollback()
             errors = error.fields or {"form": error.message}
             rows = _without_blank_tail(rows, ("date", "note"))
@@ -226,7 +224,6 @@ def edit_review_points(plan_id: int):
                                                    mine, [])], error.head)
             base = error.head.number
         else:
-            db.session.commit()
             flash(f"Review points saved (revision {result.head.number})." if result.changed
                   else "No changes to save.", "success" if result.changed else "info")
             return redirect(url_for("workgroups.action_plan", plan_id=plan_id,
@@ -245,7 +242,6 @@ def edit_review_points(plan_id: int):
 @login_required
 def sign_off_action_plan(plan_id: int):
     record = action_plans.sign_off(acting_user(), plan_id, form_int("number"))
-    db.session.commit()
     flash(f"Revision {record.revision_number} is signed off. Later edits make a new draft; "
           "the signed-off version stays as it is.", "success")
     return redirect(url_for("workgroups.action_plan", plan_id=plan_id))
@@ -280,7 +276,6 @@ def action_plan_compare(plan_id: int):
 @login_required
 def action_plan_restore(plan_id: int, number: int):
     result = action_plans.restore(acting_user(), plan_id, number)
-    db.session.commit()
     if result.changed:
         flash(f"Revision {number} restored as draft revision {result.head.number}.", "success")
     else:

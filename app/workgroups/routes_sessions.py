@@ -58,10 +58,8 @@ def new_session(work_group_id: int):
         try:
             session = sessions.create_session(user, work_group_id, data)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields or {"form": error.message}
         else:
-            db.session.commit()
             flash(f"{session.label} is planned.", "success")
             return redirect(url_for("workgroups.session", session_id=session.id))
     return _form_page(group, None, data, errors)
@@ -86,11 +84,9 @@ def edit_session(session_id: int):
         try:
             sessions.update_session(user, session_id, data)
         except ValidationError as error:
-            db.session.rollback()
             errors = error.fields or {"form": error.message}
             item = sessions.manageable_session(user, session_id)
         else:
-            db.session.commit()
             flash("Session details saved.", "success")
             return redirect(url_for("workgroups.session", session_id=session_id))
     return _form_page(item.work_group, item, data, errors)
@@ -112,6 +108,7 @@ def edit_notes(session_id: int):
         try:
             result = sessions.save_notes(user, session_id, data, base, summary)
         except ValidationError as error:
+            # The 400/409 page is rendered from what is stored, not from a half-done save.
             db.session.rollback()
             errors = error.fields or {"form": error.message}
         except MergeConflict as error:
@@ -120,7 +117,6 @@ def edit_notes(session_id: int):
             data = presenters.merged_form(error, data)
             base = error.head.number
         else:
-            db.session.commit()
             _flash_saved(result)
             return redirect(url_for("workgroups.session", session_id=session_id))
         item = sessions.notes_editable_session(user, session_id)
@@ -185,7 +181,6 @@ def session_compare(session_id: int):
 @login_required
 def session_restore(session_id: int, number: int):
     result = sessions.restore_notes(acting_user(), session_id, number)
-    db.session.commit()
     if result.changed:
         flash(f"Revision {number} restored as revision {result.head.number}.", "success")
     else:

@@ -1,7 +1,17 @@
-"""Who may see, edit or administer what. Every permission decision is made here."""
+"""Who may see, edit or administer what. Every permission decision is made here.
+
+Who may see and edit plans, lessons, research lessons and Work Groups is written once, as data,
+in app/visibility.py; the functions here that answer for those kinds are derived from it, as
+are the SQL filter, the search tokens and notification visibility.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from app import visibility
 from app.accounts.models import Membership, School, User, WorkGroup
 
 
@@ -15,20 +25,17 @@ def membership(user: User, work_group_id: int) -> Membership | None:
 
 def work_group_ids(user: User) -> set[int]:
     """Ids of the Work Groups the user belongs to."""
-    return {m.work_group_id for m in user.memberships}
+    return visibility.MEMBERS.values(user)
 
 
 def school_ids(user: User) -> set[int]:
     """Schools the user belongs to: their own and those they represent in Work Groups."""
-    ids = {m.school_id for m in user.memberships if m.school_id}
-    if user.school_id:
-        ids.add(user.school_id)
-    return ids
+    return visibility.SCHOOL.values(user)
 
 
 def is_work_group_lead(user: User, work_group: WorkGroup) -> bool:
-    member = membership(user, work_group.id)
-    return work_group.lead_id == user.id or bool(member and member.has_role("work_group_lead"))
+    """Named as the group's Lead, or given the Lead role in it."""
+    return visibility.is_lead(user, work_group)
 
 
 def can_see_admin(user: User) -> bool:
@@ -54,7 +61,8 @@ def can_manage_work_group(user: User, work_group: WorkGroup) -> bool:
 
 
 def can_view_work_group(user: User, work_group: WorkGroup) -> bool:
-    return membership(user, work_group.id) is not None or can_manage_work_group(user, work_group)
+    """Members, the Lead, the hub's admins and site admins."""
+    return visibility.allows(user, visibility.WORK_GROUP_READ, work_group)
 
 
 def can_manage_user(user: User, target: User) -> bool:
@@ -75,37 +83,24 @@ def can_view_school(user: User, school: School) -> bool:
 
 def hub_ids(user: User) -> set[int]:
     """Hubs whose 'everyone in the hub' content the user may read."""
-    ids = {m.work_group.hub_id for m in user.memberships}
-    if user.is_hub_admin and user.admin_hub_id:
-        ids.add(user.admin_hub_id)
-    return ids
+    return visibility.HUB.values(user)
 
 
-def can_view_sequence(user: User, sequence) -> bool:
-    """Read access follows the sequence's visibility."""
-    if user.is_site_admin:
-        return True
-    visibility = sequence.visibility
-    if visibility == "all":
-        return True
-    if visibility == "hub":
-        return sequence.work_group.hub_id in hub_ids(user)
-    if visibility == "work_group":
-        return sequence.work_group_id in work_group_ids(user) or (
-            is_work_group_lead(user, sequence.work_group))
-    return sequence.school_id in school_ids(user)
+def can_view_sequence(user: User, sequence: Any) -> bool:
+    """Read access follows the sequence's visibility (visibility.SEQUENCE_READ)."""
+    return visibility.allows(user, visibility.SEQUENCE_READ, sequence)
 
 
-def can_edit_sequence(user: User, sequence) -> bool:
+def can_edit_sequence(user: User, sequence: Any) -> bool:
     """Members of the owning Work Group edit; school-only content needs that school too."""
-    return can_edit_plan_in(user, sequence.work_group_id, sequence.visibility, sequence.school_id)
+    return visibility.allows(user, visibility.SEQUENCE_EDIT, sequence)
 
 
-def can_edit_plan_in(user: User, work_group_id: int, visibility: str, school_id: int) -> bool:
+def can_edit_plan_in(user: User, work_group_id: int, visibility_value: str,
+                     school_id: int) -> bool:
     """can_edit_sequence from the owning group, visibility and school alone (for lists)."""
-    if membership(user, work_group_id) is None:
-        return False
-    return visibility != "school" or school_id in school_ids(user)
+    return visibility.allows(user, visibility.SEQUENCE_EDIT, {
+        "work_group_id": work_group_id, "visibility": visibility_value, "school_id": school_id})
 
 
 def can_restore_sequence(user: User, sequence) -> bool:
@@ -135,62 +130,24 @@ def can_approve_sequence(user: User, sequence) -> bool:
     return member.has_role("subject_leader") and member.school_id == sequence.school_id
 
 
-def visible_sequences_clause(user: User):
-    """SQL condition matching the sequences the user may read (same rules as above)."""
-    from sqlalchemy import and_, or_, select, true
-
-    from app.accounts.models import WorkGroup
-    from app.planning.models import Sequence
-
-    if user.is_site_admin:
-        return true()
-    led = [m.work_group_id for m in user.memberships if m.has_role("work_group_lead")]
-    hub_groups = select(WorkGroup.id).where(WorkGroup.hub_id.in_(hub_ids(user) or {-1}))
-    return or_(
-        Sequence.visibility == "all",
-        and_(Sequence.visibility == "hub", Sequence.work_group_id.in_(hub_groups)),
-        and_(Sequence.visibility == "work_group",
-             Sequence.work_group_id.in_(work_group_ids(user) | set(led) or {-1})),
-        and_(Sequence.visibility == "school", Sequence.school_id.in_(school_ids(user) or {-1})),
-    )
+def visible_sequences_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition matching the sequences the user may read (the same rule)."""
+    return visibility.sql_filter(user, visibility.SEQUENCE_READ)
 
 
 # --- search -------------------------------------------------------------------------------------
-# The index stores, for each document, the scope tokens that may read it; a search passes the
-# reader's tokens as a filter inside the query. These two functions mirror can_view_sequence.
+# The index stores, for each document, the tokens of those who may read it; a search passes the
+# reader's tokens as a filter inside the query. Both come from app/visibility.py.
 
 
-def sequence_access_tokens(sequence) -> list[str]:
+def sequence_access_tokens(sequence: Any) -> list[str]:
     """Who may read a sequence (and its lessons), as index tokens."""
-    tokens = ["site"]  # site admins read everything, as can_view_sequence allows
-    if sequence.visibility == "all":
-        tokens.append("all")
-    elif sequence.visibility == "hub":
-        tokens.append(f"hub:{sequence.work_group.hub_id}")
-    elif sequence.visibility == "work_group":
-        tokens.append(f"wg:{sequence.work_group_id}")
-    else:
-        tokens.append(f"school:{sequence.school_id}")
-    return tokens
+    return visibility.object_tokens(visibility.SEQUENCE_READ, sequence)
 
 
 def search_access_tokens(user: User) -> list[str]:
     """The index tokens a reader holds: computed per search, so changes apply at once."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-
-    tokens = {"all"}
-    if user.is_site_admin:
-        tokens.add("site")
-    tokens |= {f"hub:{h}" for h in hub_ids(user)}
-    led = set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
-    tokens |= {f"wg:{w}" for w in work_group_ids(user) | led}
-    schools = school_ids(user)
-    tokens |= {f"school:{s}" for s in schools}
-    # Records limited to one school of one Work Group need both: one combined token each.
-    tokens |= {f"wg:{w}:school:{s}" for w in work_group_ids(user) | led for s in schools}
-    return sorted(tokens)
+    return visibility.reader_tokens(user)
 
 
 # --- PD materials and subject-knowledge logs -------------------------------------------------
@@ -247,7 +204,7 @@ def can_view_group_learning(viewer: User, work_group: WorkGroup) -> bool:
 
 def in_work_group(user: User, work_group: WorkGroup) -> bool:
     """A member of the Work Group, or its Lead."""
-    return membership(user, work_group.id) is not None or work_group.lead_id == user.id
+    return visibility.GROUP.holds(user, work_group.id)
 
 
 def can_schedule_research_lesson(user: User, lesson) -> bool:
@@ -256,13 +213,9 @@ def can_schedule_research_lesson(user: User, lesson) -> bool:
     return can_view_sequence(user, sequence) and in_work_group(user, sequence.work_group)
 
 
-def can_view_research_lesson(user: User, research_lesson) -> bool:
+def can_view_research_lesson(user: User, research_lesson: Any) -> bool:
     """Readers of the lesson who are in the Work Group; the teacher's school only if restricted."""
-    if not can_view_sequence(user, research_lesson.lesson.sequence):
-        return False
-    if not in_work_group(user, research_lesson.work_group):
-        return False
-    return research_lesson.visibility != "school" or research_lesson.school_id in school_ids(user)
+    return visibility.allows(user, visibility.RESEARCH_LESSON_READ, research_lesson)
 
 
 def can_edit_research_lesson(user: User, research_lesson) -> bool:
@@ -302,33 +255,9 @@ def can_address_agreed_change(user: User, research_lesson) -> bool:
         can_edit_sequence(user, research_lesson.lesson.sequence)
 
 
-# --- search -------------------------------------------------------------------------------------
-# Tokens OR together, so "in the Work Group AND in this school" needs one combined token:
-# wg:<work group id>:school:<school id>. A document that would need two schools gets a token
-# nobody holds (it stays out of search, and the pages still answer for those allowed).
-
-NOBODY = "nobody"
-
-
-def research_lesson_access_tokens(research_lesson) -> list[str]:
-    """Who may read a research lesson record, as index tokens (mirrors can_view_research_lesson)."""
-    sequence = research_lesson.lesson.sequence
-    group = research_lesson.work_group
-    # Work Group members see the lesson through its visibility unless it is narrower than them.
-    if sequence.visibility == "work_group" and sequence.work_group_id != group.id:
-        return [NOBODY]
-    if sequence.visibility == "hub" and sequence.work_group.hub_id != group.hub_id:
-        return [NOBODY]
-    schools: set[int | None] = set()
-    if sequence.visibility == "school":
-        schools.add(sequence.school_id)
-    if research_lesson.visibility == "school":
-        schools.add(research_lesson.school_id)
-    if not schools:
-        return [f"wg:{group.id}"]
-    if len(schools) == 1 and None not in schools:
-        return [f"wg:{group.id}:school:{schools.pop()}"]
-    return [NOBODY]
+def research_lesson_access_tokens(research_lesson: Any) -> list[str]:
+    """Who may read a research lesson record, as index tokens."""
+    return visibility.object_tokens(visibility.RESEARCH_LESSON_READ, research_lesson)
 
 
 # --- sessions, action plans, board and overview ------------------------------------------------

@@ -9,9 +9,9 @@ from app.accounts.models import User
 from app.core.text import is_whole_number
 from app.errors import NotFound, RevisionConflict, ValidationError
 from app.extensions import db
-from app.forms import form_int, form_text
 from app.planning.history import Kind
 from app.reviews import services
+from app.reviews.forms import DecisionForm, SubmitReviewForm
 from app.reviews.models import DECISIONS, OUTCOMES
 
 bp = Blueprint("reviews", __name__)
@@ -23,19 +23,11 @@ def _user() -> User:
     return current_user._get_current_object()
 
 
-def _kind_and_id(source) -> tuple[str, int]:
-    kind, item_id = source.get("kind", ""), source.get("id", "")
+def _kind_and_id(form: SubmitReviewForm) -> tuple[str, int]:
+    kind, item_id = form.kind.data, form.id.data
     if kind not in ("lesson", "sequence") or not is_whole_number(item_id):
         raise NotFound()
     return kind, int(item_id)
-
-
-def _school_and_reviewer() -> tuple[int | None, int | None]:
-    """The form's one radio choice "school:reviewer" (or separate fields, for API clients)."""
-    school, _, person = form_text("reviewer", 30).partition(":")
-    if is_whole_number(school) and is_whole_number(person):
-        return int(school), int(person)
-    return form_int("school_id"), form_int("reviewer_id")
 
 
 @bp.get("/reviews")
@@ -49,21 +41,23 @@ def queue() -> str:
 @login_required
 def new():
     user = _user()
-    kind, item_id = _kind_and_id(request.form if request.method == "POST" else request.args)
-    errors: dict[str, str] = {}
-    data = {"school_id": "", "reviewer_id": "", "note": ""}
-    if request.method == "POST":
-        school_id, reviewer_id = _school_and_reviewer()
-        data = {"school_id": str(school_id or ""), "reviewer_id": str(reviewer_id or ""),
-                "note": form_text("note", services.MAX_NOTE)}
+    # The plan comes with the form when posted, and in the address (?kind=&id=) to show it.
+    form = SubmitReviewForm() if request.method == "POST" else SubmitReviewForm(
+        formdata=request.args)
+    kind, item_id = _kind_and_id(form)
+    school_id, reviewer_id = form.school_and_reviewer()
+    data = {"school_id": str(school_id or ""), "reviewer_id": str(reviewer_id or ""),
+            "note": form.note.data}
+    if form.validate_on_submit():
         try:
             review = services.submit_for_review(user, kind, item_id, school_id, reviewer_id,
-                                                data["note"], form_int("revision_number"))
+                                                form.note.data, form.revision_number.data)
         except ValidationError as error:
-            errors = error.fields or {"form": error.message}
+            form.add_errors(error.fields or {"form": error.message})
         else:
             flash(f"Review requested from {review.reviewer.display_name}.", "success")
             return redirect(url_for("reviews.review", review_id=review.id))
+    errors = form.field_errors()
     options = services.submit_options(user, kind, item_id)
     return render_template("reviews/new.html", options=options, subject=options.target,
                            data=data, errors=errors), 400 if errors else 200
@@ -88,26 +82,30 @@ def review(review_id: int):
 @bp.post("/reviews/<int:review_id>/decide")
 @login_required
 def decide(review_id: int):
-    fields = {key[len(FIELD_PREFIX):]: form_text(key, services.MAX_COMMENT)
-              for key in request.form if key.startswith(FIELD_PREFIX)}
-    decision = form_text("decision", 30)
-    try:
-        record = services.decide(_user(), review_id, decision,
-                                 form_text("comment", services.MAX_COMMENT), fields,
-                                 form_int("revision_number"))
-    except ValidationError as error:
-        form = {"decision": decision, "comment": form_text("comment", services.MAX_COMMENT),
-                **{FIELD_PREFIX + k: v for k, v in fields.items()}}
-        return _screen(review_id, error.fields or {"form": error.message}, form, 400)
-    except RevisionConflict as error:
-        db.session.rollback()  # the redirect below would commit what the call did
-        flash(error.message, "error")
-        return redirect(url_for("reviews.review", review_id=review_id)), 303
-    flash({"approve": f"Approved: revision {record.revision_number} is now the approved version "
-                      "for the school.",
-           "request_changes": "Sent back to the author with your comments.",
-           "comment": "Comment added; the review stays open."}[record.decision], "success")
-    return redirect(url_for("reviews.review", review_id=review_id))
+    form = DecisionForm()
+    # Comments on parts of the plan are named after the part (field__<key>), one per part.
+    fields = {key[len(FIELD_PREFIX):]: value for key, value in request.form.items()
+              if key.startswith(FIELD_PREFIX)}
+    if form.validate_on_submit():
+        try:
+            record = services.decide(_user(), review_id, form.decision.data, form.comment.data,
+                                     fields, form.revision_number.data)
+        except ValidationError as error:
+            form.add_errors(error.fields or {"form": error.message})
+        except RevisionConflict as error:
+            db.session.rollback()  # the redirect below would commit what the call did
+            flash(error.message, "error")
+            return redirect(url_for("reviews.review", review_id=review_id)), 303
+        else:
+            flash({"approve": f"Approved: revision {record.revision_number} is now the "
+                              "approved version for the school.",
+                   "request_changes": "Sent back to the author with your comments.",
+                   "comment": "Comment added; the review stays open."}[record.decision],
+                  "success")
+            return redirect(url_for("reviews.review", review_id=review_id))
+    typed = {"decision": form.decision.data, "comment": form.comment.data,
+             **{FIELD_PREFIX + k: v for k, v in fields.items()}}
+    return _screen(review_id, form.field_errors(), typed, 400)
 
 
 def _approved(kind: Kind, item_id: int) -> str:

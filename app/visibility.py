@@ -19,6 +19,7 @@ generates worlds of users, memberships and objects and checks that the four agre
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
@@ -36,7 +37,7 @@ from app.planning.models import Lesson, Sequence
 # --- audiences: the people a term names ----------------------------------------------------------
 
 
-class Audience:
+class Audience(ABC):
     """A set of people named by one value (a hub, a Work Group, a school) or by none.
 
     `holds` answers for one user and one value (pages ask it per object, from loaded rows);
@@ -49,11 +50,13 @@ class Audience:
     #: True when the audience takes no value (everyone, site admins).
     constant = False
 
+    @abstractmethod
     def holds(self, user: User, value: Any) -> bool:
-        raise NotImplementedError  # each audience below defines it
+        """Is this user one of the people named by `value`?"""
 
+    @abstractmethod
     def values(self, user: User) -> set[Any]:
-        raise NotImplementedError  # each audience below defines it
+        """Every value for which `holds(user, value)` is true."""
 
     def token(self, value: Any) -> str:
         return self.key if self.constant else f"{self.key}:{value}"

@@ -134,11 +134,13 @@ def register_blueprints(app: Flask) -> None:
 def register_features(app: Flask) -> None:
     """Features that wire themselves in (pages, comment targets, hooks for each other)."""
     from app.comments import init_app as comments_init
+    from app.mail import init_app as mail_init
     from app.notifications import init_app as notifications_init
     from app.observations import init_app as observations_init
     from app.reviews import init_app as reviews_init
     from app.workgroups import init_app as workgroups_init
 
+    mail_init(app)  # queued mail is delivered after each response
     notifications_init(app)  # first: it provides app.extensions["coplan.notify"]
     comments_init(app)
     observations_init(app)

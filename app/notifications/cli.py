@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.database import unit_of_work
+from app.mail import deliver
 
 group = AppGroup("notifications", help="Notification digests.")
 
@@ -22,7 +23,13 @@ def digest() -> None:
     if sent is None:
         click.echo("Mail is not configured (MAIL_SERVER is unset): no digests were sent.")
         return
-    click.echo(f"Sent {sent} digest{'s' if sent != 1 else ''}.")
+    # The digests were queued in the mail outbox with the marks above; send them now. Any
+    # the mail server refuses stay in the outbox for `flask mail send`.
+    waiting = deliver().waiting
+    click.echo(f"Sent {sent} digest{'s' if sent != 1 else ''}."
+               + (f" {len(waiting)} e-mail(s) could not be sent yet and stay in the outbox."
+                  if waiting else ""))
+
 
 
 def register_cli(app: Flask) -> None:

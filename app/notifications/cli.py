@@ -31,7 +31,6 @@ def digest() -> None:
                   if waiting else ""))
 
 
-
 def register_cli(app: Flask) -> None:
     if "notifications" not in app.cli.commands:
         app.cli.add_command(group)

@@ -11,10 +11,10 @@ from app import policy
 from app.accounts.models import User
 from app.core.markdown import resolve_links, rewrap_stored
 from app.errors import Forbidden, ValidationError
-from app.forms import form_text
+from app.forms import require_button
 from app.materials import importer, learning, services
+from app.materials.forms import ImportForm, LibraryForm, MaterialForm, StudyForm
 from app.materials.models import KINDS, SOURCES, SPINES
-from app.materials.validation import MATERIAL_KEYS
 from app.planning.links import link_resolver
 from app.planning.reference_data import STRANDS, YEAR_GROUPS
 from app.timeutil import utcnow
@@ -42,12 +42,6 @@ def _form_options() -> dict[str, Any]:
             "year_groups": YEAR_GROUPS, "strands": STRAND_OPTIONS}
 
 
-def _material_form_data() -> dict[str, Any]:
-    data: dict[str, Any] = {k: form_text(k) for k in MATERIAL_KEYS if k != "year_groups"}
-    data["year_groups"] = request.form.getlist("year_groups")
-    return data
-
-
 def _require_curator(user: User) -> None:
     if not policy.can_curate_materials(user):
         raise Forbidden("Only hub admins, site admins and Work Group Leads curate the library. "
@@ -61,13 +55,12 @@ def _require_curator(user: User) -> None:
 @login_required
 def library():
     user = _user()
-    args = request.args
+    form = LibraryForm(formdata=request.args)
+    # A value the page does not offer (an old bookmark) is no filter, never an error.
     filters = services.LibraryFilters(
-        spine=args.get("spine", "") if args.get("spine", "") in SPINES else "",
-        year=args.get("year", "") if args.get("year", "") in LABELS["year_group"] else "",
-        strand=args.get("strand", "") if args.get("strand", "") in LABELS["strand"] else "",
-        source=args.get("source", "") if args.get("source", "") in SOURCES else "",
-        archived=args.get("archived") == "1")
+        spine=form.offered("spine", SPINES), year=form.offered("year", LABELS["year_group"]),
+        strand=form.offered("strand", LABELS["strand"]), source=form.offered("source", SOURCES),
+        archived=form.archived.data == "1")
     can_curate = policy.can_curate_materials(user)
     return render_template(
         "materials/library.html", sections=services.library(user, filters), filters=filters,
@@ -94,10 +87,10 @@ def _material_form(mode: str, material_id: int | None = None):
     item = services.curatable_material(user, material_id) if material_id else None
     if mode == "new":
         _require_curator(user)
-    errors: dict[str, str] = {}
-    data: dict[str, Any] = services.form_data(item) if item else {"kind": "teacher_guide"}
-    if request.method == "POST":
-        data = _material_form_data()
+    form = MaterialForm(data=services.form_data(item)) if item and request.method != "POST" \
+        else MaterialForm()
+    if form.validate_on_submit():
+        data = form.data
         try:
             if mode == "new":
                 saved = services.create_material(user, data)
@@ -106,7 +99,7 @@ def _material_form(mode: str, material_id: int | None = None):
             else:
                 saved = services.update_material(user, material_id, data)
         except ValidationError as error:
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
             duplicates = services.possible_duplicates(saved)
             if mode == "suggest":
@@ -119,7 +112,8 @@ def _material_form(mode: str, material_id: int | None = None):
                     f"“{d.label}”" for d in duplicates) + " (same web address).", "info")
             return redirect(url_for("materials.material", material_id=saved.id))
     duplicates = services.possible_duplicates(item) if item else []
-    return render_template("materials/form.html", mode=mode, material=item, data=data,
+    errors = form.field_errors()
+    return render_template("materials/form.html", mode=mode, material=item, data=form.data,
                            errors=errors, duplicates=duplicates, **_form_options()), (
         400 if errors else 200)
 
@@ -145,6 +139,7 @@ def edit_material(material_id: int):
 @bp.post("/materials/<int:material_id>/approve")
 @login_required
 def approve_material(material_id: int):
+    require_button()
     item = services.approve_material(_user(), material_id)
     flash(f"“{item.title}” is published.", "success")
     return redirect(url_for("materials.material", material_id=item.id))
@@ -153,6 +148,7 @@ def approve_material(material_id: int):
 @bp.post("/materials/<int:material_id>/archive")
 @login_required
 def archive_material(material_id: int):
+    require_button()
     item = services.archive_material(_user(), material_id)
     flash(f"“{item.title}” is archived: it has left the library and search. "
           "Plans that link it still work.", "success")
@@ -162,6 +158,7 @@ def archive_material(material_id: int):
 @bp.post("/materials/<int:material_id>/restore")
 @login_required
 def restore_material(material_id: int):
+    require_button()
     item = services.restore_material(_user(), material_id)
     flash(f"“{item.title}” is back in the library.", "success")
     return redirect(url_for("materials.material", material_id=item.id))
@@ -173,16 +170,16 @@ def import_materials():
     user = _user()
     _require_curator(user)
     report, refused_file = None, None
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            refused_file = "Choose a CSV or JSON file to import."
-        else:
-            content = upload.stream.read(importer.MAX_IMPORT_BYTES + 1)
-            try:
-                report = importer.import_file(user, upload.filename, content)
-            except importer.ImportRefused as error:
-                refused_file = f"{error} Nothing was imported."
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        content = upload.stream.read(importer.MAX_IMPORT_BYTES + 1)
+        try:
+            report = importer.import_file(user, upload.filename, content)
+        except importer.ImportRefused as error:
+            refused_file = f"{error} Nothing was imported."
+    elif form.is_submitted():
+        refused_file = form.field_errors()["file"]
     return render_template("materials/import.html", report=report, refused_file=refused_file,
                            columns_help=importer.COLUMNS_HELP), (400 if refused_file else 200)
 
@@ -194,19 +191,21 @@ def import_materials():
 @login_required
 def my_learning():
     user = _user()
-    errors: dict[str, str] = {}
+    form = StudyForm()
+    # A material page links here with ?material=<id> to start an entry about it.
     data: dict[str, Any] = {"material_id": request.args.get("material", ""),
                             "studied_on": utcnow().date().isoformat()}
-    if request.method == "POST":
-        data = {k: form_text(k, 5000) for k in ("material_id", "studied_on", "reflection",
-                                               "sequence_id")}
+    if form.validate_on_submit():
         try:
-            learning.record_study(user, data)
+            learning.record_study(user, form.service_data())
         except ValidationError as error:
-            errors = error.fields
+            form.add_errors(error.fields)
         else:
             flash("Added to your subject-knowledge log.", "success")
             return redirect(url_for("materials.my_learning"))
+    if form.is_submitted():
+        data = form.service_data()
+    errors = form.field_errors()
     return render_template(
         "materials/my_learning.html", owner=user, entries=learning.entries(user), data=data,
         errors=errors, materials=learning.material_choices(), plans=learning.plan_choices(user),
@@ -217,6 +216,7 @@ def my_learning():
 @bp.post("/my/learning/<int:entry_id>/delete")
 @login_required
 def delete_study(entry_id: int):
+    require_button()
     learning.delete_entry(_user(), entry_id)
     flash("Entry removed from your log.", "success")
     return redirect(url_for("materials.my_learning"))

@@ -49,9 +49,11 @@ browser-deps:
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: install-dev browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	@if [ -z "$$TEST_DATABASE_URL" ] && $(BIN)/python scripts/pg_ready.py "$(PG_PROBE_URL)"; then \
 	  echo "PostgreSQL answers on 127.0.0.1:5432: the suite runs on SQLite and PostgreSQL"; \
 	  TEST_DATABASE_URL="$(PG_PROBE_URL)" $(BIN)/pytest; \

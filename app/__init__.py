@@ -7,6 +7,22 @@ from typing import Any
 
 from flask import Flask
 
+from app import (
+    accounts,
+    admin,
+    comments,
+    mail,
+    main,
+    materials,
+    notifications,
+    observations,
+    planning,
+    registry,
+    reviews,
+    search,
+    workgroups,
+)
+
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
@@ -28,21 +44,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(check_request_input)
     register_converters(app)
     register_extensions(app)
-    register_blueprints(app)
+    registry.install(app)
+    register_features(app)
     from app.errors import register_error_handlers
     from app.web import register_web_hooks
 
     register_error_handlers(app)
     register_web_hooks(app)
-    register_search(app)
     from app.cli import register_cli
-    from app.materials.cli import register_cli as materials_cli
-    from app.materials.links import material_link
 
     register_cli(app)
-    materials_cli(app)
-    # Planning resolves [[pd:2.7]] through this hook, so it needs no import of materials.
-    app.extensions["coplan.material_link"] = material_link
     return app
 
 
@@ -103,46 +114,13 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
-def register_search(app: Flask) -> None:
-    """Each feature adds its searchable documents; changes reach the index after commit."""
-    from app.materials.search_docs import register_sources as material_sources
-    from app.planning.search_docs import register_sources as planning_sources
-    from app.search import indexer
-
-    planning_sources()
-    material_sources()
-    indexer.install(app)
-
-
-def register_blueprints(app: Flask) -> None:
-    from app.accounts.routes import bp as accounts_bp
-    from app.admin.routes import bp as admin_bp
-    from app.main.routes import bp as main_bp
-    from app.materials.routes import bp as materials_bp
-    from app.planning.blueprint import load_routes as planning_routes
-    from app.search.routes import bp as search_bp
-
-    app.register_blueprint(main_bp)
-    app.register_blueprint(materials_bp)
-    app.register_blueprint(planning_routes())
-    app.register_blueprint(search_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    register_features(app)
+#: Every feature, wired in this order by its own init_app (pages, CLI, search sources, signal
+#: subscriptions, template helpers). Signals make the order matter only for blueprints.
+FEATURES = (main, materials, planning, search, mail, accounts, admin, notifications, comments,
+            observations, reviews, workgroups)
 
 
 def register_features(app: Flask) -> None:
-    """Features that wire themselves in (pages, comment targets, hooks for each other)."""
-    from app.comments import init_app as comments_init
-    from app.mail import init_app as mail_init
-    from app.notifications import init_app as notifications_init
-    from app.observations import init_app as observations_init
-    from app.reviews import init_app as reviews_init
-    from app.workgroups import init_app as workgroups_init
-
-    mail_init(app)  # queued mail is delivered after each response
-    notifications_init(app)  # first: it provides app.extensions["coplan.notify"]
-    comments_init(app)
-    observations_init(app)
-    reviews_init(app)
-    workgroups_init(app)
+    """Call each feature's init_app, in the fixed order above."""
+    for feature in FEATURES:
+        feature.init_app(app)

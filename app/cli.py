@@ -1,4 +1,4 @@
-"""Flask commands: users, demo data (search commands join as that feature arrives)."""
+"""Flask commands for the whole app: users and demo data (features add their own)."""
 
 from __future__ import annotations
 
@@ -79,43 +79,5 @@ def register_cli(app: Flask) -> None:
         for email, name, title in demo_accounts():
             click.echo(f"  {email:45} {name} — {title}")
 
-    search = AppGroup("search", help="The search index (a cache of the database).")
-
-    @search.command("rebuild")
-    def search_rebuild() -> None:
-        """Rebuild the whole index from the database."""
-        from app.search import indexer, sources
-
-        total = sum(1 for _ in sources.all_keys())
-        with click.progressbar(length=total, label="Indexing") as bar:
-            count = indexer.rebuild(progress=bar.update)
-        click.echo(f"Indexed {count} documents.")
-
-    @search.command("verify")
-    def search_verify() -> None:
-        """Report documents missing from or stale in the index; exit 1 if any."""
-        from app.search import indexer
-
-        report = indexer.verify()
-        for label, keys in (("missing", report.missing), ("stale", report.stale),
-                            ("not in the database", report.extra)):
-            if keys:
-                click.echo(f"{len(keys)} {label}: {', '.join(keys[:20])}"
-                           + (" …" if len(keys) > 20 else ""))
-        if not report.ok:
-            raise SystemExit(1)
-        click.echo("The index matches the database.")
-
-    @search.command("drain")
-    def search_drain() -> None:
-        """Apply pending index updates from the outbox now."""
-        from app.search import indexer
-
-        applied = indexer.drain(limit=100_000, timeout=30)
-        if applied == indexer.BUSY:
-            raise click.ClickException("Another process is writing to the index; try again.")
-        click.echo(f"Applied {applied} updates.")
-
-    app.cli.add_command(search)
     app.cli.add_command(users)
     app.cli.add_command(demo)

@@ -7,11 +7,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app import signals
 from app.accounts.models import User
 from app.comments import services
 from app.comments.mentions import find_mentions, highlight_mentions
 from app.comments.models import Comment, CommentRevision, Mention
-from app.comments.targets import TARGETS, register_target
+from app.comments.targets import register_target
 from app.errors import NotFound
 from app.extensions import db
 from tests.observations_helpers import (
@@ -161,9 +162,16 @@ def test_soft_delete_shows_comment_removed_and_keeps_history(app, client, login,
     assert response.status_code == 400 and "Reply to removed" in _page(response)
 
 
-def test_mentions_store_members_ignore_others_and_notify(app, client, login, world):
+def _record_notifications(app) -> list[tuple]:
+    """Record what comments ask notifications to send: (user_id, kind, message, url)."""
     sent: list[tuple] = []
-    app.extensions["coplan.notify"] = lambda *args: sent.append(args)
+    signals.notify.connect(lambda _app, *, user_id, kind, message, url:
+                           sent.append((user_id, kind, message, url)), sender=app, weak=False)
+    return sent
+
+
+def test_mentions_store_members_ignore_others_and_notify(app, client, login, world):
+    sent = _record_notifications(app)
     login(world.teacher)
     body = ("Thanks @Nadia Okafor and @ellie? Also @olive outsider, @s.iqbal (me) and "
             "jo@example.org; `@Owen Radley` in code.")
@@ -187,13 +195,13 @@ def test_mentions_store_members_ignore_others_and_notify(app, client, login, wor
         assert set(db.session.scalars(select(Mention.user_id))) == {world.observer.id,
                                                                     world.lead.id}
     assert [s[0] for s in sent] == [world.lead.id]
-    del app.extensions["coplan.notify"]
+    for receiver in list(signals.notify.receivers_for(app)):
+        signals.notify.disconnect(receiver, sender=app)
     assert _post(client, world, "No hook: @Nadia Okafor").status_code == 303
 
 
 def test_mentions_only_reach_people_who_can_read_the_target(app, client, login, world):
-    sent: list[tuple] = []
-    app.extensions["coplan.notify"] = lambda *args: sent.append(args)
+    sent = _record_notifications(app)
     rl_id = make_research_lesson(app, world.teacher, world.lesson_id, [world.colleague],
                                  visibility="school")
     login(world.teacher)
@@ -264,16 +272,13 @@ def test_other_work_group_gets_404_on_every_comment_route(app, client, login, wo
 
 
 def test_a_new_target_kind_plugs_in(app, client, login, world):
-    """The Work Group board (later) registers itself the same way."""
+    """A kind registered on this app replaces the Work Group board's own "board" rules."""
     member_ids = {world.teacher.id, world.observer.id}
-    register_target("board", lambda user, i: user.id in member_ids,
+    register_target(app, "board", lambda user, i: user.id in member_ids,
                     lambda user, i: user.id == world.teacher.id,
                     work_group_id=lambda i: world.group.id, url=lambda i: f"/board/{i}",
                     title=lambda i: "Board")
-    try:
-        _board(app, client, login, world)
-    finally:
-        TARGETS.pop("board")
+    _board(app, client, login, world)
 
 
 def _board(app, client, login, world) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from app.accounts.models import School, User
 from app.extensions import db
-from app.materials import init_app
 from app.materials.links import material_link, sync_links
 from app.materials.models import Material, PlanMaterialLink, StudyLogEntry, segment_sort_key
 from app.materials.services import apply_fields
@@ -21,13 +20,6 @@ from app.materials.validation import normalise_url
 from tests.planning_helpers import make_plan
 
 SPINE_2 = "https://www.ncetm.org.uk/resources/53130"
-
-
-@pytest.fixture
-def app(app):
-    """The feature wired into the app, as the factory will do (a no-op once it does)."""
-    init_app(app)
-    return app
 
 
 def material_data(**extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.materials import importer, init_app
+from app.materials import importer
 from app.materials.importer import ImportRefused, import_file
 from app.materials.models import Material
 from tests.test_materials import count_materials, make_material
@@ -26,13 +26,6 @@ GOOD_AND_BAD = HEADER + (
     "Mastering Number overview,Mastering Number,https://ncetm.org.uk/mastering-number/,,"
     "R; Y1; Y2,,article,,,\n"
 )
-
-
-@pytest.fixture
-def app(app):
-    """The feature wired into the app, as the factory will do (a no-op once it does)."""
-    init_app(app)
-    return app
 
 
 def run_cli(app, tmp_path, name: str, content: str | bytes):

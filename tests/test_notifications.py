@@ -11,13 +11,16 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import select, update
 
+from app import signals
 from app.accounts.models import Membership, User
 from app.extensions import db
 from app.notifications.feed import send_digests
 from app.notifications.models import FeedToken, Notification, Watch
 from app.notifications.services import notify, unread_count
 from app.notifications.since import changes_since_last_visit
-from app.planning.models import Revision, Sequence
+from app.planning.models import Sequence
+from app.registry import registry
+from app.revisions.models import Revision
 from tests.planning_helpers import make_plan
 from tests.reviews_helpers import (
     ask_review,
@@ -44,7 +47,7 @@ def text(response) -> str:
 
 def send(app, user, kind="mention", message="Sam mentioned you.", url="/reviews") -> int:
     with app.app_context():
-        app.extensions["coplan.notify"](user.id, kind, message, url)
+        signals.send(signals.notify, user_id=user.id, kind=kind, message=message, url=url)
         db.session.commit()
         return db.session.scalar(select(Notification.id).order_by(Notification.id.desc()))
 
@@ -267,7 +270,7 @@ def test_feed_drops_what_its_owner_can_no_longer_see(app, login, team):
 
     # A page kind this feed has no rule for is left out rather than leaked.
     assert titles() == ["Group page.", "Sequence changed.", "Lesson changed."]
-    app.extensions["coplan.visibility_checks"]["research_lesson_id"] = lambda u, v: v == 1
+    registry(app).visibility_checks["research_lesson_id"] = lambda u, v: v == 1
     assert "Unknown page." in titles()
     with app.app_context():
         db.session.get(Sequence, team.plan.id).visibility = "school"  # school a only
@@ -399,14 +402,15 @@ def test_since_last_session_lists_changes_reviews_and_provided_sections(app, log
 
     calls = []
 
-    def digest(user, group, since):
+    def digest(_app, *, user, group, since):
         calls.append((user.id, group.id, since))
         return [("New observations", [("Research lesson 30 Jan", "/research-lessons/1",
                                       "Pupils doubled <both> factors.")]),
                 ("Open agreed changes", [])]
 
-    app.extensions["coplan.session_digest"] = digest
-    app.extensions["coplan.last_session_date"] = lambda group: date.today() + timedelta(days=1)
+    signals.session_digest.connect(digest, sender=app, weak=False)
+    signals.last_session_date.connect(lambda _app, *, group: date.today() + timedelta(days=1),
+                                      sender=app, weak=False)
     page = text(member.get(url))
     assert "New observations" in page and "doubled &lt;both&gt; factors" in page
     assert "Open agreed changes" in page and "Nothing in this period." in page

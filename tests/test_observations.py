@@ -10,10 +10,11 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import inspect, select, update
 
+from app import signals
 from app.accounts.models import User, WorkGroup
 from app.errors import Forbidden, ValidationError
 from app.extensions import db
-from app.observations import services
+from app.observations import hooks, services
 from app.observations import timeline as timelines
 from app.observations.models import (
     AgreedChange,
@@ -23,7 +24,9 @@ from app.observations.models import (
     Observation,
     ResearchLesson,
 )
-from app.planning.models import Lesson, Revision
+from app.planning.models import Lesson
+from app.registry import registry
+from app.revisions.models import Revision
 from tests.observations_helpers import (
     add_change,
     build_world,
@@ -681,7 +684,16 @@ def test_hooks_for_reviews_session_digest_and_notification_links(app, world):
         lesson = db.session.get(Lesson, world.lesson_id)
         services.address_changes(teacher, lesson, number, [addressed])
         db.session.commit()
-        evidence = app.extensions["coplan.review_evidence"]
+        def evidence(user, item, from_number, to_number):
+            return [row for answer in signals.answers(
+                signals.review_evidence, user=user, item=item, from_number=from_number,
+                to_number=to_number) for row in answer]
+
+        def session_digest(user, group, since):
+            return [section for answer in signals.answers(
+                signals.session_digest, user=user, group=group, since=since)
+                for section in answer]
+
         [(title, url, text)] = evidence(teacher, lesson, 1, 2)
         assert title.startswith("Research lesson: Lesson 1") and url.endswith(
             f"/research-lessons/{rl_id}#change-{addressed}")
@@ -693,22 +705,20 @@ def test_hooks_for_reviews_session_digest_and_notification_links(app, world):
             "Agreed change addressed in Lesson 1, revision 2: Number line first"]
         group = db.session.get(WorkGroup, world.group.id)
         since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-        digest = dict(app.extensions["coplan.session_digest"](teacher, group, since))
+        digest = dict(session_digest(teacher, group, since))
         assert [t for t, _u, _x in digest["Open agreed changes"]] == ["Still to do"]
         assert len(digest["Research lessons"]) == 1
-        assert app.extensions["coplan.session_digest"](outsider, group, since) == []
-        checks = app.extensions["coplan.visibility_checks"]
+        assert session_digest(outsider, group, since) == []
+        checks = registry(app).visibility_checks
         assert checks["research_lesson_id"](teacher, rl_id)
         assert not checks["research_lesson_id"](outsider, rl_id)
         assert not checks["change_id"](outsider, addressed) and checks["change_id"](teacher,
                                                                                   addressed)
-    from app.observations import init_app
-
-    init_app(app)  # create_app installed it once already: twice keeps one provider, not two
+    hooks.install(app)  # create_app installed them once already: twice keeps one answer
     with app.test_request_context():
-        assert len(app.extensions["coplan.review_evidence"](
-            db.session.get(User, world.teacher.id), db.session.get(Lesson, world.lesson_id),
-            1, 2)) == 1
+        assert len(signals.answers(
+            signals.review_evidence, user=db.session.get(User, world.teacher.id),
+            item=db.session.get(Lesson, world.lesson_id), from_number=1, to_number=2)) == 1
 
 
 # --- accessibility ------------------------------------------------------------------------------

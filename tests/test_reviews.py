@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app import signals
 from app.accounts.models import AuditEvent, User
 from app.extensions import db
 from app.planning.models import Lesson, Sequence
@@ -150,12 +151,12 @@ def test_review_evidence_comes_from_the_registered_provider(app, login, team):
     assert "observations and agreed changes" not in text(leader.get(f"/reviews/{review_id}"))
     calls = []
 
-    def provider(user, item, from_number, to_number):
+    def provider(_app, *, user, item, from_number, to_number):
         calls.append((user.id, type(item).__name__, item.id, from_number, to_number))
         return [("Research lesson, 30 Jan", "/research-lessons/1",
                  "Pupils doubled <both> factors.")]
 
-    app.extensions["coplan.review_evidence"] = provider
+    signals.review_evidence.connect(provider, sender=app, weak=False)
     page = text(leader.get(f"/reviews/{review_id}"))
     assert "The observations and agreed changes behind it" in page
     assert 'href="/research-lessons/1"' in page and "doubled &lt;both&gt; factors" in page

@@ -7,8 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app import signals
 from app.extensions import db
-from app.planning.models import Revision
+from app.revisions.models import Revision
 from app.workgroups.models import SessionLink, WorkGroupSession
 from tests.planning_helpers import make_plan
 from tests.workgroup_sessions_helpers import (
@@ -309,8 +310,7 @@ def test_next_session_and_last_session_date(app, world):
     make_session(app, world.lead, world.group, number="5", date="2025-05-08")
     with app.app_context():
         group = db.session.get(WorkGroup, world.group.id)
-        last = app.extensions["coplan.last_session_date"]
-        assert last(group) == TODAY
+        assert signals.answers(signals.last_session_date, group=group) == [TODAY]
         assert sessions.last_session_date(group, TODAY.replace(day=9)).isoformat() == \
             "2025-01-30"
         assert sessions.next_session(user(world.teacher_a)).number == 4

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import select, tuple_
 
+from app import signals
 from app.accounts.models import User, WorkGroup
 from app.comments.mentions import find_mentions, highlight_mentions
 from app.comments.models import Comment, CommentRevision, Mention
@@ -41,6 +41,15 @@ def get_comment(user: User, comment_id: int) -> tuple[Comment, Target]:
     if comment is None:
         raise NotFound()
     return comment, target_for(user, comment.target_type, comment.target_id)
+
+
+def can_open_comment(user: User, comment_id: int) -> bool:
+    """Visibility rule for `comment_id` in notification links (registered by init_app)."""
+    try:
+        get_comment(user, comment_id)
+    except NotFound:
+        return False
+    return True
 
 
 @dataclass
@@ -259,14 +268,12 @@ def _render(author: User, comment: Comment, target: Target) -> None:
     had = {m.user_id for m in comment.mentions}
     comment.mentions = [m for m in comment.mentions if m.user_id in wanted]
     comment.mentions.extend(Mention(user_id=i) for i in sorted(wanted - had))
-    notify = current_app.extensions.get("coplan.notify")
-    if notify is None:
-        return
     # Notifications carry site paths only, even when url_for built a full URL.
     parts = urlsplit(target.url(comment.target_id))
     url = f"{parts.path}#comment-{comment.id}"
     title = target.title(comment.target_id)
     for person_id in sorted(wanted - had - {author.id}):
-        notify(person_id, "mention",
-               f"{author.display_name} mentioned you in a comment on “{title}”.", url)
+        signals.send(signals.notify, user_id=person_id, kind="mention",
+                     message=f"{author.display_name} mentioned you in a comment on “{title}”.",
+                     url=url)
 

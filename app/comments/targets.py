@@ -1,13 +1,15 @@
-"""What can be commented on: a registry of target kinds and who may see or comment on each.
+"""What can be commented on: each app's target kinds and who may see or comment on each.
 
-A feature plugs its things in with register_target(kind, can_view, can_comment, …); the comment
-services ask the registry and never decide permissions themselves. The kinds registered here:
+A feature plugs its things in with register_target(app, kind, can_view, can_comment, …) from
+its init_app; the kinds live in the app's registry (app.registry), so two apps never share them.
+The comment services ask the registry and never decide permissions themselves. The kinds
+registered here:
 
 * "lesson" and "sequence": plans, read and edited under app.policy;
 * "observation": a research-lesson record (the whole TRG record, as the domain model calls an
   observation), under app.observations.permissions. target_id is the ResearchLesson id.
 
-The Work Group discussion board registers "board" the same way later.
+app.workgroups registers "board" and "action_plan" the same way (app/workgroups/targets.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import Flask, url_for
+
+from app import policy
 from app.accounts.models import User
+from app.extensions import db
+from app.observations import permissions
+from app.observations.models import ResearchLesson
+from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
+from app.planning.models import Lesson, Sequence
+from app.registry import registry
 
 Check = Callable[[User, int], bool]
 
@@ -40,54 +51,40 @@ class Target:
     anchors: Callable[[int], list[tuple[str, str]]]
 
 
-TARGETS: dict[str, Target] = {}
-
-
-def register_target(kind: str, can_view: Check, can_comment: Check, *,
+def register_target(app: Flask, kind: str, can_view: Check, can_comment: Check, *,
                     can_moderate: Check | None = None,
                     work_group_id: Callable[[int], int | None] = lambda _id: None,
                     url: Callable[[int], str] = lambda _id: "/",
                     title: Callable[[int], str] = lambda _id: "",
                     anchors: Callable[[int], list[tuple[str, str]]] = lambda _id: []) -> None:
     """Make a kind of thing commentable (registering a kind again replaces it)."""
-    TARGETS[kind] = Target(kind, can_view, can_comment,
+    registry(app).comment_targets[kind] = Target(kind, can_view, can_comment,
                            can_moderate or (lambda _user, _id: False), work_group_id, url,
                            title, anchors)
 
 
 def get_target(kind: str) -> Target | None:
-    return TARGETS.get(kind)
+    """The current app's target for a kind, or None when nothing registered it."""
+    return registry().comment_targets.get(kind)
 
 
 # --- the kinds this app has now ---------------------------------------------------------------
 
 
-def _lesson(target_id: int):
-    from app.extensions import db
-    from app.planning.models import Lesson
-
+def _lesson(target_id: int) -> Lesson | None:
     return db.session.get(Lesson, target_id)
 
 
-def _sequence(target_id: int):
-    from app.extensions import db
-    from app.planning.models import Sequence
-
+def _sequence(target_id: int) -> Sequence | None:
     return db.session.get(Sequence, target_id)
 
 
-def _research_lesson(target_id: int):
-    from app.extensions import db
-    from app.observations.models import ResearchLesson
-
+def _research_lesson(target_id: int) -> ResearchLesson | None:
     return db.session.get(ResearchLesson, target_id)
 
 
 def _plan_rules(load: Callable[[int], object], sequence_of: Callable[[object], object]):
     """can_view, can_comment and can_moderate for a plan (a lesson or a sequence)."""
-    from app import policy
-    from app.observations.permissions import in_work_group
-
     def can_view(user: User, target_id: int) -> bool:
         item = load(target_id)
         return item is not None and policy.can_view_sequence(user, sequence_of(item))
@@ -96,7 +93,7 @@ def _plan_rules(load: Callable[[int], object], sequence_of: Callable[[object], o
         # Readers from elsewhere in the hub may read a shared plan's thread, not join it.
         item = load(target_id)
         return item is not None and policy.can_view_sequence(user, sequence_of(item)) and \
-            in_work_group(user, sequence_of(item).work_group)
+            permissions.in_work_group(user, sequence_of(item).work_group)
 
     def can_moderate(user: User, target_id: int) -> bool:
         item = load(target_id)
@@ -105,16 +102,11 @@ def _plan_rules(load: Callable[[int], object], sequence_of: Callable[[object], o
     return can_view, can_comment, can_moderate
 
 
-def register_targets() -> None:
-    """Register "lesson", "sequence" and "observation" (called by the app factory)."""
-    from flask import url_for
-
-    from app.observations import permissions
-    from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
-
+def register_targets(app: Flask) -> None:
+    """Register "lesson", "sequence" and "observation" (called by app.comments.init_app)."""
     view, comment, moderate = _plan_rules(_lesson, lambda lesson: lesson.sequence)
     register_target(
-        "lesson", view, comment, can_moderate=moderate,
+        app, "lesson", view, comment, can_moderate=moderate,
         work_group_id=lambda i: _lesson(i).sequence.work_group_id,
         url=lambda i: url_for("planning.lesson", lesson_id=i),
         title=lambda i: _lesson(i).title,
@@ -122,7 +114,7 @@ def register_targets() -> None:
 
     view, comment, moderate = _plan_rules(_sequence, lambda sequence: sequence)
     register_target(
-        "sequence", view, comment, can_moderate=moderate,
+        app, "sequence", view, comment, can_moderate=moderate,
         work_group_id=lambda i: _sequence(i).work_group_id,
         url=lambda i: url_for("planning.sequence", sequence_id=i),
         title=lambda i: _sequence(i).title,
@@ -136,7 +128,7 @@ def register_targets() -> None:
         return check
 
     register_target(
-        "observation", rl_check(permissions.can_view_research_lesson),
+        app, "observation", rl_check(permissions.can_view_research_lesson),
         rl_check(permissions.can_view_research_lesson),
         can_moderate=rl_check(permissions.can_edit_research_lesson),
         work_group_id=lambda i: _research_lesson(i).work_group_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import Flask, url_for
 from sqlalchemy import case, delete, select
 
 from app.core.markdown import LinkTarget
@@ -66,8 +66,13 @@ def find_for_key(key: str) -> Material | None:
         .order_by(preference, Material.id).limit(1))
 
 
+def on_material_link(_app: Flask, *, key: str) -> LinkTarget | None:
+    """Receiver of app.signals.material_link (connected per app by init_app)."""
+    return material_link(key)
+
+
 def material_link(key: str) -> LinkTarget | None:
-    """Resolver for `current_app.extensions["coplan.material_link"]`; None = unknown material."""
+    """The link target for `[[pd:key]]`; None = unknown material."""
     material = find_for_key(key)
     if material is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import url_for
+from flask import Flask, url_for
 from sqlalchemy import select
 
 from app.extensions import db
@@ -45,7 +45,7 @@ def _keys(material: Material) -> list[str]:
     return [f"material:{material.id}"]
 
 
-def register_sources() -> None:
-    """Make materials searchable (called from app.register_search)."""
-    register(Source("material", material_document, _ids, _keys, (Material,),
+def register_sources(app: Flask) -> None:
+    """Make materials searchable in this app (called from app.materials.init_app)."""
+    register(app, Source("material", material_document, _ids, _keys, (Material,),
                     lambda i: url_for("materials.material", material_id=i), "PD material"))

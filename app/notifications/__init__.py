@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_login import current_user
 
 
 def init_app(app: Flask) -> None:
-    """Wire the feature into an app: pages, `coplan.notify`, the header count, the CLI and the
-    hook that turns saved revisions into watches and notifications.
-
-    The factory may call this once, or make the same calls in its own register_* steps.
-    """
+    """Wire the feature into an app: pages, CLI, header helpers and its subscriptions:
+    saved revisions become watches and notifications, and `app.signals.notify` delivers
+    other features' messages."""
+    # Imported when wiring, not when another feature imports app.notifications.models: the
+    # routes and services import those features' modules in turn (an import cycle).
+    from app import signals
     from app.notifications import (
         models,  # noqa: F401  (tables known before create_all)
         revision_events,
@@ -19,19 +21,16 @@ def init_app(app: Flask) -> None:
     from app.notifications.routes import bp
     from app.notifications.services import is_watching, notify, unread_count
 
-    if bp.name in app.blueprints:
-        return
     app.register_blueprint(bp)
     register_cli(app)
-    app.extensions["coplan.notify"] = notify
-    app.extensions.setdefault("coplan.visibility_checks", {})
-    app.extensions[revision_events.FLAG] = True
-    revision_events.install()
+    signals.revision_saved.connect(revision_events.on_revision_saved, sender=app)
+    # A closure, held strongly; blinker drops it with the app (the sender is a weak reference).
+    signals.notify.connect(
+        lambda _app, *, user_id, kind, message, url: notify(user_id, kind, message, url),
+        sender=app, weak=False)
 
     @app.context_processor
     def notification_helpers() -> dict:
-        from flask_login import current_user
-
         # Callables, so a page that does not show the count does not run the query.
         return {"unread_notifications": lambda: unread_count(current_user),
                 "is_watching": lambda kind, target_id: current_user.is_authenticated

@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, literal_column, select, union_all
 
-from app import policy
+from app import policy, signals
 from app.accounts.models import User, WorkGroup
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.notifications.services import site_path
-from app.planning.models import Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
 from app.reviews import permissions
 from app.reviews.models import Approval, ReviewDecision, ReviewRequest
+from app.revisions.models import Revision
 from app.timeutil import aware
 
 DEFAULT_WEEKS = 6
@@ -60,8 +60,8 @@ def parse_since(value: str | None, group: WorkGroup) -> date:
         except ValueError:
             raise ValidationError(f"“{value[:40]}” is not a date. Give the date as year-month-"
                                   "day, for example ?since=2025-01-30.") from None
-    provider = current_app.extensions.get("coplan.last_session_date")
-    found = provider(group) if provider is not None else None
+    found = next((d for d in signals.answers(signals.last_session_date, group=group)
+                  if d is not None), None)
     if isinstance(found, datetime):
         return found.date()
     if isinstance(found, date):
@@ -149,14 +149,12 @@ def since_last_session(user: User, group_id: int, since_value: str | None) -> Se
 
 
 def _provided_sections(user: User, group: WorkGroup, start: datetime) -> list[Section]:
-    """Sections from other features through `app.extensions["coplan.session_digest"]`:
-    a callable (user, work_group, since datetime) returning (heading, [(title, url, text)])
-    pairs, each already limited to what the user may see."""
-    provider = current_app.extensions.get("coplan.session_digest")
-    if provider is None:
-        return []
+    """Sections from other features through `app.signals.session_digest` (user, group,
+    since datetime): each answer is a list of (heading, [(title, url, text)]) pairs, already
+    limited to what the user may see."""
+    answers = signals.answers(signals.session_digest, user=user, group=group, since=start)
     return [Section(str(heading), [(str(t), str(u), str(x)) for t, u, x in items])
-            for heading, items in provider(user, group, start)]
+            for answer in answers for heading, items in answer]
 
 
 # --- activity -----------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Every saved revision makes its author a watcher and tells the other watchers.
 
-Hooked into the session like the search outbox: revisions are noted after each flush and the
-watches and notifications are written just before the commit, in the same transaction, so
-every way of saving (edit, merge, restore, structure change, adapt) is covered without the
-planning package calling anything. Only runs in apps that wired this feature (init_app).
+Subscribed to `app.signals.revision_saved` (sent by app.revisions.events just before the
+commit, in the same transaction), so every way of saving (edit, merge, restore, structure
+change, adapt) is covered without the planning package calling anything. Only runs in apps
+that wired this feature (app.notifications.init_app connects it for that app).
 
 A save that merged in other people's revisions also tells those authors (kind "merged"):
 their work was combined with someone else's, and they may want to check the result.
@@ -11,47 +11,20 @@ their work was combined with someone else's, and they may want to check the resu
 
 from __future__ import annotations
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.notifications.services import auto_watch, notify, notify_watchers, site_path
 from app.notifications.services import target_visible as visible
-from app.planning.models import Lesson, Revision, Sequence
-
-KEY = "coplan_new_revisions"
-FLAG = "coplan.watch_revisions"
+from app.planning.models import Lesson, Sequence
+from app.revisions.models import Revision
 
 
-def _collect(session: Session, _context) -> None:
-    found = [obj.id for obj in session.new if isinstance(obj, Revision)]
-    if found:
-        session.info.setdefault(KEY, []).extend(found)
-
-
-def _before_commit(session: Session) -> None:
-    ids = session.info.pop(KEY, [])
-    if not ids or not has_app_context() or not current_app.extensions.get(FLAG):
-        return
-    for revision_id in ids:
-        revision = session.get(Revision, revision_id)
-        if revision is not None:
-            revision_saved(session, revision)
-
-
-def _forget(session: Session, _transaction=None) -> None:
-    session.info.pop(KEY, None)
-
-
-def install() -> None:
-    """Listen on every session once per process; apps opt in with app.extensions[FLAG]."""
-    if getattr(install, "_done", False):
-        return
-    event.listen(Session, "after_flush", _collect)
-    event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_soft_rollback", _forget)
-    install._done = True  # type: ignore[attr-defined]
+def on_revision_saved(_app: Flask, *, session: Session, revision: Revision) -> None:
+    """Receiver of app.signals.revision_saved (connected per app in init_app)."""
+    revision_saved(session, revision)
 
 
 def revision_saved(session: Session, revision: Revision) -> None:

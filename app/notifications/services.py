@@ -1,6 +1,6 @@
 """Notifications and watches: create, list, mark read; follow and unfollow plans.
 
-`notify` is also what other features call, through `current_app.extensions["coplan.notify"]`.
+Other features reach `notify` through the `app.signals.notify` signal (or import it directly).
 Nothing here commits: the request that caused the notification commits it with its own change.
 """
 

@@ -1,10 +1,12 @@
 """May this person still open this notification's link? Asked again at feed and digest time.
 
 A notification stores only a path. The path is matched against the app's routes and every
-id in it is checked with the same rules the pages use (through the features' get_* services
-and app.policy). An id this module knows no rule for makes the link count as hidden: an
-unknown page is left out of a feed rather than leaked. Features add their own rules with
-`app.extensions["coplan.visibility_checks"][<URL variable name>] = check(user, value) -> bool`.
+id in it is checked: plans, lessons, research lessons, observations, agreed changes and Work
+Groups by the rules written in app/visibility.py (`Rule.url_keys` names their URL variables),
+other kinds through their features' get_* services. An id this module knows no rule for makes
+the link count as hidden: an unknown page is left out of a feed rather than leaked.
+Features add their own rules with
+`registry(app).visibility_checks[<URL variable name>] = check(user, value) -> bool` (app.registry).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from urllib.parse import urlsplit
 from flask import current_app
 from werkzeug.exceptions import HTTPException
 
-from app import policy
-from app.accounts.models import User, WorkGroup
+from app import visibility
+from app.accounts.models import User
 from app.errors import NotFound
 from app.extensions import db
+from app.registry import registry
 
 Check = Callable[[User, Any], bool]
 
@@ -30,18 +33,6 @@ def _found(getter: Callable[[], object]) -> bool:
     except NotFound:
         return False
     return True
-
-
-def _lesson(user: User, value: int) -> bool:
-    from app.planning.services import get_lesson
-
-    return _found(lambda: get_lesson(user, value))
-
-
-def _sequence(user: User, value: int) -> bool:
-    from app.planning.services import get_sequence
-
-    return _found(lambda: get_sequence(user, value))
 
 
 def _review(user: User, value: int) -> bool:
@@ -56,18 +47,9 @@ def _material(user: User, value: int) -> bool:
     return _found(lambda: get_material(user, value))
 
 
-def _work_group(user: User, value: int) -> bool:
-    group = db.session.get(WorkGroup, value)
-    return group is not None and policy.can_view_work_group(user, group)
-
-
 BUILTIN_CHECKS: dict[str, Check] = {
-    "lesson_id": _lesson,
-    "sequence_id": _sequence,
     "review_id": _review,
     "material_id": _material,
-    "group_id": _work_group,
-    "work_group_id": _work_group,
     # A revision number only narrows a lesson or sequence that is checked on its own.
     "number": lambda _user, _value: True,
     # School pages are open to every signed-in user (policy.can_view_school).
@@ -84,8 +66,15 @@ def url_visible(user: User, url: str) -> bool:
         _endpoint, args = current_app.url_map.bind("localhost").match(path, method="GET")
     except HTTPException:
         return False
-    checks = {**BUILTIN_CHECKS, **current_app.extensions.get("coplan.visibility_checks", {})}
+    checks = {**BUILTIN_CHECKS, **registry().visibility_checks}
     for name, value in args.items():
+        rule = visibility.rule_for_url_key(name)
+        if rule is not None:
+            # Plans, lessons, research lessons and Work Groups: the one written rule.
+            obj = db.session.get(rule.model, value)
+            if obj is None or not visibility.allows(user, rule, obj):
+                return False
+            continue
         check = checks.get(name)
         if check is None or not check(user, value):
             return False

@@ -1,9 +1,10 @@
-"""What research lessons offer other features through app.extensions (each checks visibility).
+"""What research lessons offer other features (each answer checks visibility).
 
-* "coplan.review_evidence": the agreed changes behind a plan change, for the review screen;
-* "coplan.session_digest": research lessons and open agreed changes since the last session;
-* "coplan.visibility_checks": rules for the ids in our URLs, so notification links to research
-  lessons are shown only to those who may open them.
+Connected to this app's signals by `install` (from app.observations.init_app):
+* signals.review_evidence: the agreed changes behind a plan change, for the review screen;
+* signals.session_digest: research lessons and open agreed changes since the last session;
+and, in the app's registry, visibility rules for the ids in our URLs, so notification links
+to research lessons are shown only to those who may open them.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 from flask import Flask, url_for
 from sqlalchemy import select
 
+from app import revisions, signals
 from app.accounts.models import User, WorkGroup
 from app.errors import NotFound
 from app.extensions import db
 from app.observations import permissions, services
 from app.observations.models import AgreedChange, ResearchLesson
-from app.planning import revisions
 from app.planning.models import Lesson, Sequence
+from app.registry import registry
 from app.timeutil import aware
 
 Item = tuple[str, str, str]
@@ -120,21 +122,18 @@ def _checks() -> dict[str, Callable[[User, Any], bool]]:
     }
 
 
-def _chain(app: Flask, key: str, provider: Callable[..., list]) -> None:
-    """Install a provider, keeping one another feature installed first (results joined)."""
-    existing = app.extensions.get(key)
-    if getattr(existing, "_observations", False):
-        return  # already installed on this app
+def _on_review_evidence(_app: Flask, *, user: User, item: Lesson | Sequence,
+                        from_number: int, to_number: int) -> list[Item]:
+    return review_evidence(user, item, from_number, to_number)
 
-    def chained(*args: Any) -> list:
-        return [*(existing(*args) if existing else []), *provider(*args)]
 
-    chained._observations = True  # type: ignore[attr-defined]
-    app.extensions[key] = chained
+def _on_session_digest(_app: Flask, *, user: User, group: WorkGroup,
+                       since: dt.datetime) -> list[tuple[str, list[Item]]]:
+    return session_digest(user, group, since)
 
 
 def install(app: Flask) -> None:
-    """Register the hooks on an app (safe to call more than once)."""
-    _chain(app, "coplan.review_evidence", review_evidence)
-    _chain(app, "coplan.session_digest", session_digest)
-    app.extensions.setdefault("coplan.visibility_checks", {}).update(_checks())
+    """Answer this app's review-evidence and session-digest questions; add our URL rules."""
+    signals.review_evidence.connect(_on_review_evidence, sender=app)
+    signals.session_digest.connect(_on_session_digest, sender=app)
+    registry(app).visibility_checks.update(_checks())

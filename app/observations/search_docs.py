@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import url_for
+from flask import Flask, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
@@ -90,11 +90,11 @@ def _keys(obj: Any) -> list[str]:
         return [f"observation:{i}" for i in session.scalars(query)]
 
 
-def register_sources() -> None:
-    """Make research-lesson records searchable (called from app.register_search)."""
+def register_sources(app: Flask) -> None:
+    """Make research-lesson records searchable in this app (from app.observations.init_app)."""
     # Lesson and Sequence are listed so a rename or a visibility change reaches these documents
     # too (app.search.sources.keys_for asks every source that watches a type).
-    register(Source("observation", research_lesson_document, _ids, _keys,
+    register(app, Source("observation", research_lesson_document, _ids, _keys,
                     (ResearchLesson, Observation, Discussion, AgreedChange, Lesson, Sequence),
                     lambda i: url_for("observations.research_lesson", research_lesson_id=i),
                     "Research lesson"))

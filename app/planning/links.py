@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import url_for
 from sqlalchemy import func, select
 
-from app import policy
+from app import policy, signals
 from app.accounts.models import User
 from app.core.markdown import LinkTarget
 from app.extensions import db
@@ -47,11 +47,9 @@ def link_resolver(user: User) -> Callable[[str, str], LinkTarget | None]:
 
 
 def material_target(key: str) -> LinkTarget | None:
-    """PD material links resolve once the materials library exists."""
-    from flask import current_app
-
-    finder = current_app.extensions.get("coplan.material_link")
-    return finder(key) if finder else None
+    """A `[[pd:key]]` link, answered by the materials feature through app.signals."""
+    return next((found for found in signals.answers(signals.material_link, key=key)
+                 if found is not None), None)
 
 
 def create_url(target: str) -> str | None:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import url_for
+from flask import Flask, url_for
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import object_session
 
-from app import policy
+from app import policy, revisions
 from app.accounts.models import User
 from app.core.markdown import extract_links
 from app.extensions import db
-from app.planning import revisions
 from app.planning.fields import LESSON_FIELDS
-from app.planning.models import Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
+from app.revisions.models import Revision
 from app.search.sources import Source, register
 
 #: Curriculum strands as the index's strand codes (ready-to-progress strands where they match),
@@ -135,9 +135,10 @@ def lesson_keys(sequence: Sequence) -> list[str]:
     return [f"lesson:{i}" for i in lesson_ids]
 
 
-def register_sources() -> None:
-    register(Source("lesson", lesson_document, lambda: _ids(Lesson), _lesson_keys, (Lesson,),
+def register_sources(app: Flask) -> None:
+    """Make lessons and sequences searchable in this app (from app.planning.init_app)."""
+    register(app, Source("lesson", lesson_document, lambda: _ids(Lesson), _lesson_keys, (Lesson,),
                     lambda i: url_for("planning.lesson", lesson_id=i), "Lesson"))
-    register(Source("sequence", sequence_document, lambda: _ids(Sequence), _sequence_keys,
+    register(app, Source("sequence", sequence_document, lambda: _ids(Sequence), _sequence_keys,
                     (Sequence,), lambda i: url_for("planning.sequence", sequence_id=i),
                     "Sequence"))

@@ -6,12 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Wire the feature into an app: its pages (and, through notifications, its messages).
-
-    The factory may call this once, or make the same call in its own register_* steps.
-    """
+    """Wire the feature into an app: its pages (its messages go through notifications)."""
+    # Imported when wiring, not when another feature imports app.reviews.models: the routes
+    # import planning and notifications, which import our models (a cycle).
     from app.reviews import models  # noqa: F401  (tables known before create_all)
     from app.reviews.routes import bp
 
-    if bp.name not in app.blueprints:
-        app.register_blueprint(bp)
+    app.register_blueprint(bp)

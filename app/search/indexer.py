@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.core.search_index import SearchIndex
 from app.database import unit_of_work
 from app.extensions import db
+from app.registry import registry
 from app.search import sources
 from app.search.models import SearchOutbox
 
@@ -25,11 +26,10 @@ _rebuild_lock = threading.Lock()
 def get_index(app: Flask | None = None) -> SearchIndex:
     """The app's index object (one per process, so its searcher is reused)."""
     app = app or current_app._get_current_object()
-    index = app.extensions.get("coplan.search_index")
-    if index is None:
-        index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
-        app.extensions["coplan.search_index"] = index
-    return index
+    state = registry(app)
+    if state.search_index is None:
+        state.search_index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
+    return state.search_index
 
 
 # --- capturing changes ---------------------------------------------------------------------------
@@ -114,7 +114,7 @@ def retry_later(app: Flask, delay: float = 0.3, attempts: int = 20) -> None:
     def _start(left: int) -> None:
         timer = threading.Timer(delay, attempt, args=(left,))
         timer.daemon = True
-        app.extensions.setdefault("coplan.search_retries", []).append(timer)
+        registry(app).search_retries.append(timer)
         timer.start()
 
     _start(attempts)
@@ -122,7 +122,7 @@ def retry_later(app: Flask, delay: float = 0.3, attempts: int = 20) -> None:
 
 def stop_retries(app: Flask) -> None:
     """Cancel and wait for pending retries (at shutdown, and between tests)."""
-    timers = app.extensions.get("coplan.search_retries", [])
+    timers = registry(app).search_retries
     while timers:
         timer = timers.pop()
         timer.cancel()

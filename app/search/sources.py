@@ -1,4 +1,4 @@
-"""Registry of what is searchable: each feature adds a source (kind, documents, triggers)."""
+"""What is searchable: each feature adds a source (kind, documents, triggers) to its app."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask, has_app_context
+
 from app.core.text import is_whole_number
+from app.registry import registry
 
 Doc = dict[str, Any]
 
@@ -33,17 +36,20 @@ class Source:
     label: str
 
 
-SOURCES: dict[str, Source] = {}
+def register(app: Flask, source: Source) -> None:
+    """Make a kind of thing searchable in this app (registering a kind again replaces it)."""
+    registry(app).search_sources[source.kind] = source
 
 
-def register(source: Source) -> None:
-    SOURCES[source.kind] = source
+def _sources() -> dict[str, Source]:
+    # Session events can fire outside any app (a bare script): nothing is searchable there.
+    return registry().search_sources if has_app_context() else {}
 
 
 def build(key: str) -> Doc | None:
     """The current document for a key like "lesson:12", with a content version stamped."""
     kind, _, raw_id = key.partition(":")
-    source = SOURCES.get(kind)
+    source = _sources().get(kind)
     if source is None or not is_whole_number(raw_id):
         return None
     doc = source.build(int(raw_id))
@@ -60,7 +66,7 @@ def content_version(doc: Doc) -> int:
 
 
 def all_keys() -> Iterator[str]:
-    for kind, source in SOURCES.items():
+    for kind, source in _sources().items():
         for item_id in source.all_ids():
             yield f"{kind}:{item_id}"
 
@@ -68,7 +74,7 @@ def all_keys() -> Iterator[str]:
 def keys_for(obj: Any) -> list[str]:
     """Every document a changed object affects, across all sources that watch its type."""
     keys: list[str] = []
-    for source in SOURCES.values():
+    for source in _sources().values():
         if isinstance(obj, source.models):
             keys.extend(source.keys_for(obj))
     return keys
@@ -77,10 +83,10 @@ def keys_for(obj: Any) -> list[str]:
 def url_for_key(key: str) -> str | None:
     """The page a search hit links to."""
     kind, _, raw_id = key.partition(":")
-    source = SOURCES.get(kind)
+    source = _sources().get(kind)
     return source.url(int(raw_id)) if source and is_whole_number(raw_id) else None
 
 
 def label_for(kind: str) -> str:
-    source = SOURCES.get(kind)
+    source = _sources().get(kind)
     return source.label if source else kind.capitalize()

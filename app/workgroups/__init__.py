@@ -6,14 +6,20 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Wire the feature into an app: pages, comment targets, template helpers, extensions.
-
-    The factory may call this once (after app.comments.init_app), or make the same calls in
-    its own register_* steps.
-    """
-    from app.workgroups import models  # noqa: F401  (tables known before create_all)
-    from app.workgroups.blueprint import load_routes
-    from app.workgroups.sessions import last_session_date
+    """Wire the feature into an app: pages, comment targets, template helpers, and its answer
+    to "when was this group's last session?" (app.signals.last_session_date)."""
+    # Imported when wiring, not when another feature imports app.workgroups.models: the routes
+    # import comments, planning and observations, which import our models (a cycle).
+    from app import signals
+    from app.workgroups import (
+        models,  # noqa: F401  (tables known before create_all)
+        routes_board,  # noqa: F401  (each routes module adds its views to `bp`)
+        routes_overview,  # noqa: F401
+        routes_plans,  # noqa: F401
+        routes_sessions,  # noqa: F401
+    )
+    from app.workgroups.blueprint import bp
+    from app.workgroups.sessions import on_last_session_date
     from app.workgroups.targets import register_targets
     from app.workgroups.views import (
         day,
@@ -23,12 +29,9 @@ def init_app(app: Flask) -> None:
         work_group_year,
     )
 
-    bp = load_routes()
-    if bp.name not in app.blueprints:
-        app.register_blueprint(bp)
-    register_targets()
-    # Used by other features (e.g. "changed since the last session") without importing us.
-    app.extensions["coplan.last_session_date"] = last_session_date
+    app.register_blueprint(bp)
+    register_targets(app)
+    signals.last_session_date.connect(on_last_session_date, sender=app)
     # For the partials the Work Group page and the dashboard include.
     app.add_template_global(work_group_year, "work_group_year")
     app.add_template_global(next_session_panel, "next_session_panel")

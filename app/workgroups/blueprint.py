@@ -1,9 +1,10 @@
-"""The workgroups blueprint; its routes live in the routes*.py modules of this package."""
+"""The workgroups blueprint; its routes live in the routes*.py modules of this package.
+
+app.workgroups.init_app imports each of those modules by name, so their views register on `bp`.
+"""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 
 from flask import Blueprint, request
@@ -17,16 +18,6 @@ bp = Blueprint("workgroups", __name__)
 
 MAX_INT = 2_147_483_647
 _NUMBER_RE = re.compile(r"[0-9]{1,40}")
-
-
-def load_routes() -> Blueprint:
-    """Import every routes module of the package so their views register on `bp`."""
-    import app.workgroups as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name.startswith("routes"):
-            importlib.import_module(f"app.workgroups.{module.name}")
-    return bp
 
 
 def acting_user() -> User:

@@ -7,17 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 
+from app import revisions
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import SafeHtml, clean_text, resolve_links, rewrap_stored
 from app.core.text import is_whole_number, one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
-from app.planning import revisions
 from app.planning.fields import MAX_FIELD_CHARS, MAX_TITLE_CHARS, Field
-from app.planning.models import Revision
-from app.planning.revisions import SaveResult
+from app.revisions import SaveResult
+from app.revisions.models import Revision
+from app.revisions.pages import Reading, RevisionPage, Section, VersionedSubject
 from app.timeutil import utcnow
 from app.workgroups import dates, ics, links, permissions
 from app.workgroups.models import (
@@ -26,7 +28,6 @@ from app.workgroups.models import (
     SessionLink,
     WorkGroupSession,
 )
-from app.workgroups.versions import VersionedSubject
 
 NOTE_FIELDS: list[Field] = [
     Field("agenda", "Agenda", "What the session covers, in order. Markdown works.", rows=8),
@@ -178,6 +179,11 @@ def next_session_view(user: User, today: dt.date | None = None) -> NextSessionVi
     if session is None:
         return None
     return NextSessionView(session, note_html(user, head(session), "agenda"))
+
+
+def on_last_session_date(_app: Flask, *, group: WorkGroup) -> dt.date | None:
+    """Receiver of app.signals.last_session_date (connected per app by init_app)."""
+    return last_session_date(group)
 
 
 def last_session_date(work_group: WorkGroup, today: dt.date | None = None) -> dt.date | None:
@@ -368,19 +374,28 @@ def save_notes(user: User, session_id: int, data: dict[str, Any], base_number: i
 
 
 def subject(user: User, session: WorkGroupSession) -> VersionedSubject:
-    return VersionedSubject("session", session.id, session.label, session.document_id,
-                            session.document.head_number,
-                            permissions.can_edit_session_notes(user, session.work_group))
+    """The session's notes as the revision pages show them."""
+    return VersionedSubject(session.label, session.document_id, session.document.head_number,
+                            "workgroups.session", "workgroups.session_restore",
+                            {"session_id": session.id}, "session's notes",
+                            permissions.can_edit_session_notes(user, session.work_group),
+                            stylesheet="css/workgroups.css")
+
+
+def revision_page(user: User, session: WorkGroupSession, number: int) -> RevisionPage:
+    """Revision `number` of the session's agenda and notes, every field shown (empty or not)."""
+    shown = subject(user, session)
+    revision = revisions.get_revision(session.document_id, number)
+    sections = [Section(f.key, f.label, note_html(user, revision, f.key)) for f in NOTE_FIELDS]
+    return RevisionPage(shown, revision, Reading(f"Agenda and notes: {session.label}",
+                                                 sections=sections),
+                        shown.can_restore)
 
 
 def restore_notes(user: User, session_id: int, number: int) -> SaveResult:
     """Bring back revision `number` of the notes as a new revision."""
     session = notes_editable_session(user, session_id)
-    old = revisions.get_revision(session.document_id, number)
-    return revisions.save_revision(session.document_id, user, dict(old.fields),
-                                   session.document.head_number,
-                                   f"Restored revision {number}.", NOTE_KEYS,
-                                   restored_from=number)
+    return revisions.restore_revision(session.document_id, user, number, NOTE_KEYS)
 
 
 def notes_display(old: dict[str, Any], new: dict[str, Any]

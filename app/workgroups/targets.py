@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import url_for
+from flask import Flask, url_for
 
 from app.accounts.models import User, WorkGroup
+from app.comments.targets import register_target
 from app.extensions import db
-from app.workgroups import permissions
+from app.workgroups import action_plans, permissions
 from app.workgroups.models import ActionPlan
 
 
@@ -35,8 +36,6 @@ def _on(load: Callable[[int], object], rule: Callable[[User, object], bool]
 
 def plan_anchors(target_id: int) -> list[tuple[str, str]]:
     """A comment on a plan can be about one priority (of the latest draft) or the review."""
-    from app.workgroups import action_plans
-
     plan = _plan(target_id)
     if plan is None:
         return []
@@ -45,19 +44,17 @@ def plan_anchors(target_id: int) -> list[tuple[str, str]]:
             for p in fields.get("priorities", [])] + [("review_points", "Review points")]
 
 
-def register_targets() -> None:
-    """Register "board" and "action_plan" with the comment engine (once per process is enough)."""
-    from app.comments.targets import register_target
-
+def register_targets(app: Flask) -> None:
+    """Register "board" and "action_plan" with this app's comment engine."""
     register_target(
-        "board", _on(_group, permissions.can_view_board),
+        app, "board", _on(_group, permissions.can_view_board),
         _on(_group, permissions.can_post_on_board),
         can_moderate=_on(_group, permissions.can_moderate_board),
         work_group_id=lambda i: i,
         url=lambda i: url_for("workgroups.board", work_group_id=i),
         title=lambda i: f"{_group(i).title}: discussion board")
     register_target(
-        "action_plan", _on(_plan, permissions.can_view_action_plan),
+        app, "action_plan", _on(_plan, permissions.can_view_action_plan),
         _on(_plan, permissions.can_comment_on_action_plan),
         can_moderate=_on(_plan, permissions.can_moderate_action_plan_comments),
         work_group_id=lambda i: _plan(i).work_group_id,

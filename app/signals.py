@@ -1,0 +1,49 @@
+"""Every cross-feature event and question, as blinker signals in one place.
+
+The sender is always the Flask app. A feature subscribes in its own `init_app` with
+`signal.connect(handler, sender=app)`, so a handler fires only for the app that wired it: two
+apps built in one process (as the tests do) never see each other's handlers. Senders use
+`send(current_app, ...)` for events and `answers(signal, ...)` for questions whose
+receivers return a value; with nobody subscribed an event is a no-op and a question gets [].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blinker import NamedSignal, Namespace
+from flask import current_app
+
+_signals = Namespace()
+
+#: A planning revision (lesson or sequence) was flushed and is about to be committed.
+#: Keyword arguments: session (the SQLAlchemy session), revision (app.planning.models.Revision).
+revision_saved = _signals.signal("revision-saved")
+
+#: Something wants a person told: user_id, kind, message, url (a site path).
+notify = _signals.signal("notify")
+
+#: Question: the link target for a `[[pd:key]]` reference (key); a LinkTarget or None.
+material_link = _signals.signal("material-link")
+
+#: Question: the evidence behind a plan change (user, item, from_number, to_number);
+#: each receiver returns a list of (title, url, text).
+review_evidence = _signals.signal("review-evidence")
+
+#: Question: awareness sections for a Work Group page (user, group, since); each receiver
+#: returns a list of (heading, [(title, url, text), ...]).
+session_digest = _signals.signal("session-digest")
+
+#: Question: the date of a Work Group's last session before today (group); a date or None.
+last_session_date = _signals.signal("last-session-date")
+
+
+def send(signal: NamedSignal, **kwargs: Any) -> None:
+    """Announce an event to the current app's subscribers."""
+    signal.send(current_app._get_current_object(), **kwargs)
+
+
+def answers(signal: NamedSignal, **kwargs: Any) -> list[Any]:
+    """Ask the current app's subscribers; their return values, in subscription order."""
+    return [value for _receiver, value in
+            signal.send(current_app._get_current_object(), **kwargs)]

@@ -1,0 +1,67 @@
+"""Features wire into one app at a time: two apps in one process share no registrations."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask
+
+from app import create_app, signals
+from app.comments.targets import get_target, register_target
+from app.core.markdown import LinkTarget
+from app.planning.links import material_target
+from app.registry import registry
+from app.search import sources
+
+
+def _other_app(tmp_path) -> Flask:
+    return create_app({
+        "TESTING": True,
+        "SECRET_KEY": "other-" + uuid.uuid4().hex,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite'}",
+        "SEARCH_INDEX_DIR": str(tmp_path / "other-index"),
+    })
+
+
+def test_each_app_subscribes_its_own_features_once(app, tmp_path):
+    other = _other_app(tmp_path)
+    for wired in (app, other):
+        # notifications listens to saved revisions, observations answers review questions,
+        # workgroups answers "last session": once per app, never for the other app.
+        assert len(list(signals.revision_saved.receivers_for(wired))) == 1
+        assert len(list(signals.review_evidence.receivers_for(wired))) == 1
+        assert len(list(signals.last_session_date.receivers_for(wired))) == 1
+        state = registry(wired)
+        assert {"lesson", "sequence", "material", "observation"} <= set(state.search_sources)
+        assert {"lesson", "sequence", "observation", "board", "action_plan"} <= set(
+            state.comment_targets)
+    assert registry(app) is not registry(other)
+    assert registry(app).search_sources["lesson"] is not registry(other).search_sources["lesson"]
+
+
+def test_a_handler_registered_on_one_app_never_answers_for_another(app, tmp_path):
+    other = _other_app(tmp_path)
+    special = LinkTarget("/materials/special", "Special")
+    # "id:abc" is not a material id, so the materials feature itself answers None for it.
+    signals.material_link.connect(lambda _app, *, key: special if key == "id:abc" else None,
+                                  sender=app, weak=False)
+    with app.test_request_context():
+        assert material_target("id:abc") == special
+    with other.test_request_context():
+        assert material_target("id:abc") is None
+
+
+def test_search_sources_and_comment_targets_stay_with_their_app(app, tmp_path):
+    other = _other_app(tmp_path)
+    sources.register(app, sources.Source(
+        "widget", build=lambda _id: None, all_ids=lambda: iter(()), keys_for=lambda _obj: [],
+        models=(), url=lambda i: f"/widgets/{i}", label="Widget board"))
+    register_target(app, "widget", lambda _user, _id: True, lambda _user, _id: True)
+    with app.test_request_context():
+        assert sources.label_for("widget") == "Widget board"
+        assert sources.url_for_key("widget:3") == "/widgets/3"
+        assert get_target("widget") is not None
+    with other.test_request_context():
+        assert sources.label_for("widget") == "Widget"  # the fallback for unknown kinds
+        assert sources.url_for_key("widget:3") is None
+        assert get_target("widget") is None

@@ -25,19 +25,14 @@ from app.observations.models import (  # noqa: F401, E402
     ResearchLesson,
     ResearchLessonObserver,
 )
-from app.planning.models import (  # noqa: F401, E402
-    Document,
-    Lesson,
-    Revision,
-    Sequence,
-    Visit,
-)
+from app.planning.models import Lesson, Sequence, Visit  # noqa: F401, E402
 from app.reviews.models import (  # noqa: F401, E402
     Approval,
     ReviewDecision,
     ReviewFieldComment,
     ReviewRequest,
 )
+from app.revisions.models import Document, Revision  # noqa: F401, E402
 from app.search.models import SearchOutbox  # noqa: F401, E402
 from app.throttle import ThrottleCounter  # noqa: F401, E402
 from app.workgroups.models import (  # noqa: F401, E402

@@ -194,7 +194,8 @@ def insert_plans(user: Any, lessons: int, sequences: int, seed: int, jobs: int) 
     from sqlalchemy import insert
 
     from app.extensions import db
-    from app.planning.models import Document, Lesson, Revision, Sequence
+    from app.planning.models import Lesson, Sequence
+    from app.revisions.models import Document, Revision
     from app.timeutil import utcnow
 
     group_id, school_id = user.memberships[0].work_group_id, user.school_id

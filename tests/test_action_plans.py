@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.planning.models import Revision
+from app.revisions.models import Revision
 from app.workgroups.models import ActionPlan, ActionPlanSignOff
 from tests.workgroup_sessions_helpers import (
     add_priority,

@@ -11,7 +11,8 @@ from app.accounts.models import User
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.planning import adapt, services
-from app.planning.models import Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
+from app.revisions.models import Revision
 from tests.planning_helpers import make_plan
 
 

@@ -163,7 +163,7 @@ def world(app, make_work_group, make_user, monkeypatch):
 
 def _store_titles(sequence, lessons, titles: list[str]) -> None:
     """Put the marked titles on the rows and in every revision that records them."""
-    from app.planning.models import Revision
+    from app.revisions.models import Revision
 
     def revise(document_id: int, **changes) -> None:
         for revision in db.session.scalars(select(Revision).filter_by(document_id=document_id)):

@@ -79,8 +79,9 @@ def apply(edit: Edit, fields: dict[str, Any]) -> dict[str, str]:
 def test_24_simultaneous_saves_merge_conflict_or_queue(app, make_work_group, make_user) -> None:
     from app.accounts.models import User
     from app.planning import services
-    from app.planning.models import Lesson, Revision
-    from app.planning.revisions import MergeConflict
+    from app.planning.models import Lesson
+    from app.revisions import MergeConflict
+    from app.revisions.models import Revision
 
     group = make_work_group()
     users = [make_user(group=group) for _ in range(THREADS)]

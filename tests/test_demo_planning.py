@@ -13,7 +13,8 @@ from werkzeug.security import generate_password_hash
 from app.core.diffing import changed_keys
 from app.demo.loader import DEMO_PASSWORD
 from app.extensions import db
-from app.planning.models import Document, Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
+from app.revisions.models import Document, Revision
 
 #: Hashed once: 13 demo accounts x scrypt per load would dominate these tests' run time.
 DEMO_HASH = generate_password_hash(DEMO_PASSWORD, method="scrypt")

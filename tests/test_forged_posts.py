@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import csrf, db
 from app.input import MULTI_VALUED
-from app.planning.models import Revision
+from app.revisions.models import Revision
 from tests.planning_helpers import lesson_form, make_plan
 
 

@@ -148,7 +148,7 @@ def test_a_plan_too_large_in_all_is_refused_with_its_text_kept(app, client, logi
     assert f"the limit is {MAX_PLAN_CHARS:,}" in page
     assert all(f"{spec.key} *a *a" in page for spec in LESSON_FIELDS)  # nothing lost
     with app.app_context():
-        from app.planning.models import Revision
+        from app.revisions.models import Revision
 
         assert db.session.scalar(select(func.count()).select_from(Revision).where(
             Revision.document_id == plan.lesson_documents[0])) == 1
@@ -156,7 +156,7 @@ def test_a_plan_too_large_in_all_is_refused_with_its_text_kept(app, client, logi
 
 def test_a_plan_saved_before_the_limit_may_be_edited_but_not_grow(app, client, login,
                                                                   make_work_group, make_user):
-    from app.planning import revisions
+    from app import revisions
     from app.planning.fields import LESSON_FIELDS, MAX_PLAN_CHARS
 
     group = make_work_group()

@@ -8,7 +8,8 @@ from urllib.parse import quote_plus
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.planning.models import Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
+from app.revisions.models import Revision
 from tests.planning_helpers import lesson_form, make_plan, sequence_data
 
 

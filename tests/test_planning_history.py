@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.extensions import db
 from app.planning import history, services
-from app.planning.models import Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
+from app.revisions.models import Revision
 from tests.planning_helpers import make_plan
 
 

@@ -31,8 +31,9 @@ from app.observations.models import (
     ResearchLesson,
     ResearchLessonObserver,
 )
-from app.planning.models import Lesson, Revision
+from app.planning.models import Lesson
 from app.planning.reference_data import YEAR_GROUPS
+from app.revisions.models import Revision
 
 Step = Callable[[dict[str, Any], dict[str, Any]], None]
 

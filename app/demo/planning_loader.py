@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import revisions
 from app.accounts.models import User
 from app.extensions import db
-from app.planning import revisions, validation
+from app.planning import validation
 from app.planning.fields import LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
-from app.planning.models import Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
 from app.planning.reference_data import STRANDS, YEAR_GROUPS
+from app.revisions.models import Revision
 
 #: Same shape as app.demo.loader.Step (not imported: loader.py will import this module).
 Step = Callable[[dict[str, Any], dict[str, Any]], None]

@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import policy
+from app import policy, revisions
 from app.accounts.models import User
 from app.core.markdown import render_markdown
 from app.extensions import db
-from app.planning import revisions
-from app.planning.models import Revision, Sequence
+from app.planning.models import Sequence
 from app.reviews.models import Approval, ReviewDecision, ReviewRequest
+from app.revisions.models import Revision
 from app.timeutil import aware
 
 Step = Callable[[dict[str, Any], dict[str, Any]], None]

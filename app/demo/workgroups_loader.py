@@ -23,11 +23,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import revisions
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import render_markdown
 from app.extensions import db
-from app.planning import revisions
-from app.planning.models import Revision, Sequence
+from app.planning.models import Sequence
+from app.revisions.models import Revision
 from app.workgroups import action_plans, sessions
 from app.workgroups.models import ActionPlan, ActionPlanSignOff, BoardThread, WorkGroupSession
 

@@ -12,7 +12,8 @@ from app import policy
 from app.accounts.models import User, WorkGroup
 from app.extensions import db
 from app.notifications.services import site_path
-from app.planning.models import Document, Lesson, Revision, Sequence, Visit
+from app.planning.models import Lesson, Sequence, Visit
+from app.revisions.models import Document, Revision
 from app.timeutil import utcnow
 
 #: Plans never opened count as news when they changed this recently.

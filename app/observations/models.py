@@ -15,7 +15,8 @@ from app.accounts.models import School, User, WorkGroup
 from app.core.markdown import SafeHtml, rewrap_stored
 from app.extensions import db
 from app.planning.fields import LESSON_FIELDS
-from app.planning.models import Lesson, Revision
+from app.planning.models import Lesson
+from app.revisions.models import Revision
 from app.timeutil import utcnow
 
 KINDS: dict[str, str] = {

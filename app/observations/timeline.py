@@ -20,7 +20,8 @@ from app.accounts.models import User
 from app.errors import NotFound
 from app.extensions import db
 from app.observations.models import ResearchLesson
-from app.planning.models import Lesson, Revision, Sequence
+from app.planning.models import Lesson, Sequence
+from app.revisions.models import Revision
 from app.timeutil import aware
 
 KIND_LABELS: dict[str, str] = {

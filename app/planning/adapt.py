@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import policy
+from app import policy, revisions
 from app.accounts.models import User, WorkGroup
 from app.errors import ValidationError
 from app.extensions import db
-from app.planning import revisions, services
+from app.planning import services
 from app.planning.fields import LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
 from app.planning.models import Lesson, Sequence
 

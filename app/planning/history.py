@@ -10,28 +10,30 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import policy
+from app import policy, revisions
 from app.accounts.models import User
 from app.core.diffing import FieldChange, diff_snapshots
 from app.core.markdown import LinkTarget, SafeHtml, resolve_links, rewrap_stored
 from app.extensions import db
-from app.planning import revisions, services
+from app.planning import services
 from app.planning.fields import (
     LESSON_DIFF_FIELDS,
     LESSON_FIELDS,
     SEQUENCE_DIFF_FIELDS,
     SEQUENCE_TEXT_FIELDS,
 )
-from app.planning.models import Lesson, Revision, Sequence, Visit
+from app.planning.models import Lesson, Sequence, Visit
 from app.planning.reference_data import BIG_IDEAS, STRANDS, YEAR_GROUPS
-from app.planning.revisions import SaveResult
+from app.revisions import SaveResult
+from app.revisions.models import Revision
+from app.revisions.pages import Crumb, Reading, RevisionPage, Section
 from app.timeutil import aware, utcnow
 
 Kind = Literal["lesson", "sequence"]
@@ -108,6 +110,37 @@ class Subject:
     def diff_fields(self) -> list[tuple[str, str]]:
         return LESSON_DIFF_FIELDS if self.kind == "lesson" else SEQUENCE_DIFF_FIELDS
 
+    # --- what templates/revisions/ read (app.revisions.pages.Versioned) ---
+
+    #: Headings quote the title; the newest revision is "current"; restore is on each revision.
+    heading_names_noun = False
+    newest = "current"
+    restore_in_list = False
+    stylesheet = None
+
+    @property
+    def source_endpoint(self) -> str | None:
+        return "planning.lesson_revision_source" if self.kind == "lesson" else None
+
+    @property
+    def noun(self) -> str:
+        return self.kind
+
+    @property
+    def endpoint(self) -> str:
+        return f"planning.{self.kind}"
+
+    @property
+    def restore_endpoint(self) -> str:
+        return f"planning.{self.kind}_revision_restore"
+
+    @property
+    def crumbs(self) -> list[Crumb]:
+        """A lesson sits under its sequence in the breadcrumb."""
+        if isinstance(self.item, Lesson):
+            return [(self.sequence.title, "planning.sequence", {"sequence_id": self.sequence.id})]
+        return []
+
 
 def get_subject(user: User, kind: Kind, item_id: int) -> Subject:
     """A lesson or sequence the user may read; NotFound otherwise."""
@@ -138,23 +171,6 @@ def history_page(user: User, kind: Kind, item_id: int) -> HistoryPage:
 # --- reading one revision ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Section:
-    key: str
-    label: str
-    html: SafeHtml
-
-
-@dataclass
-class Reading:
-    """What a reader sees of one revision: empty fields left out."""
-
-    title: str
-    facts: list[tuple[str, str]] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    lessons: list[str] = field(default_factory=list)
-
-
 def reading(kind: Kind, revision: Revision,
             resolve: Callable[[str, str], LinkTarget | None]) -> Reading:
     """The non-empty fields of a revision, with stored HTML for the Markdown ones."""
@@ -172,24 +188,15 @@ def reading(kind: Kind, revision: Revision,
     return out
 
 
-@dataclass
-class RevisionPage:
-    subject: Subject
-    revision: Revision
-    reading: Reading
-    can_edit: bool
-
-    @property
-    def is_current(self) -> bool:
-        return self.revision.number == self.subject.head_number
-
-
 def revision_page(user: User, kind: Kind, item_id: int, number: int) -> RevisionPage:
     """One old (or current) revision as a reader sees it."""
     subject = get_subject(user, kind, item_id)
     revision = revisions.get_revision(subject.document_id, number)
     return RevisionPage(subject, revision, reading(kind, revision, link_resolver(user)),
-                        policy.can_edit_sequence(user, subject.sequence))
+                        policy.can_edit_sequence(user, subject.sequence),
+                        empty_text="" if kind == "sequence" else
+                        "This version of the lesson has no plan written yet.",
+                        lists_lessons=kind == "sequence", math=True)
 
 
 def restore(user: User, kind: Kind, item_id: int, number: int) -> SaveResult:

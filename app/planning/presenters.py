@@ -9,9 +9,10 @@ from typing import Any
 from app import policy
 from app.accounts.models import User, WorkGroup
 from app.planning.fields import Field
-from app.planning.models import STATUSES, VISIBILITY, Lesson, Revision, Sequence
+from app.planning.models import STATUSES, VISIBILITY, Lesson, Sequence
 from app.planning.reference_data import BIG_IDEAS, RTP_SUMMARIES, STRANDS, YEAR_GROUPS
-from app.planning.revisions import MergeConflict
+from app.revisions import MergeConflict
+from app.revisions.models import Revision
 
 LABELS: dict[str, dict[str, str]] = {
     "year_group": dict(YEAR_GROUPS),

@@ -23,8 +23,8 @@ from app.planning.blueprint import bp
 from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
 from app.planning.links import create_url, link_resolver
 from app.planning.reference_data import YEAR_GROUPS
-from app.planning.revisions import MergeConflict
 from app.reviews.services import approval_banner
+from app.revisions import MergeConflict
 
 LESSON_FORM_KEYS = ["title"] + [f.key for f in LESSON_FIELDS]
 SEQUENCE_FORM_KEYS = ["title", "year_group", "strand", "rtp_codes", "tags", "small_steps",

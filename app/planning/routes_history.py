@@ -45,12 +45,12 @@ def _text(body: str, disposition: str) -> Response:
 
 def _history(kind: Kind, item_id: int) -> str:
     page = history.history_page(_user(), kind, item_id)
-    return render_template("planning/history.html", page=page, subject=page.subject)
+    return render_template("revisions/history.html", page=page, subject=page.subject)
 
 
 def _revision(kind: Kind, item_id: int, number: int) -> str:
     page = history.revision_page(_user(), kind, item_id, number)
-    return render_template("planning/revision.html", page=page, subject=page.subject)
+    return render_template("revisions/revision.html", page=page, subject=page.subject)
 
 
 def _restore(kind: Kind, item_id: int, number: int) -> Response:
@@ -67,7 +67,7 @@ def _compare(kind: Kind, item_id: int) -> str:
     a, b = _revision_pair()
     view = "side" if request.args.get("view") == "side" else "inline"
     comparison = history.compare(_user(), kind, item_id, a, b)
-    return render_template("planning/compare.html", c=comparison, subject=comparison.subject,
+    return render_template("revisions/compare.html", c=comparison, subject=comparison.subject,
                            view=view)
 
 

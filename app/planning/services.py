@@ -7,16 +7,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from app import policy
+from app import policy, revisions
 from app.accounts.models import User, WorkGroup
 from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
-from app.planning import revisions, validation
+from app.planning import validation
 from app.planning.fields import LESSON_FIELDS, LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
-from app.planning.models import STATUSES, VISIBILITY, Lesson, Revision, Sequence
-from app.planning.revisions import SaveResult
+from app.planning.models import STATUSES, VISIBILITY, Lesson, Sequence
 from app.planning.search_docs import lesson_keys
+from app.revisions import SaveResult
+from app.revisions.models import Revision
 from app.search.indexer import touch as search_touch
 from app.timeutil import utcnow
 
@@ -285,14 +286,10 @@ def update_lesson(user: User, lesson_id: int, data: dict[str, str], base_number:
 def restore_revision(user: User, lesson_id: int, number: int) -> SaveResult:
     """Bring back an old version as a new revision (history is never rewritten)."""
     lesson = editable_lesson(user, lesson_id)
-    old = revisions.get_revision(lesson.document_id, number)
-    head_number = lesson.document.head_number
-    result = revisions.save_revision(lesson.document_id, user, dict(old.fields), head_number,
-                                     f"Restored revision {number}.", LESSON_MARKDOWN_KEYS,
-                                     restored_from=number)
+    result = revisions.restore_revision(lesson.document_id, user, number, LESSON_MARKDOWN_KEYS)
     sync_material_links(lesson.sequence_id, lesson.id, result.head.fields)
-    if result.changed and old.fields["title"] != lesson.title:
-        lesson.title = old.fields["title"]
+    if result.changed and result.head.fields["title"] != lesson.title:
+        lesson.title = result.head.fields["title"]
         record_structure(user, lesson.sequence, f"Lesson renamed: back to {lesson.title}")
     lesson.updated_at = utcnow()
     return result
@@ -301,13 +298,10 @@ def restore_revision(user: User, lesson_id: int, number: int) -> SaveResult:
 def restore_sequence_revision(user: User, sequence_id: int, number: int) -> SaveResult:
     """Bring back a sequence's old details; the lesson list stays as it is now."""
     sequence = editable_sequence(user, sequence_id)
-    old = revisions.get_revision(sequence.document_id, number)
-    fields = {**old.fields, "lessons": _structure(sequence)}
     rtp_before = _rtp_codes(sequence)
-    result = revisions.save_revision(sequence.document_id, user, fields,
-                                     sequence.document.head_number,
-                                     f"Restored revision {number}.", SEQUENCE_MARKDOWN_KEYS,
-                                     restored_from=number)
+    result = revisions.restore_revision(sequence.document_id, user, number,
+                                        SEQUENCE_MARKDOWN_KEYS,
+                                        keep={"lessons": _structure(sequence)})
     _copy_sequence_columns(sequence, result.head.fields)
     sync_material_links(sequence.id, None, result.head.fields)
     sequence.updated_at = utcnow()

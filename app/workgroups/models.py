@@ -1,6 +1,6 @@
 """Work Group sessions, school action plans and the discussion board's threads.
 
-Versioned text lives in the revision engine (app.planning.revisions): a session's agenda and
+Versioned text lives in the revision engine (app.revisions): a session's agenda and
 notes are a Document of kind "session_notes", a school's action plan a Document of kind
 "action_plan". The rows here hold what lists, calendars and permissions need.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 import app.comments.models  # noqa: F401  (board threads point at comments)
 from app.accounts.models import School, User, WorkGroup
 from app.extensions import db
-from app.planning.models import Document
+from app.revisions.models import Document
 from app.timeutil import utcnow
 
 SESSION_TYPES: dict[str, str] = {

@@ -13,8 +13,8 @@ from app.errors import NotFound, RevisionConflict, ValidationError
 from app.extensions import db
 from app.forms import form_int, form_text
 from app.planning.presenters import ConflictField, ConflictView
-from app.planning.revisions import MergeConflict
-from app.workgroups import action_plans, versions
+from app.revisions import MergeConflict, pages
+from app.workgroups import action_plans
 from app.workgroups.blueprint import acting_user, base_number, bp, revision_pair
 from app.workgroups.models import ACTION_STATUSES, RAG_RATINGS
 
@@ -252,11 +252,10 @@ def sign_off_action_plan(plan_id: int):
 def action_plan_history(plan_id: int):
     user = acting_user()
     plan = action_plans.get_plan(user, plan_id)
-    page = versions.history_page(action_plans.subject(user, plan))
+    page = pages.history_page(action_plans.subject(user, plan))
     signed = {s.revision_number: s for s in plan.sign_offs}
-    return render_template("workgroups/history.html", page=page, subject=page.subject,
-                           signed=signed,
-                           back_url=url_for("workgroups.action_plan", plan_id=plan_id))
+    return render_template("revisions/history.html", page=page, subject=page.subject,
+                           signed=signed)
 
 
 @bp.get("/action-plans/<int:plan_id>/compare")
@@ -265,11 +264,10 @@ def action_plan_compare(plan_id: int):
     user = acting_user()
     a, b = revision_pair()
     plan = action_plans.get_plan(user, plan_id)
-    comparison = versions.compare(action_plans.subject(user, plan), a, b, action_plans.display)
+    comparison = pages.compare(action_plans.subject(user, plan), a, b, action_plans.display)
     view = "side" if request.args.get("view") == "side" else "inline"
-    return render_template("workgroups/compare.html", c=comparison, subject=comparison.subject,
-                           view=view, back_url=url_for("workgroups.action_plan",
-                                                       plan_id=plan_id))
+    return render_template("revisions/compare.html", c=comparison, subject=comparison.subject,
+                           view=view)
 
 
 @bp.post("/action-plans/<int:plan_id>/revisions/<int:number>/restore")

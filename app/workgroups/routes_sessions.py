@@ -10,9 +10,9 @@ from flask_login import login_required
 from app.errors import ValidationError
 from app.extensions import db
 from app.forms import form_text
-from app.planning import presenters, revisions
-from app.planning.revisions import MergeConflict
-from app.workgroups import links, sessions, versions
+from app.planning import presenters
+from app.revisions import MergeConflict, pages
+from app.workgroups import links, sessions
 from app.workgroups.blueprint import acting_user, base_number, bp, revision_pair
 from app.workgroups.models import SESSION_TYPES
 
@@ -146,22 +146,16 @@ def _flash_saved(result) -> None:
 def session_history(session_id: int):
     user = acting_user()
     item = sessions.get_session(user, session_id)
-    page = versions.history_page(sessions.subject(user, item))
-    return render_template("workgroups/history.html", page=page, subject=page.subject,
-                           back_url=url_for("workgroups.session", session_id=session_id))
+    page = pages.history_page(sessions.subject(user, item))
+    return render_template("revisions/history.html", page=page, subject=page.subject)
 
 
 @bp.get("/sessions/<int:session_id>/revisions/<int:number>")
 @login_required
 def session_revision(session_id: int, number: int):
     user = acting_user()
-    item = sessions.get_session(user, session_id)
-    revision = revisions.get_revision(item.document_id, number)
-    return render_template(
-        "workgroups/session_revision.html", s=item, revision=revision,
-        subject=sessions.subject(user, item),
-        html={k: sessions.note_html(user, revision, k) for k in sessions.NOTE_KEYS},
-        fields=sessions.NOTE_FIELDS)
+    page = sessions.revision_page(user, sessions.get_session(user, session_id), number)
+    return render_template("revisions/revision.html", page=page, subject=page.subject)
 
 
 @bp.get("/sessions/<int:session_id>/compare")
@@ -170,11 +164,10 @@ def session_compare(session_id: int):
     user = acting_user()
     a, b = revision_pair()
     item = sessions.get_session(user, session_id)
-    comparison = versions.compare(sessions.subject(user, item), a, b, sessions.notes_display)
+    comparison = pages.compare(sessions.subject(user, item), a, b, sessions.notes_display)
     view = "side" if request.args.get("view") == "side" else "inline"
-    return render_template("workgroups/compare.html", c=comparison, subject=comparison.subject,
-                           view=view,
-                           back_url=url_for("workgroups.session", session_id=session_id))
+    return render_template("revisions/compare.html", c=comparison, subject=comparison.subject,
+                           view=view)
 
 
 @bp.post("/sessions/<int:session_id>/revisions/<int:number>/restore")

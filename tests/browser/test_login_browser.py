@@ -57,7 +57,8 @@ def test_own_pages_cause_no_csp_violations(browser, live_server, demo, live_app)
         group_id = db.session.query(WorkGroup.id).scalar()
     log_in(browser, live_server, "jo.castleford@larkmoor-hub.example.org", demo)
     browser.get_log("browser")  # drop anything logged before we start looking
-    from app.planning.models import Document, Lesson, Sequence
+    from app.planning.models import Lesson, Sequence
+    from app.revisions.models import Document
 
     with live_app.app_context():
         sequence_id = db.session.query(Sequence.id).order_by(Sequence.id).first()[0]

@@ -18,7 +18,8 @@ OVER_NESTED = "{" * 5000 + "x" + "}" * 5000
 
 
 def test_bad_formula_leaves_later_formulas_typeset(browser, live_server, demo, live_app):  # noqa: F811
-    from app.planning.models import Document, Lesson, Revision
+    from app.planning.models import Lesson
+    from app.revisions.models import Document, Revision
 
     with live_app.app_context():
         lesson_id, document_id, head = db.session.query(

@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from app.extensions import db
-from app.planning.models import Revision
+from app.revisions.models import Revision
 from tests.browser.conftest import console_errors
 from tests.conftest import PASSWORD
 from tests.planning_helpers import make_plan

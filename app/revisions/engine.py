@@ -1,7 +1,9 @@
-"""The revision engine: append-only snapshots, row-locked numbering and three-way merges."""
+"""The revision engine: append-only snapshots, row-locked numbering, three-way merges on save
+and restore (a restore is a save of an old snapshot, so it merges and numbers like any other)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +16,7 @@ from app.core.diffing import MergeResult, merge_snapshots
 from app.core.markdown import render_markdown
 from app.errors import NotFound, RevisionConflict
 from app.extensions import db
-from app.planning.models import Document, Revision
+from app.revisions.models import Document, Revision
 
 
 @dataclass
@@ -43,6 +45,7 @@ class MergeConflict(RevisionConflict):
 
 
 def new_document(kind: str) -> Document:
+    """A new, empty document of a kind ("lesson", "session_notes"…); its first save is 1."""
     document = Document(kind=kind, head_number=0)
     db.session.add(document)
     db.session.flush()
@@ -152,6 +155,22 @@ def save_revision(document_id: int, author: User, fields: dict[str, Any],
     document.head_number = number
     db.session.flush()
     return SaveResult(revision, revision, merged)
+
+
+def restore_revision(document_id: int, author: User, number: int, markdown_keys: Sequence[str],
+                     *, keep: dict[str, Any] | None = None) -> SaveResult:
+    """Bring back revision `number` as a new revision (history is never rewritten).
+
+    `keep` holds fields that stay as they are now (a sequence keeps today's lesson list).
+    The caller checks the user may edit the document first.
+    """
+    old = get_revision(document_id, number)
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise NotFound()
+    fields = {**copy.deepcopy(old.fields), **(keep or {})}
+    return save_revision(document_id, author, fields, document.head_number,
+                         f"Restored revision {number}.", markdown_keys, restored_from=number)
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -1,0 +1,83 @@
+"""What the research lesson pages and a lesson's research panel show, checked for the reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app import revisions
+from app.accounts.models import User
+from app.observations import permissions
+from app.observations.agreed_changes import can_edit_lesson, open_changes_for_lesson
+from app.observations.models import (
+    AgreedChange,
+    ResearchLesson,
+)
+from app.observations.research_lessons import (
+    get_research_lesson,
+    visible_research_lessons,
+)
+from app.planning.models import Lesson
+from app.revisions.models import Revision
+
+
+@dataclass
+class ResearchLessonPage:
+    research_lesson: ResearchLesson
+    #: The plan as taught (planning.history.Reading of the pinned revision).
+    reading: Any
+    head_number: int
+    can_edit: bool
+    can_observe: bool
+    can_discuss: bool
+    can_manage_changes: bool
+    can_address: bool
+    #: Revisions saved after the one taught, newest first (to mark a change addressed).
+    later_revisions: list[Revision]
+    thread: Any
+
+
+def research_lesson_page(user: User, research_lesson_id: int) -> ResearchLessonPage:
+    """Everything the research lesson page shows, checked for this reader."""
+    from app.comments import services as comments
+    from app.planning import history
+
+    rl = get_research_lesson(user, research_lesson_id)
+    reading = history.reading("lesson", rl.revision, history.link_resolver(user))
+    head_number = rl.lesson.document.head_number
+    later = [r for r in revisions.list_revisions(rl.document_id) if r.number > rl.revision_number]
+    return ResearchLessonPage(
+        research_lesson=rl, reading=reading, head_number=head_number,
+        can_edit=permissions.can_edit_research_lesson(user, rl),
+        can_observe=permissions.can_record_observation(user, rl),
+        can_discuss=permissions.can_record_discussion(user, rl),
+        can_manage_changes=permissions.can_manage_agreed_changes(user, rl),
+        can_address=permissions.can_address_agreed_change(user, rl),
+        later_revisions=later,
+        thread=comments.load_thread(user, "observation", rl.id))
+
+
+def list_page(user: User) -> list[ResearchLesson]:
+    """Research lessons the user may see, newest first."""
+    return visible_research_lessons(user)
+
+
+@dataclass
+class LessonPanel:
+    """The research lessons and open agreed changes shown on a lesson's page."""
+
+    lesson: Lesson
+    research_lessons: list[ResearchLesson]
+    open_changes: list[AgreedChange]
+    can_schedule: bool
+    can_revise: bool
+
+
+def lesson_panel(user: User, lesson: Lesson) -> LessonPanel:
+    """Visible research lessons and open agreed changes of a lesson the user can already see."""
+    research_lessons = visible_research_lessons(user, [lesson.id])
+    open_changes = open_changes_for_lesson(user, lesson) if research_lessons else []
+    return LessonPanel(lesson, research_lessons, open_changes,
+                       can_schedule=permissions.can_schedule_research_lesson(user, lesson)
+                       and lesson.archived_at is None,
+                       can_revise=can_edit_lesson(user, lesson) and lesson.archived_at is None)

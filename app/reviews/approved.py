@@ -1,0 +1,132 @@
+"""Approved versions: which revision each school approved, the status a sequence gets from its
+reviews, and the approved version as readers see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.accounts.services import audit
+from app.errors import NotFound
+from app.extensions import db
+from app.planning import history
+from app.planning.history import Kind, Subject
+from app.planning.models import STATUSES, Lesson, Sequence
+from app.reviews import permissions
+from app.reviews.models import Approval, ReviewRequest
+from app.reviews.targets import get_target
+
+
+def current_approval(document_id: int, school_id: int) -> Approval | None:
+    """The revision now approved for the school, if any (the newest approval)."""
+    return db.session.scalar(select(Approval).where(
+        Approval.document_id == document_id, Approval.school_id == school_id)
+        .order_by(Approval.id.desc()).limit(1))
+
+
+def refresh_status(user: User, request: ReviewRequest, subject: Subject) -> None:
+    """A sequence's status follows reviews for its own school: in review while one is open,
+    approved once a revision is approved, otherwise draft. Other schools' adoptions and lesson
+    reviews leave it alone."""
+    sequence = subject.sequence
+    if subject.kind != "sequence" or request.school_id != sequence.school_id:
+        return
+    open_request = db.session.scalar(select(ReviewRequest.id).where(
+        ReviewRequest.document_id == sequence.document_id,
+        ReviewRequest.school_id == sequence.school_id,
+        ReviewRequest.status == "open").limit(1))
+    if open_request is not None:
+        status = "in_review"
+    elif current_approval(sequence.document_id, sequence.school_id) is not None:
+        status = "approved"
+    else:
+        status = "draft"
+    if status != sequence.status:
+        audit(user, "sequence.status", sequence.title,
+              f"{STATUSES.get(sequence.status, sequence.status)} → {STATUSES[status]}",
+              work_group_id=sequence.work_group_id)
+        sequence.status = status
+
+
+@dataclass
+class ApprovalView:
+    """What a reader sees about the approved version of a lesson or sequence."""
+
+    kind: Kind
+    item_id: int
+    school_id: int
+    school_name: str
+    revision_number: int
+    approved_by: str
+    approved_at: datetime
+    head_number: int
+    #: Other schools that approved a revision: (school name, revision number).
+    others: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def is_latest(self) -> bool:
+        return self.revision_number == self.head_number
+
+    @property
+    def url_args(self) -> dict[str, int]:
+        return {f"{self.kind}_id": self.item_id}
+
+
+def _item_for_document(document_id: int) -> tuple[Kind, Lesson | Sequence] | None:
+    sequence = db.session.scalar(select(Sequence).where(Sequence.document_id == document_id))
+    if sequence is not None:
+        return "sequence", sequence
+    lesson = db.session.scalar(select(Lesson).where(Lesson.document_id == document_id))
+    if lesson is not None:
+        return "lesson", lesson
+    return None
+
+
+def approval_banner(user: User, document, school_id: int | None = None, *,
+                    item: Lesson | Sequence | None = None) -> ApprovalView | None:
+    """The approved version a reader should see: for their own school if it approved one,
+    else the owning school's (or the school asked for). None when nothing is approved or the
+    reader may not see the plan. Pass the page's lesson or sequence as `item` to save the
+    queries that find it from the document."""
+    if item is not None:
+        kind: Kind = "lesson" if isinstance(item, Lesson) else "sequence"
+    else:
+        found = _item_for_document(document.id)
+        if found is None:
+            return None
+        kind, item = found
+    sequence = item if isinstance(item, Sequence) else item.sequence
+    if not permissions.can_view_sequence(user, sequence):
+        return None
+    latest: dict[int, Approval] = {}
+    for approval in db.session.scalars(select(Approval).where(
+            Approval.document_id == document.id).order_by(Approval.id)):
+        latest[approval.school_id] = approval
+    if not latest:
+        return None
+    if school_id is not None:
+        preferred = [school_id]
+    else:
+        preferred = sorted(permissions.school_ids(user)) + [sequence.school_id]
+    chosen = next((latest[s] for s in preferred if s in latest), None)
+    if chosen is None:
+        return None
+    others = sorted((a.school.name, a.revision_number) for s, a in latest.items()
+                    if s != chosen.school_id)
+    return ApprovalView(kind, item.id, chosen.school_id, chosen.school.name,
+                        chosen.revision_number, chosen.approved_by.display_name,
+                        chosen.approved_at, document.head_number, others)
+
+
+def approved_page(user: User, kind: Kind, item_id: int,
+                  school_id: int | None = None) -> tuple[history.RevisionPage, ApprovalView]:
+    """The approved revision of a lesson or sequence as a reader sees it; NotFound when
+    nothing is approved (for that school)."""
+    subject = get_target(user, kind, item_id)
+    view = approval_banner(user, subject.item.document, school_id, item=subject.item)
+    if view is None:
+        raise NotFound("Nothing has been approved here yet.")
+    return history.revision_page(user, kind, item_id, view.revision_number), view

@@ -15,20 +15,12 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
 from app.accounts.models import PHASES, PROGRAMME_STAGES, WG_ROLES
 from app.core.text import is_whole_number
-from app.forms import CoplanForm, WholeNumberField
+from app.forms import CoplanForm, ValuesField, WholeNumberField, clip
 
+#: Text is cut just past what any check allows, so a check still says "too long" cheaply.
+_TEXT = [clip(1000)]
 SCHOOL_MESSAGE = "Choose one of this Work Group's schools."
 ROLES_MESSAGE = "Choose at least one role from the list."
-
-
-class ChoicesField(Field):
-    """Ticked checkboxes: every value sent, as text."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.data = list(valuelist)
-
-    def _value(self) -> str:
-        return ""
 
 
 class WholeNumbersField(Field):
@@ -41,7 +33,7 @@ class WholeNumbersField(Field):
         return ""
 
 
-def _roles_from_list(form: CoplanForm, field: ChoicesField) -> None:
+def _roles_from_list(form: CoplanForm, field: ValuesField) -> None:
     if not field.data or any(role not in WG_ROLES for role in field.data):
         raise WTFormsValidationError(ROLES_MESSAGE)
 
@@ -49,22 +41,22 @@ def _roles_from_list(form: CoplanForm, field: ChoicesField) -> None:
 class HubForm(CoplanForm):
     """A new hub (its name is shown in a flash message when wrong)."""
 
-    name = StringField(default="", validators=[
+    name = StringField(default="", filters=_TEXT, validators=[
         InputRequired(message="Enter the hub's name (up to 200 characters)."),
         Length(max=200, message="Enter the hub's name (up to 200 characters).")])
-    region = StringField(default="")
+    region = StringField(default="", filters=_TEXT)
 
 
 class SchoolForm(CoplanForm):
     """A school's name, phase and optional URN."""
 
-    name = StringField(default="", validators=[
+    name = StringField(default="", filters=_TEXT, validators=[
         InputRequired(message="Enter the school's name (up to 200 characters)."),
         Length(max=200, message="Enter the school's name (up to 200 characters).")])
     phase = StringField(default="primary", validators=[
         AnyOf(list(PHASES), message="Choose a phase from the list.")])
     # ASCII digits only ([0-9], not \d, which takes any script's digits).
-    urn = StringField(default="", validators=[Regexp(
+    urn = StringField(default="", filters=_TEXT, validators=[Regexp(
         r"^\s*([0-9]{5,8})?\s*$",
         message="A URN is 6 digits, e.g. 100000. Leave it empty if you do not know it.")])
 
@@ -73,17 +65,17 @@ class WorkGroupForm(CoplanForm):
     """A Work Group's hub (when new), code, title, stage, phase, year and schools."""
 
     hub_id = WholeNumberField(validators=[Optional()])
-    project_code = StringField(default="", validators=[
+    project_code = StringField(default="", filters=_TEXT, validators=[
         InputRequired(message="Enter the project code, e.g. NCP 24-11."),
         Length(max=40, message="Enter the project code, e.g. NCP 24-11.")])
-    title = StringField(default="", validators=[
+    title = StringField(default="", filters=_TEXT, validators=[
         InputRequired(message="Enter a title (up to 200 characters)."),
         Length(max=200, message="Enter a title (up to 200 characters).")])
     programme_stage = StringField(default="sustaining", validators=[
         AnyOf(list(PROGRAMME_STAGES), message="Choose a programme stage from the list.")])
     phase = StringField(default="primary", validators=[
         AnyOf(list(PHASES), message="Choose a phase from the list.")])
-    academic_year = StringField(default="", validators=[
+    academic_year = StringField(default="", filters=_TEXT, validators=[
         InputRequired(message="Write the academic year like 2024/25.")])
     school_ids = WholeNumbersField(default=list)
 
@@ -112,18 +104,18 @@ class _SchoolChoice(CoplanForm):
 class AddMemberForm(_SchoolChoice):
     """Add someone who already has an account, with roles and a school."""
 
-    email = StringField(default="", validators=[Length(max=254, message=(
+    email = StringField(default="", filters=_TEXT, validators=[Length(max=254, message=(
         "No account uses this e-mail. Send an invitation instead."))])
-    roles = ChoicesField(default=list, validators=[_roles_from_list])
+    roles = ValuesField(default=list, validators=[_roles_from_list])
 
 
 class UpdateMemberForm(_SchoolChoice):
     """Save a member's roles and school, or remove them (the button pressed says which)."""
 
     action = StringField(default="save", validators=[AnyOf(["save", "remove"])])
-    roles = ChoicesField(default=list)
+    roles = ValuesField(default=list)
 
-    def validate_roles(self, field: ChoicesField) -> None:
+    def validate_roles(self, field: ValuesField) -> None:
         if self.action.data != "remove":
             _roles_from_list(self, field)
 
@@ -131,7 +123,7 @@ class UpdateMemberForm(_SchoolChoice):
 class InviteForm(_SchoolChoice):
     """An invitation link: a role, an optional school and an optional e-mail."""
 
-    email = StringField(default="", validators=[
+    email = StringField(default="", filters=_TEXT, validators=[
         Length(max=254, message="Enter an e-mail address like name@school.org.uk, "
                                 "or leave it empty.")])
     role = StringField(default="participant_teacher", validators=[

@@ -9,7 +9,7 @@ from __future__ import annotations
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import CoplanForm, WholeNumberField
+from app.forms import CoplanForm, WholeNumberField, clip
 
 ANCHOR_MESSAGE = "Choose the part of the page from the list, or leave it blank."
 REPLY_MISSING = "The comment you replied to is not on this page."
@@ -18,7 +18,9 @@ REPLY_MISSING = "The comment you replied to is not on this page."
 class CommentForm(CoplanForm):
     """A comment, or a reply when parent_id names the comment replied to."""
 
-    body = StringField(default="", validators=[InputRequired(message="Write your comment first.")])
+    # Cut just past the service's limit: it still says "too long" without reading megabytes.
+    body = StringField(default="", filters=[clip(100_000)],
+                       validators=[InputRequired(message="Write your comment first.")])
     anchor = StringField(default="", validators=[Length(max=60, message=ANCHOR_MESSAGE)])
     parent_id = WholeNumberField(validators=[Optional()])
     next = StringField(default="")
@@ -34,5 +36,6 @@ class CommentForm(CoplanForm):
 class EditCommentForm(CoplanForm):
     """A new text for one's own comment."""
 
-    body = StringField(default="", validators=[InputRequired(message="Write your comment first.")])
+    body = StringField(default="", filters=[clip(100_000)],
+                       validators=[InputRequired(message="Write your comment first.")])
     next = StringField(default="")

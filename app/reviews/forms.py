@@ -11,8 +11,9 @@ from wtforms import StringField
 from wtforms.validators import AnyOf, Optional
 
 from app.core.text import is_whole_number
-from app.forms import CoplanForm, WholeNumberField
+from app.forms import CoplanForm, WholeNumberField, clip
 from app.reviews.models import DECISIONS
+from app.reviews.services import MAX_COMMENT, MAX_NOTE
 
 #: A revision number that is not a whole number names no version.
 NO_SUCH_VERSION = "That version does not exist."
@@ -42,7 +43,8 @@ class SubmitReviewForm(_RevisionForm):
     reviewer = StringField(default="")
     school_id = WholeNumberField(validators=[Optional()])
     reviewer_id = WholeNumberField(validators=[Optional()])
-    note = StringField(default="")
+    # Cut just past the service's limit: it still says "too long" without reading megabytes.
+    note = StringField(default="", filters=[clip(MAX_NOTE)])
 
     def school_and_reviewer(self) -> tuple[int | None, int | None]:
         """The chosen school and reviewer, from the radio value or the separate fields."""
@@ -57,4 +59,4 @@ class DecisionForm(_RevisionForm):
 
     decision = StringField(default="", validators=[
         AnyOf(list(DECISIONS), message="Choose approve, ask for changes or comment.")])
-    comment = StringField(default="")
+    comment = StringField(default="", filters=[clip(MAX_COMMENT)])

@@ -84,8 +84,8 @@ def review(review_id: int):
 def decide(review_id: int):
     form = DecisionForm()
     # Comments on parts of the plan are named after the part (field__<key>), one per part.
-    fields = {key[len(FIELD_PREFIX):]: value for key, value in request.form.items()
-              if key.startswith(FIELD_PREFIX)}
+    fields = {key[len(FIELD_PREFIX):]: value[: services.MAX_COMMENT + 1]
+              for key, value in request.form.items() if key.startswith(FIELD_PREFIX)}
     if form.validate_on_submit():
         try:
             record = services.decide(_user(), review_id, form.decision.data, form.comment.data,

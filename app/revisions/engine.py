@@ -165,11 +165,11 @@ def restore_revision(document_id: int, author: User, number: int, markdown_keys:
     The caller checks the user may edit the document first.
     """
     old = get_revision(document_id, number)
-    document = db.session.get(Document, document_id)
-    if document is None:
-        raise NotFound()
+    # The revision exists, so its document does: restore on top of the current head.
+    head_number = db.session.scalar(select(Document.head_number)
+                                    .where(Document.id == document_id))
     fields = {**copy.deepcopy(old.fields), **(keep or {})}
-    return save_revision(document_id, author, fields, document.head_number,
+    return save_revision(document_id, author, fields, head_number,
                          f"Restored revision {number}.", markdown_keys, restored_from=number)
 
 

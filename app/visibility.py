@@ -373,7 +373,15 @@ def object_tokens(rule: Rule, obj: Any) -> list[str]:
         inherited = object_tokens(parent_rule, _resolve(obj, path))
         alternatives = [_combine([*mine.split("&"), *theirs.split("&")])
                         for mine, theirs in product(alternatives, inherited)]
-    return sorted(set(alternatives))
+    return _absorbed(set(alternatives))
+
+
+def _absorbed(tokens: set[str]) -> list[str]:
+    """Drop a token that asks for more than another one does ("site&wg:2" beside "wg:2"):
+    whoever holds it holds the shorter one too, so it only makes the index larger."""
+    parts = {token: set(token.split("&")) for token in tokens}
+    return sorted(token for token, needs in parts.items()
+                  if not any(other < needs for other in parts.values()))
 
 
 def _shapes(rule: Rule) -> set[tuple[str, ...]]:

@@ -252,15 +252,14 @@ def test_wrong_replaced_or_revoked_feed_token_is_an_empty_404(app, login, team):
 
 def test_feed_drops_what_its_owner_can_no_longer_see(app, login, team):
     # A page of a feature that registered no visibility rule for its URL's id.
-    app.add_url_rule("/research-lessons/<int:research_lesson_id>", "research_lesson",
-                     lambda research_lesson_id: "")
+    app.add_url_rule("/widgets/<int:widget_id>", "widget", lambda widget_id: "")
     lesson_id = team.plan.lesson_ids[0]
     send(app, team.teacher_b, kind="change", message="Lesson changed.",
          url=f"/lessons/{lesson_id}")
     send(app, team.teacher_b, kind="change", message="Sequence changed.",
          url=f"/sequences/{team.plan.id}/compare?a=1&b=2")
     send(app, team.teacher_b, kind="new_observation", message="Unknown page.",
-         url="/research-lessons/1")
+         url="/widgets/1")
     send(app, team.teacher_b, message="Group page.", url=f"/work-groups/{team.group.id}")
     token = make_feed(client_for(app, login, team.teacher_b))
 
@@ -270,7 +269,7 @@ def test_feed_drops_what_its_owner_can_no_longer_see(app, login, team):
 
     # A page kind this feed has no rule for is left out rather than leaked.
     assert titles() == ["Group page.", "Sequence changed.", "Lesson changed."]
-    registry(app).visibility_checks["research_lesson_id"] = lambda u, v: v == 1
+    registry(app).visibility_checks["widget_id"] = lambda u, v: v == 1
     assert "Unknown page." in titles()
     with app.app_context():
         db.session.get(Sequence, team.plan.id).visibility = "school"  # school a only

@@ -616,7 +616,8 @@ def test_research_lessons_are_searchable_only_by_those_who_may_read_them(app, lo
     with app.app_context():
         doc = indexer.sources.build(f"observation:{closed_rl}")
         assert doc["title"].startswith("Research lesson: Lesson 2 (30 Jan 2025)")
-        assert doc["access"] == [f"wg:{world.group.id}:school:{world.group.school_ids[0]}"]
+        # One combined token: in this Work Group AND from the teacher's school.
+        assert doc["access"] == [f"school:{world.group.school_ids[0]}&wg:{world.group.id}"]
         assert "site" not in indexer.sources.build(f"observation:{open_rl}")["access"]
 
 

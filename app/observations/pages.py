@@ -24,7 +24,7 @@ from app.revisions.models import Revision
 @dataclass
 class ResearchLessonPage:
     research_lesson: ResearchLesson
-    #: The plan as taught (planning.history.Reading of the pinned revision).
+    #: The plan as taught (app.revisions.pages.Reading of the pinned revision).
     reading: Any
     head_number: int
     can_edit: bool

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 from app.extensions import db
 
@@ -34,7 +35,7 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30000) -> None:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
+def unit_of_work() -> Iterator[scoped_session[FlaskSession]]:
     """Commit what the block did if it ends normally; roll all of it back if it raises.
 
     The one commit point outside a request (CLI commands, the search outbox consumer): a

@@ -76,7 +76,7 @@ _PG_UNAVAILABLE = ("08", "57P01", "57P02", "57P03", "53300")
 _SQLITE_LOCKED = ("database is locked", "database table is locked")
 
 
-def _driver_unavailable(error: BaseException) -> bool:
+def _driver_unavailable(error: BaseException | None) -> bool:
     """The driver's own exception says the database cannot be reached or is locked."""
     if isinstance(error, sqlite3.OperationalError):
         return str(error).strip().lower() in _SQLITE_LOCKED
@@ -118,7 +118,8 @@ def discard_session() -> None:
         db.session.rollback()
     except Exception:  # the connection is gone: nothing to roll back on the server
         try:
-            db.session.invalidate()
+            # invalidate() belongs to the Session itself: the scoped_session proxy lacks it.
+            db.session().invalidate()
         except Exception:  # noqa: S110 - best effort; the pool replaces the connection
             pass
 
@@ -210,7 +211,7 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(error, CSRFError):
             return form_token_error()
         original = getattr(error, "original_exception", None)
-        if error.code == 500 and database_unavailable(original):
+        if error.code == 500 and original is not None and database_unavailable(original):
             return unavailable_response(original)
         return error_response(error.code or 500)
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from flask import Request
-from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.utils import cached_property
 
@@ -67,10 +67,30 @@ def parse_int(value: Any) -> int:
     return int(text) if is_whole_number(text) else NO_SUCH_ID
 
 
-class InputDict(ImmutableMultiDict):
+_T = TypeVar("_T")
+#: What Werkzeug's form parsers return: (stream, form, files).
+_ParseResult = tuple[IO[bytes], MultiDict[str, str], MultiDict[str, FileStorage]]
+
+
+class InputDict(ImmutableMultiDict[str, str]):
     """Request parameters whose `get(..., type=int)` stays within the database's range."""
 
-    def get(self, key: Any, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
+    # Werkzeug's TypeConversionDict.get overloads, for string keys and values, with `type`
+    # keyword-only as every caller passes it. Like Werkzeug's own, they cannot match dict.get's
+    # positional-only signature, hence the ignore.
+    @overload  # type: ignore[override]
+    def get(self, key: str) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+    @overload
+    def get(self, key: str, default: _T) -> str | _T: ...
+    @overload
+    def get(self, key: str, *, type: Callable[[str], _T]) -> _T | None: ...
+    @overload
+    def get(self, key: str, default: _T, *, type: Callable[[str], _T]) -> _T: ...
+    def get(self, key: str, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
+        if type is None:
+            return super().get(key, default)
         if type is int:
             type = parse_int
         return super().get(key, default, type=type)
@@ -93,11 +113,15 @@ def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
 class InputFormParser(FormDataParser):
     """URL-encoded bodies decoded strictly; every form's values normalised."""
 
-    def _parse_urlencoded(self, stream, mimetype, content_length, options):  # type: ignore[override]
+    def _parse_urlencoded(
+        self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]
+    ) -> _ParseResult:
         items = _normalised(_decode_pairs(stream.read(), "form"))
         return stream, self.cls(items), self.cls()
 
-    def _parse_multipart(self, stream, mimetype, content_length, options):  # type: ignore[override]
+    def _parse_multipart(
+        self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]
+    ) -> _ParseResult:
         stream, form, files = super()._parse_multipart(stream, mimetype, content_length, options)
         return stream, self.cls(_normalised(list(form.items(multi=True)))), files
 
@@ -109,7 +133,7 @@ class InputRequest(Request):
     form_data_parser_class = InputFormParser
 
     @cached_property
-    def args(self) -> InputDict:  # type: ignore[override]
+    def args(self) -> InputDict:
         return InputDict(_normalised(_decode_pairs(self.query_string, "address")))
 
 

@@ -17,10 +17,10 @@ from sqlalchemy import Float, Integer, String, delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model, db
 
 
-class ThrottleCounter(db.Model):
+class ThrottleCounter(Model):
     """One fixed-window counter: how many hits `key` had in the window ending at expires_at."""
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -71,9 +71,13 @@ class DatabaseStorage(Storage):
         with db.engine.connect() as conn:
             row = conn.execute(select(ThrottleCounter.count, ThrottleCounter.expires_at)
                                .where(ThrottleCounter.key == key[:255])).first()
-        if row is None or row.expires_at <= time.time():
+        if row is None:
             return None
-        return int(row.count), float(row.expires_at)
+        # Unpacked rather than row.count, which is also the name of tuple.count().
+        count, expires_at = row
+        if expires_at <= time.time():
+            return None
+        return int(count), float(expires_at)
 
     def get(self, key: str) -> int:
         row = self._row(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, Response, request, session
 from flask_login import current_user
@@ -58,9 +59,11 @@ def url_with(**changes: object) -> str:
     """The current page's URL with some query parameters replaced (keeps repeated ones)."""
     from flask import url_for
 
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     args.update({key: [str(value)] for key, value in changes.items()})
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    view_args: dict[str, Any] = request.view_args or {}
+    assert request.endpoint is not None  # only pages reached through a route call this
+    return url_for(request.endpoint, **view_args, **args)
 
 
 def register_web_hooks(app: Flask) -> None:

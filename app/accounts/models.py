@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import utcnow
 
 PROGRAMME_STAGES: dict[str, str] = {
@@ -58,7 +58,7 @@ def valid_academic_year(value: str) -> bool:
     return (start + 1) % 100 == end
 
 
-class Hub(db.Model):
+class Hub(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     region: Mapped[str] = mapped_column(String(200), default="")
@@ -67,7 +67,7 @@ class Hub(db.Model):
     work_groups: Mapped[list[WorkGroup]] = relationship(back_populates="hub")
 
 
-class School(db.Model):
+class School(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     phase: Mapped[str] = mapped_column(String(20), default="primary")
@@ -79,14 +79,14 @@ class School(db.Model):
     hub: Mapped[Hub | None] = relationship()
 
 
-class WorkGroupSchool(db.Model):
+class WorkGroupSchool(Model):
     """A school taking part in a Work Group."""
 
     work_group_id: Mapped[int] = mapped_column(ForeignKey("work_group.id"), primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), primary_key=True)
 
 
-class WorkGroup(db.Model):
+class WorkGroup(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hub.id"))
     #: The project code as typed, e.g. "NCP 24-11".
@@ -118,7 +118,7 @@ class WorkGroup(db.Model):
         return f"{self.project_code} {self.title} ({self.academic_year})"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored lower-cased: e-mail addresses are unique case-insensitively.
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -158,7 +158,7 @@ class User(UserMixin, db.Model):
         return self.site_role == "hub_admin"
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A person in a Work Group, representing a school, with one or more roles."""
 
     __table_args__ = (UniqueConstraint("user_id", "work_group_id"),)
@@ -195,12 +195,12 @@ class Membership(db.Model):
         return ", ".join(WG_ROLES.get(r, r) for r in self.roles)
 
 
-class MembershipRole(db.Model):
+class MembershipRole(Model):
     membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(30), primary_key=True)
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use, expiring link that brings a person into a Work Group."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,7 +221,7 @@ class Invitation(db.Model):
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     """A one-time password-reset link issued by an admin."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,7 +235,7 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who changed memberships, roles, visibility or approvals, and when."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -135,7 +135,8 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.use_reset(token, form.password.data, form.confirm.data)
+            # default="" and a POST never send None; `or ""` only narrows WTForms' str | None.
+            services.use_reset(token, form.password.data or "", form.confirm.data or "")
         except ValidationError as error:
             form.add_errors(error.fields)
         else:

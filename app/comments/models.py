@@ -8,11 +8,11 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import utcnow
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A comment on a target named by (target_type, target_id); replies are one level deep."""
 
     __table_args__ = (Index("ix_comment_target", "target_type", "target_id"),)
@@ -49,7 +49,7 @@ class Comment(db.Model):
         return self.deleted_at is not None
 
 
-class CommentRevision(db.Model):
+class CommentRevision(Model):
     """One version of a comment's text: number 1 is the original, each edit adds one."""
 
     __table_args__ = (UniqueConstraint("comment_id", "number"),)
@@ -61,7 +61,7 @@ class CommentRevision(db.Model):
     edited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Mention(db.Model):
+class Mention(Model):
     """A Work Group member named with @ in a comment."""
 
     comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id"), primary_key=True)

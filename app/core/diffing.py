@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 import merge3
 
@@ -106,7 +106,16 @@ def _is_space_token(token: str) -> bool:
     return token.isspace()
 
 
-class _LineMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
+class _Matcher(difflib.SequenceMatcher[str]):
+    """difflib.SequenceMatcher with the state this module reads declared (typeshed omits it)."""
+
+    a: Sequence[str]
+    b: Sequence[str]
+    b2j: dict[str, list[int]]
+    matching_blocks: list[difflib.Match] | None
+
+
+class _LineMatcher(_Matcher):
     """SequenceMatcher for lines: blank lines are junk, and autojunk is off.
 
     Blank lines are very common in Markdown; as match candidates they make difflib quadratic
@@ -114,8 +123,15 @@ class _LineMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
     would instead drop *popular* lines entirely, which hides real edits in long texts.
     """
 
-    def __init__(self, isjunk: object = None, a: Sequence[str] = (), b: Sequence[str] = ()) -> None:
-        super().__init__(_is_blank_line, a, b, autojunk=False)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        isjunk: Callable[[str], bool] | None = None,
+        a: Sequence[str] = (),
+        b: Sequence[str] = (),
+        autojunk: bool = True,
+    ) -> None:
+        # isjunk and autojunk are accepted for merge3's matcher protocol and deliberately unused.
+        super().__init__(_is_blank_line, a, b, autojunk=False)
 
     def get_matching_blocks(self) -> list[difflib.Match]:
         # Without autojunk, many copies of one line make difflib quadratic (20,000 "$$" lines
@@ -142,7 +158,7 @@ def _coarse_blocks(a: Sequence[str], b: Sequence[str]) -> list[difflib.Match]:
         suffix += 1
     mid_a, mid_b = a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     blocks = [difflib.Match(0, 0, prefix)]
-    middle = difflib.SequenceMatcher(_is_blank_line, mid_a, mid_b, autojunk=False)
+    middle = _Matcher(_is_blank_line, mid_a, mid_b, autojunk=False)
     if _match_work(mid_a, middle.b2j) <= MAX_LINE_MATCH_WORK:
         blocks += [
             difflib.Match(i + prefix, j + prefix, size)
@@ -675,6 +691,9 @@ def merge_snapshots(base: Snapshot, mine: Snapshot, theirs: Snapshot) -> MergeRe
             merged[key] = copy.deepcopy(t)
             theirs_changed.append(key)
             continue
+        value: Any
+        chunks: list[Chunk] | None
+        reason: str | None
         if isinstance(b, str) and isinstance(m, str) and isinstance(t, str):
             value, chunks = _merge_text(b, m, t)
             reason = "Both versions changed the same lines."
@@ -707,11 +726,15 @@ def _merge_text(base: str, mine: str, theirs: str) -> tuple[str, list[Chunk] | N
     flag_b = flags[0]
     flag_m, flag_t = (flag_b if flag is None else flag for flag in flags[1:])
     final_newline = flag_m if flag_m == flag_t or flag_t == flag_b else flag_t
-    lines = [
+    base_lines, mine_lines, theirs_lines = (
         _split_lines(text if not text or text.endswith("\n") else text + "\n")
         for text in (base, mine, theirs)
-    ]
-    merger = merge3.Merge3(*lines, sequence_matcher=_LineMatcher)
+    )
+    # merge3's matcher protocol declares list[tuple[int, int, int]] blocks, which no
+    # difflib.SequenceMatcher (whose blocks are list[Match]) satisfies under list invariance.
+    merger = merge3.Merge3(
+        base_lines, mine_lines, theirs_lines, sequence_matcher=_LineMatcher  # type: ignore[arg-type]
+    )
     chunks: list[Chunk] = []
     for group in merger.merge_groups():
         if group[0] == "conflict":
@@ -803,7 +826,8 @@ def _merge_id_list(
                 return copy.deepcopy(mine), reason
             continue
         if m is None or t is None:
-            result[k] = copy.deepcopy(m if t is None else t)
+            # Not in base (handled above) but in the union, so mine or theirs has the item.
+            result[k] = copy.deepcopy(cast(dict[str, Any], m if t is None else t))
             continue
         item, ok = _merge_item(b if b is not None else {}, m, t)
         if not ok:

@@ -404,10 +404,11 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
     return check is not None and bool(check(value))
 
 
-_EtreeWalker: Any = html5lib_shim.getTreeWalker("etree")
+# bleach re-exports html5lib's getTreeWalker here; its stubs leave the name out.
+_EtreeWalker: Any = html5lib_shim.getTreeWalker("etree")  # type: ignore[attr-defined]
 
 
-class _LinearTreeWalker(_EtreeWalker):  # type: ignore[misc, valid-type]
+class _LinearTreeWalker(_EtreeWalker):
     """html5lib's etree walker, but linear in the number of siblings.
 
     Climbing back to a parent, the stock walker finds the parent's position among *its*
@@ -476,7 +477,8 @@ def _sanitize(fragment: str) -> str:
             strip=True,
             strip_comments=True,
         )
-        cleaner.walker = _LinearTreeWalker
+        # bleach keeps the walker *class* here; its stubs type the attribute as an instance.
+        cleaner.walker = _LinearTreeWalker  # type: ignore[assignment]
         _thread_local.cleaner = cleaner
     return str(cleaner.clean(fragment))
 

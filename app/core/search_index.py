@@ -1183,7 +1183,7 @@ def _add_ranking(lists: list[_Scored], v: _SegView, leaves: Sequence[query.Query
         return (type(leaf).__name__, leaf.fieldname, text, leaf.boost)
 
     def specs() -> list[tuple[str, str, float]]:
-        out = []
+        out: list[tuple[str, str, float]] = []
         for leaf in leaves:
             f = leaf.fieldname
             if isinstance(leaf, query.Phrase):

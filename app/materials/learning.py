@@ -70,6 +70,7 @@ def record_study(user: User, data: dict[str, Any]) -> StudyLogEntry:
             errors["sequence_id"] = "Choose one of the plans you can see, or leave it empty."
     if errors:
         raise ValidationError(fields=errors)
+    assert material is not None  # no material is a field error above
     entry = StudyLogEntry(user_id=user.id, material_id=material.id, studied_on=studied_on,
                           reflection=reflection, sequence_id=sequence_id)
     db.session.add(entry)
@@ -122,10 +123,11 @@ class Coverage:
 
     segments: list[Material]
     columns: list[Any]
+    # Keys are Material.segment, a nullable column; the queries only keep materials with one.
     #: (segment, column id) -> number (entries for a person; people for a school).
-    cells: dict[tuple[str, int], int]
+    cells: dict[tuple[str | None, int], int]
     #: segment -> how many people studied it at least once.
-    reached: dict[str, int]
+    reached: dict[str | None, int]
     people: int
 
     def cell(self, segment: str, column_id: int) -> int:
@@ -141,13 +143,13 @@ def spine_segments() -> list[Material]:
     found = db.session.scalars(select(Material).where(
         Material.source == "ncetm_primary_pd", Material.segment.is_not(None),
         Material.status == "published", Material.archived_at.is_(None)).order_by(Material.id))
-    by_segment: dict[str, Material] = {}
+    by_segment: dict[str | None, Material] = {}
     for material in found:
         by_segment.setdefault(material.segment, material)
     return sorted(by_segment.values(), key=lambda m: m.sort_key)
 
 
-def _counts(user_ids: list[int]) -> dict[tuple[str, int], int]:
+def _counts(user_ids: list[int]) -> dict[tuple[str | None, int], int]:
     """(segment, user id) -> number of log entries on NCETM primary segments."""
     if not user_ids:
         return {}
@@ -196,7 +198,7 @@ def group_coverage(viewer: User, group_id: int) -> tuple[WorkGroup, Coverage,
         people.sort(key=lambda u: (u.display_name, u.id))
     counts = _counts([u.id for people in members.values() for u in people])
     segments = spine_segments()
-    cells: dict[tuple[str, int], int] = {}
+    cells: dict[tuple[str | None, int], int] = {}
     for school_id, people in members.items():
         for material in segments:
             cells[(material.segment, school_id)] = sum(

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.planning.models import Lesson, Sequence
 from app.timeutil import utcnow
 
@@ -55,7 +55,7 @@ def segment_sort_key(segment: str | None) -> tuple[int, int, int, str]:
     return (0, int(match.group(1)), int(match.group(2) or 0), match.group(3).lower())
 
 
-class Material(db.Model):
+class Material(Model):
     """One PD material in the shared catalogue. Archived, never deleted: plans link to it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +131,7 @@ class Material(db.Model):
         return f"{self.code} {self.title}" if self.code else self.title
 
 
-class PlanMaterialLink(db.Model):
+class PlanMaterialLink(Model):
     """A plan's use of a material. Derived: rewritten from the plan's head revision on save."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +147,7 @@ class PlanMaterialLink(db.Model):
     lesson: Mapped[Lesson | None] = relationship()
 
 
-class StudyLogEntry(db.Model):
+class StudyLogEntry(Model):
     """A teacher's record of studying a material: personal professional data."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

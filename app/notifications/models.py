@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import utcnow
 
 #: What may be watched.
@@ -24,7 +24,7 @@ KINDS: dict[str, str] = {
 }
 
 
-class Watch(db.Model):
+class Watch(Model):
     """A person following a sequence, lesson or material."""
 
     __table_args__ = (UniqueConstraint("user_id", "target_kind", "target_id"),)
@@ -36,7 +36,7 @@ class Watch(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message for one person; read_at is set when they mark it read."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,7 +56,7 @@ class Notification(db.Model):
         return KINDS.get(self.kind, self.kind)
 
 
-class FeedToken(db.Model):
+class FeedToken(Model):
     """A personal feed address. Only the SHA-256 of the token is stored."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import School, User
 from app.core.markdown import SafeHtml, rewrap_stored
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import utcnow
 
 #: What a reviewer may decide.
@@ -27,7 +27,7 @@ OUTCOMES: dict[str, str] = {
 TARGET_KINDS: tuple[str, ...] = ("lesson", "sequence")
 
 
-class ReviewRequest(db.Model):
+class ReviewRequest(Model):
     """An author asking a subject leader or the Work Group Lead to review one revision."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +62,7 @@ class ReviewRequest(db.Model):
         return self.status == "open"
 
 
-class ReviewDecision(db.Model):
+class ReviewDecision(Model):
     """What a reviewer decided about one revision, with an overall and per-field comments."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +92,7 @@ class ReviewDecision(db.Model):
                 "comment": "Commented"}.get(self.decision, self.decision)
 
 
-class ReviewFieldComment(db.Model):
+class ReviewFieldComment(Model):
     """A reviewer's comment anchored to one field of the plan (e.g. "stem_sentences")."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,7 +109,7 @@ class ReviewFieldComment(db.Model):
         return rewrap_stored(self.html)
 
 
-class Approval(db.Model):
+class Approval(Model):
     """A revision approved for one school. The newest row per (document, school) is current;
     older rows stay as the record of what was approved before."""
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import utcnow
 
 
-class SearchOutbox(db.Model):
+class SearchOutbox(Model):
     """A document key whose index entry must be refreshed (or removed)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

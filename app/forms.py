@@ -18,6 +18,7 @@ from wtforms import Field, IntegerField
 from wtforms import ValidationError as WTFormsValidationError
 
 from app.core.text import is_whole_number
+from app.errors import ValidationError
 
 
 class CoplanForm(FlaskForm):
@@ -46,6 +47,13 @@ class CoplanForm(FlaskForm):
 
 class EmptyForm(CoplanForm):
     """For POST-only buttons (archive, watch, resolve): nothing but the CSRF token."""
+
+
+def refusal(form: CoplanForm) -> ValidationError:
+    """A form that did not validate as the service's error: its first message for a flash or
+    a 400 page, and every field's for a form page."""
+    errors = form.field_errors()
+    return ValidationError(next(iter(errors.values()), ""), fields=errors)
 
 
 def require_button() -> EmptyForm:
@@ -87,6 +95,18 @@ class WordedNumberField(WholeNumberField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise WTFormsValidationError(self.message) from error
+
+
+class BaseRevisionField(WholeNumberField):
+    """The revision an edit was based on (a hidden field). Anything but a whole number reads
+    as none: the revision engine then shows a clash to resolve (409), so a forged base can
+    never overwrite someone's newer text, and there is no box for an error to stand beside."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
 
 
 class ValuesField(Field):

@@ -11,49 +11,35 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.core.markdown import SafeHtml, render_markdown, resolve_links, rewrap_stored
-from app.core.text import is_whole_number
 from app.errors import ValidationError
 from app.extensions import db, limiter
-from app.forms import form_int, form_text
+from app.forms import refusal, require_button
 
 # Other features' panels on plan pages (they never import planning's routes).
 from app.observations.services import address_changes, lesson_panel, open_changes_for_lesson
 from app.planning import history, presenters, services
 from app.planning.blueprint import bp
 from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
+from app.planning.forms import (
+    AddLessonForm,
+    LessonForm,
+    MoveLessonForm,
+    MoveToForm,
+    SequenceForm,
+    SettingsForm,
+)
 from app.planning.links import create_url, link_resolver
 from app.planning.reference_data import YEAR_GROUPS
 from app.reviews.services import approval_banner
 from app.revisions import MergeConflict
 
-LESSON_FORM_KEYS = ["title"] + [f.key for f in LESSON_FIELDS]
-SEQUENCE_FORM_KEYS = ["title", "year_group", "strand", "rtp_codes", "tags", "small_steps",
-                      "overview", "work_group_id", "school_id", "visibility"]
+#: Agreed changes one lesson save can mark as addressed (the page lists the open ones).
+MAX_ADDRESSED = 100
 
 
 def _user() -> User:
     return current_user._get_current_object()
 
-
-def _base_number() -> int | None:
-    value = request.form.get("base_number", "")
-    return int(value) if is_whole_number(value) else None
-
-
-def _material_rows() -> list[dict[str, str]]:
-    """Linked-material rows of an edit form, ordered by their position boxes."""
-    ids = request.form.getlist("material_id")
-    notes = request.form.getlist("material_note")
-    positions = request.form.getlist("material_position")
-    rows = []
-    for index, material_id in enumerate(ids[:60]):
-        position = positions[index] if index < len(positions) else ""
-        rows.append({"material_id": material_id.strip(), "position": position,
-                     "note": notes[index].replace("\x00", "")[:2000] if index < len(notes)
-                     else "",
-                     "order": (int(position) if is_whole_number(position.strip()) else 999, index)})
-    rows.sort(key=lambda row: row.pop("order"))
-    return rows
 
 
 def _resolved(user: User, stored: str) -> SafeHtml:
@@ -109,21 +95,21 @@ def sequences():
 @limit_saves
 def new_sequence():
     user = _user()
-    errors: dict[str, str] = {}
+    form = SequenceForm()
     data: dict[str, Any] = {"title": request.args.get("title", "")[:200],
                             "visibility": "work_group", **presenters.default_place(user)}
     if request.method == "POST":
-        data = {k: form_text(k, None) for k in SEQUENCE_FORM_KEYS}
-        data["big_ideas"] = request.form.getlist("big_ideas")
-        data["materials"] = _material_rows()
-        try:
-            sequence = services.create_sequence(user, data)
-        except ValidationError as error:
-            errors = error.fields
-        else:
-            _forget_browser_draft("sequence:new")
-            flash("Sequence created. Add its lessons below.", "success")
-            return redirect(url_for("planning.sequence", sequence_id=sequence.id))
+        data = form.plan_data()
+        if form.validate():
+            try:
+                sequence = services.create_sequence(user, data)
+            except ValidationError as error:
+                form.add_errors(error.fields or {"form": error.message})
+            else:
+                _forget_browser_draft("sequence:new")
+                flash("Sequence created. Add its lessons below.", "success")
+                return redirect(url_for("planning.sequence", sequence_id=sequence.id))
+    errors = form.field_errors()
     return render_template("planning/sequence_form.html", sequence=None, data=data,
                            errors=errors, draft_key="sequence:new",
                            **presenters.sequence_form_options(user)), (
@@ -152,22 +138,21 @@ def edit_sequence(sequence_id: int):
     user = _user()
     item = services.editable_sequence(user, sequence_id)
     head = services.head(item.document_id, item.document.head_number)
-    errors: dict[str, str] = {}
+    form = SequenceForm()
     conflict = None
     data: dict[str, Any] = presenters.sequence_form_data(head)
     base_number = head.number
     if request.method == "POST":
-        data = {k: form_text(k, None) for k in SEQUENCE_FORM_KEYS}
-        data["big_ideas"] = request.form.getlist("big_ideas")
-        data["materials"] = _material_rows()
-        base_number = _base_number()
-        outcome = _save(lambda: services.update_sequence(
-            user, sequence_id, data, base_number, form_text("summary", 300)),
-            SEQUENCE_TEXT_FIELDS, data, base_number, f"sequence:{sequence_id}")
-        if outcome.saved:
-            return redirect(url_for("planning.sequence", sequence_id=sequence_id))
-        errors, conflict, data, base_number = (outcome.errors, outcome.conflict, outcome.data,
-                                               outcome.base_number)
+        data, base_number = form.plan_data(), form.base_number.data
+        if form.validate():
+            outcome = _save(lambda: services.update_sequence(
+                user, sequence_id, data, base_number, form.summary.data),
+                SEQUENCE_TEXT_FIELDS, data, base_number, f"sequence:{sequence_id}")
+            if outcome.saved:
+                return redirect(url_for("planning.sequence", sequence_id=sequence_id))
+            form.add_errors(outcome.errors)
+            conflict, data, base_number = outcome.conflict, outcome.data, outcome.base_number
+    errors = form.field_errors()
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/sequence_form.html", sequence=item, data=data,
                            errors=errors, conflict=conflict, base_number=base_number,
@@ -178,9 +163,10 @@ def edit_sequence(sequence_id: int):
 @bp.post("/sequences/<int:sequence_id>/settings")
 @login_required
 def sequence_settings(sequence_id: int):
+    form = SettingsForm()
     try:
-        services.update_settings(_user(), sequence_id, form_text("visibility", 20),
-                                 form_text("status", 20))
+        services.update_settings(_user(), sequence_id, form.visibility.data,
+                                 form.status.data)
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(" ".join(error.fields.values()) or error.message, "error")
@@ -192,6 +178,7 @@ def sequence_settings(sequence_id: int):
 @bp.post("/sequences/<int:sequence_id>/archive")
 @login_required
 def archive_sequence(sequence_id: int):
+    require_button()
     item = services.archive_sequence(_user(), sequence_id)
     flash(f"“{item.title}” is archived. It is hidden from lists and search; you can restore it "
           "from this page.", "success")
@@ -201,6 +188,7 @@ def archive_sequence(sequence_id: int):
 @bp.post("/sequences/<int:sequence_id>/restore")
 @login_required
 def restore_sequence(sequence_id: int):
+    require_button()
     item = services.restore_sequence(_user(), sequence_id)
     flash(f"“{item.title}” is restored.", "success")
     return redirect(url_for("planning.sequence", sequence_id=sequence_id))
@@ -210,9 +198,12 @@ def restore_sequence(sequence_id: int):
 @login_required
 @limit_saves
 def add_lesson(sequence_id: int):
+    form = AddLessonForm()
     try:
-        lesson = services.add_lesson(_user(), sequence_id, form_text("title", 300),
-                                     form_int("position"))
+        if not form.validate():
+            raise refusal(form)
+        lesson = services.add_lesson(_user(), sequence_id, form.title.data,
+                                     form.position.data)
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(error.fields.get("title", error.message), "error")
@@ -246,20 +237,18 @@ def edit_lesson(lesson_id: int):
     user = _user()
     item = services.editable_lesson(user, lesson_id)
     head = services.head(item.document_id, item.document.head_number)
-    errors: dict[str, str] = {}
+    form = LessonForm()
     conflict = preview = None
     addresses: list[str] = []
     data: dict[str, Any] = dict(head.fields)
     base_number = head.number
     summary = ""
     if request.method == "POST":
-        data = {k: form_text(k, None) for k in LESSON_FORM_KEYS}
-        data["materials"] = _material_rows()
-        base_number, summary = _base_number(), form_text("summary", 300)
-        addresses = request.form.getlist("addresses")[:100]
-        if request.form.get("action") == "preview":
-            preview = {k: render_markdown(data[k]) for k in LESSON_FORM_KEYS[1:] if data[k]}
-        else:
+        data, base_number, summary = form.plan_data(), form.base_number.data, form.summary.data
+        addresses = (form.addresses.data or [])[:MAX_ADDRESSED]
+        if form.action.data == "preview":
+            preview = {f.key: render_markdown(data[f.key]) for f in LESSON_FIELDS if data[f.key]}
+        elif form.validate():
             def save():
                 result = services.update_lesson(user, lesson_id, data, base_number, summary)
                 if addresses:
@@ -270,8 +259,9 @@ def edit_lesson(lesson_id: int):
             outcome = _save(save, LESSON_FIELDS, data, base_number, f"lesson:{lesson_id}")
             if outcome.saved:
                 return redirect(url_for("planning.lesson", lesson_id=lesson_id))
-            errors, conflict, data, base_number = (outcome.errors, outcome.conflict,
-                                                   outcome.data, outcome.base_number)
+            form.add_errors(outcome.errors)
+            conflict, data, base_number = outcome.conflict, outcome.data, outcome.base_number
+    errors = form.field_errors()
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/lesson_form.html", lesson=item, data=data, errors=errors,
                            material_options=presenters.material_options(),
@@ -286,7 +276,7 @@ def edit_lesson(lesson_id: int):
 @login_required
 def move_lesson(lesson_id: int):
     try:
-        item = services.move_lesson(_user(), lesson_id, form_text("direction", 10))
+        item = services.move_lesson(_user(), lesson_id, MoveLessonForm().direction.data)
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(error.message, "error")
@@ -300,11 +290,11 @@ def move_lesson(lesson_id: int):
 @bp.post("/lessons/<int:lesson_id>/move-to")
 @login_required
 def move_lesson_to(lesson_id: int):
-    target = form_int("target_id")
+    form = MoveToForm()
     try:
-        if target is None:
-            raise ValidationError(fields={"target_id": "Choose the sequence to move it to."})
-        item = services.move_lesson_to_sequence(_user(), lesson_id, target)
+        if not form.validate():
+            raise refusal(form)
+        item = services.move_lesson_to_sequence(_user(), lesson_id, form.target_id.data)
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(" ".join(error.fields.values()) or error.message, "error")
@@ -316,6 +306,7 @@ def move_lesson_to(lesson_id: int):
 @bp.post("/lessons/<int:lesson_id>/archive")
 @login_required
 def archive_lesson(lesson_id: int):
+    require_button()
     item = services.archive_lesson(_user(), lesson_id)
     flash(f"Lesson “{item.title}” is archived. You can restore it from the sequence page.",
           "success")
@@ -325,6 +316,7 @@ def archive_lesson(lesson_id: int):
 @bp.post("/lessons/<int:lesson_id>/restore")
 @login_required
 def restore_lesson(lesson_id: int):
+    require_button()
     item = services.restore_lesson(_user(), lesson_id)
     flash(f"Lesson “{item.title}” is restored as lesson {item.position}.", "success")
     return redirect(url_for("planning.lesson", lesson_id=lesson_id))

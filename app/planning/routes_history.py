@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.models import User
 from app.errors import NotFound, ValidationError
+from app.forms import require_button
 from app.planning import history
 from app.planning.blueprint import bp
 from app.planning.history import Kind
@@ -54,6 +55,7 @@ def _revision(kind: Kind, item_id: int, number: int) -> str:
 
 
 def _restore(kind: Kind, item_id: int, number: int) -> Response:
+    require_button()
     result = history.restore(_user(), kind, item_id, number)
     if result.changed:
         flash(f"Revision {number} restored as revision {result.head.number}.", "success")

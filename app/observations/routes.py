@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,22 +10,26 @@ from flask_login import current_user, login_required
 from app.accounts.models import User
 from app.errors import ValidationError
 from app.extensions import db
-from app.forms import form_int, form_text
+from app.forms import refusal, require_button
 from app.observations import services, timeline
+from app.observations.forms import (
+    NOTICING_KEYS,
+    PUPIL_KEYS,
+    AddressForm,
+    AgreedChangeForm,
+    DeclineForm,
+    DiscussionForm,
+    ObservationForm,
+    ResearchLessonForm,
+)
 from app.observations.models import CHANGE_STATUSES, PHASES, VISIBILITY
 from app.planning.fields import LESSON_FIELDS
 from app.planning.reference_data import YEAR_GROUPS
 
 bp = Blueprint("observations", __name__)
 
-DETAIL_KEYS = ["kind", "revision_number", "taught_on", "teacher_id", "year_group",
-               "class_context", "research_focus", "key_point", "difficult_points",
-               "feedback_wanted", "visibility"]
-PUPIL_KEYS = ("code", "profile", "prediction", "evidence")
-NOTICING_KEYS = ("at", "about", "note")
 #: Blank rows offered under what is already recorded (the form works without JavaScript).
 BLANK_ROWS = 3
-_ROW_RE = re.compile(r"(pupils|noticings)-(\d{1,3})-([a-z]+)")
 
 LABELS: dict[str, Any] = {
     "year_group": dict(YEAR_GROUPS), "visibility": VISIBILITY, "phase": PHASES,
@@ -53,32 +56,28 @@ def research_lessons():
                  research_lessons=services.list_page(_user()))
 
 
-def _detail_form() -> dict[str, Any]:
-    data: dict[str, Any] = {k: form_text(k) for k in DETAIL_KEYS}
-    data["observers"] = request.form.getlist("observers")
-    return data
-
-
 @bp.route("/lessons/<int:lesson_id>/research-lessons/new", methods=["GET", "POST"])
 @login_required
 def new_research_lesson(lesson_id: int):
     user = _user()
     form = services.schedule_form(user, lesson_id, request.args.get("revision", type=int))
-    errors: dict[str, str] = {}
+    posted = ResearchLessonForm()
     if request.method == "POST":
-        form.data = _detail_form()
-        try:
-            research_lesson = services.schedule_research_lesson(user, lesson_id, form.data)
-        except ValidationError as error:
-            # The page is drawn again: drop the half-built research lesson the call had
-            # attached to the lesson, so nothing can autoflush it while rendering.
-            db.session.rollback()
-            errors = error.fields or {"form": error.message}
-        else:
-            flash("Research lesson scheduled. Observers can record their notes on its page.",
-                  "success")
-            return redirect(url_for("observations.research_lesson",
-                                    research_lesson_id=research_lesson.id))
+        form.data = posted.details()
+        if posted.validate():
+            try:
+                research_lesson = services.schedule_research_lesson(user, lesson_id, form.data)
+            except ValidationError as error:
+                # The page is drawn again: drop the half-built research lesson the call had
+                # attached to the lesson, so nothing can autoflush it while rendering.
+                db.session.rollback()
+                posted.add_errors(error.fields or {"form": error.message})
+            else:
+                flash("Research lesson scheduled. Observers can record their notes on its "
+                      "page.", "success")
+                return redirect(url_for("observations.research_lesson",
+                                        research_lesson_id=research_lesson.id))
+    errors = posted.field_errors()
     return _page("observations/research_lesson_form.html", 400 if errors else 200, form=form,
                  errors=errors)
 
@@ -88,17 +87,19 @@ def new_research_lesson(lesson_id: int):
 def edit_research_lesson(research_lesson_id: int):
     user = _user()
     form = services.edit_form(user, research_lesson_id)
-    errors: dict[str, str] = {}
+    posted = ResearchLessonForm()
     if request.method == "POST":
-        form.data = _detail_form()
-        try:
-            services.update_research_lesson(user, research_lesson_id, form.data)
-        except ValidationError as error:
-            errors = error.fields or {"form": error.message}
-        else:
-            flash("Research lesson details saved.", "success")
-            return redirect(url_for("observations.research_lesson",
-                                    research_lesson_id=research_lesson_id))
+        form.data = posted.details()
+        if posted.validate():
+            try:
+                services.update_research_lesson(user, research_lesson_id, form.data)
+            except ValidationError as error:
+                posted.add_errors(error.fields or {"form": error.message})
+            else:
+                flash("Research lesson details saved.", "success")
+                return redirect(url_for("observations.research_lesson",
+                                        research_lesson_id=research_lesson_id))
+    errors = posted.field_errors()
     return _page("observations/research_lesson_form.html", 400 if errors else 200, form=form,
                  errors=errors)
 
@@ -114,18 +115,6 @@ def research_lesson(research_lesson_id: int):
 # --- observations ---------------------------------------------------------------------------------
 
 
-def _rows_from_form() -> dict[str, list[dict[str, str]]]:
-    """The pupils-N-key and noticings-N-key inputs as two lists of rows, in row order."""
-    found: dict[str, dict[int, dict[str, str]]] = {"pupils": {}, "noticings": {}}
-    for name in request.form:
-        match = _ROW_RE.fullmatch(name)
-        if match:
-            group, index, key = match.group(1), int(match.group(2)), match.group(3)
-            if key in (PUPIL_KEYS if group == "pupils" else NOTICING_KEYS):
-                found[group].setdefault(index, {})[key] = form_text(name)
-    return {group: [rows[i] for i in sorted(rows)] for group, rows in found.items()}
-
-
 def _padded(data: dict[str, Any], extra: int = BLANK_ROWS) -> dict[str, Any]:
     """Add blank rows below what is recorded, so more can be typed in without JavaScript."""
     data = dict(data)
@@ -135,20 +124,24 @@ def _padded(data: dict[str, Any], extra: int = BLANK_ROWS) -> dict[str, Any]:
 
 
 def _observation_post(save) -> tuple[Any, dict[str, Any], dict[str, str]]:
-    data = {"responses": form_text("responses"), **_rows_from_form()}
-    try:
-        observation = save(data)
-    except ValidationError as error:
-        # The form is drawn again: drop the new observation the call had attached to the
-        # research lesson, so the page shows what is stored.
-        db.session.rollback()
-        return None, data, error.fields or {"form": error.message}
-    return observation, data, {}
+    posted = ObservationForm()
+    data = posted.notes()
+    if posted.validate():
+        try:
+            observation = save(data)
+        except ValidationError as error:
+            # The form is drawn again: drop the new observation the call had attached to the
+            # research lesson, so the page shows what is stored.
+            db.session.rollback()
+            posted.add_errors(error.fields or {"form": error.message})
+        else:
+            return observation, data, {}
+    return None, data, posted.field_errors()
 
 
 def _after_observation_save(observation) -> Any:
     flash("Observation saved.", "success")
-    if request.form.get("action") == "more":
+    if ObservationForm().action.data == "more":
         return redirect(url_for("observations.edit_observation", observation_id=observation.id,
                                 more=1) + "#noticings")
     return redirect(url_for("observations.research_lesson",
@@ -209,18 +202,20 @@ def observation(observation_id: int):
 def discussion(research_lesson_id: int):
     user = _user()
     rl, data = services.discussion_form(user, research_lesson_id)
-    errors: dict[str, str] = {}
+    posted = DiscussionForm()
     if request.method == "POST":
-        data = {k: form_text(k) for k in ("teacher_reflection", "discussion_points",
-                                          "pupil_interview")}
-        try:
-            services.save_discussion(user, research_lesson_id, data)
-        except ValidationError as error:
-            errors = error.fields or {"form": error.message}
-        else:
-            flash("Discussion saved. Record the changes you agreed below it.", "success")
-            return redirect(url_for("observations.research_lesson",
-                                    research_lesson_id=research_lesson_id) + "#agreed-changes")
+        data = posted.texts()
+        if posted.validate():
+            try:
+                services.save_discussion(user, research_lesson_id, data)
+            except ValidationError as error:
+                posted.add_errors(error.fields or {"form": error.message})
+            else:
+                flash("Discussion saved. Record the changes you agreed below it.", "success")
+                return redirect(url_for("observations.research_lesson",
+                                        research_lesson_id=research_lesson_id)
+                                + "#agreed-changes")
+    errors = posted.field_errors()
     return _page("observations/discussion_form.html", 400 if errors else 200, rl=rl, data=data,
                  errors=errors)
 
@@ -235,11 +230,13 @@ def _page_with_errors(research_lesson_id: int, errors: dict[str, str], **data: A
 @bp.post("/research-lessons/<int:research_lesson_id>/changes")
 @login_required
 def add_change(research_lesson_id: int):
-    text, field_key = form_text("change_text"), form_text("change_field", 40)
+    posted = AgreedChangeForm()
+    text, field_key = posted.change_text.data, posted.change_field.data
     try:
         change = services.add_agreed_change(_user(), research_lesson_id, text, field_key)
     except ValidationError as error:
-        return _page_with_errors(research_lesson_id, error.fields, change_text=text,
+        posted.add_errors(error.fields)
+        return _page_with_errors(research_lesson_id, posted.field_errors(), change_text=text,
                                  change_field=field_key)
     flash("Agreed change added. It stays open until a revision of the plan addresses it.",
           "success")
@@ -250,7 +247,7 @@ def add_change(research_lesson_id: int):
 @bp.post("/agreed-changes/<int:change_id>/decline")
 @login_required
 def decline_change(change_id: int):
-    reason = form_text("reason")
+    reason = DeclineForm().reason.data
     try:
         change = services.decline_change(_user(), change_id, reason)
     except ValidationError as error:
@@ -265,6 +262,7 @@ def decline_change(change_id: int):
 @bp.post("/agreed-changes/<int:change_id>/reopen")
 @login_required
 def reopen_change(change_id: int):
+    require_button()
     change = services.reopen_change(_user(), change_id)
     flash("Change reopened.", "success")
     return _to_change(change)
@@ -273,8 +271,11 @@ def reopen_change(change_id: int):
 @bp.post("/agreed-changes/<int:change_id>/address")
 @login_required
 def address_change(change_id: int):
+    posted = AddressForm()
     try:
-        change = services.mark_addressed(_user(), change_id, form_int("revision_number"))
+        if not posted.validate():
+            raise refusal(posted)
+        change = services.mark_addressed(_user(), change_id, posted.revision_number.data)
     except ValidationError as error:
         change = services.get_change(_user(), change_id)
         return _page_with_errors(change.research_lesson_id,

@@ -10,8 +10,6 @@ to research lessons are shown only to those who may open them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from flask import Flask, url_for
 from sqlalchemy import select
@@ -23,7 +21,6 @@ from app.extensions import db
 from app.observations import permissions, services
 from app.observations.models import AgreedChange, ResearchLesson
 from app.planning.models import Lesson, Sequence
-from app.registry import registry
 from app.timeutil import aware
 
 Item = tuple[str, str, str]
@@ -104,24 +101,6 @@ def _change_url(change: AgreedChange) -> str:
     return f"{_rl_url(change.research_lesson)}#change-{change.id}"
 
 
-def _found(getter: Callable[[], Any]) -> bool:
-    try:
-        getter()
-    except NotFound:
-        return False
-    return True
-
-
-def _checks() -> dict[str, Callable[[User, Any], bool]]:
-    return {
-        "research_lesson_id": lambda user, value: _found(
-            lambda: services.get_research_lesson(user, value)),
-        "observation_id": lambda user, value: _found(
-            lambda: services.get_observation(user, value)),
-        "change_id": lambda user, value: _found(lambda: services.get_change(user, value)),
-    }
-
-
 def _on_review_evidence(_app: Flask, *, user: User, item: Lesson | Sequence,
                         from_number: int, to_number: int) -> list[Item]:
     return review_evidence(user, item, from_number, to_number)
@@ -133,7 +112,7 @@ def _on_session_digest(_app: Flask, *, user: User, group: WorkGroup,
 
 
 def install(app: Flask) -> None:
-    """Answer this app's review-evidence and session-digest questions; add our URL rules."""
+    """Answer this app's review-evidence and session-digest questions. (Links to research
+    lessons, observations and agreed changes are checked by the rules in app/visibility.py.)"""
     signals.review_evidence.connect(_on_review_evidence, sender=app)
     signals.session_digest.connect(_on_session_digest, sender=app)
-    registry(app).visibility_checks.update(_checks())

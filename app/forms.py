@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField
 from wtforms import ValidationError as WTFormsValidationError
@@ -129,25 +129,6 @@ def clip(limit: int) -> Callable[[Any], Any]:
         return value[: limit + 1] if isinstance(value, str) else value
 
     return clipped
-
-
-def form_text(name: str, limit: int | None = 100_000) -> str:
-    """A form field as text (already normalised by app/input.py).
-
-    With a limit it is cut just past it, so the service can still say it is too long; plan
-    text passes None and comes back whole with its field error (the request size bounds it).
-    """
-    value = request.form.get(name, "")
-    return value if limit is None else value[: limit + 1]
-
-
-def form_int(name: str) -> int | None:
-    """A whole number within the database's range, or None."""
-    return request.form.get(name, None, type=int)
-
-
-def form_data(*names: str) -> dict[str, str]:
-    return {name: form_text(name) for name in names}
 
 
 def safe_next(target: str | None) -> str | None:

@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Optional
 
 from app.forms import CoplanForm, ValuesField, WordedNumberField, clip
 
-#: As form_text cut them: just past any limit a service states, so it can still say so.
+#: Cut just past any limit a service states, so it can still say "too long" cheaply.
 _TEXT = [clip(100_000)]
 _LOG_TEXT = [clip(5000)]
 

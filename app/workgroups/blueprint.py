@@ -11,7 +11,6 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from app.accounts.models import User
-from app.core.text import is_whole_number
 from app.errors import NotFound, ValidationError
 
 bp = Blueprint("workgroups", __name__)
@@ -22,12 +21,6 @@ _NUMBER_RE = re.compile(r"[0-9]{1,40}")
 
 def acting_user() -> User:
     return current_user._get_current_object()
-
-
-def base_number() -> int | None:
-    """The revision a form was based on (hidden field base_number), if it is a number."""
-    value = request.form.get("base_number", "").strip()
-    return int(value) if is_whole_number(value) and int(value) <= MAX_INT else None
 
 
 def revision_pair() -> tuple[int, int]:

@@ -7,9 +7,9 @@ from flask_login import login_required
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.forms import form_text
 from app.workgroups import board as boards
 from app.workgroups.blueprint import acting_user, bp
+from app.workgroups.forms import ThreadForm
 from app.workgroups.models import BOARD_CATEGORIES
 
 SHOW = {"open": "Open threads", "resolved": "Resolved threads", "all": "All threads"}
@@ -35,15 +35,16 @@ def board(work_group_id: int):
 @bp.post("/work-groups/<int:work_group_id>/board")
 @login_required
 def new_thread(work_group_id: int):
-    data = {"title": form_text("title", 300), "category": form_text("category", 20),
-            "body": form_text("body")}
+    form = ThreadForm()
+    data = form.thread()
     try:
         thread = boards.create_thread(acting_user(), work_group_id, data["title"],
                                      data["category"], data["body"])
     except ValidationError as error:
         # The board is drawn again: drop the first comment the call had already flushed.
         db.session.rollback()
-        return _board_page(work_group_id, error.fields or {"body": error.message}, data)
+        form.add_errors(error.fields or {"body": error.message})
+        return _board_page(work_group_id, form.field_errors(), data)
     flash("Thread started. Members can reply below it.", "success")
     return redirect(url_for("workgroups.board_thread", work_group_id=work_group_id,
                             comment_id=thread.comment_id))

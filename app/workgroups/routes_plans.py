@@ -11,33 +11,21 @@ from flask_login import login_required
 
 from app.errors import NotFound, RevisionConflict, ValidationError
 from app.extensions import db
-from app.forms import form_int, form_text
+from app.forms import refusal, require_button
 from app.planning.presenters import ConflictField, ConflictView
 from app.revisions import MergeConflict, pages
 from app.workgroups import action_plans
-from app.workgroups.blueprint import acting_user, base_number, bp, revision_pair
+from app.workgroups.blueprint import acting_user, bp, revision_pair
+from app.workgroups.forms import (
+    PriorityForm,
+    RemovePriorityForm,
+    ReviewPointsForm,
+    SignOffForm,
+    StartPlanForm,
+)
 from app.workgroups.models import ACTION_STATUSES, RAG_RATINGS
 
-_ACTION_RE = re.compile(r"actions-(\d{1,2})-(id|action|lead_id|due|status|remove)")
-_REVIEW_RE = re.compile(r"review-(\d{1,2})-(id|date|note|remove)")
 _PRIORITY_ID_RE = re.compile(r"[a-z0-9-]{1,40}")
-
-
-def _rows(pattern: re.Pattern[str]) -> list[dict[str, str]]:
-    """Repeated form rows (name-<n>-<field>) in order of n, as typed."""
-    rows: dict[int, dict[str, str]] = {}
-    for name in request.form:
-        if match := pattern.fullmatch(name):
-            rows.setdefault(int(match[1]), {})[match[2]] = form_text(name, 4000)
-    return [rows[n] for n in sorted(rows)]
-
-
-def _priority_form() -> dict[str, Any]:
-    data: dict[str, Any] = {k: form_text(k, 20_000) for k in
-                            ("area", "intended_outcome", "success_criteria", "evidence_links",
-                             "rag")}
-    data["actions"] = _rows(_ACTION_RE)
-    return data
 
 
 def _without_blank_tail(rows: list[dict[str, str]], keys: tuple[str, ...]) -> list[dict[str, str]]:
@@ -68,7 +56,10 @@ def action_plans_page(work_group_id: int):
 @bp.post("/work-groups/<int:work_group_id>/action-plans")
 @login_required
 def start_action_plan(work_group_id: int):
-    plan = action_plans.create_plan(acting_user(), work_group_id, form_int("school_id"))
+    form = StartPlanForm()
+    if not form.validate():
+        raise refusal(form)
+    plan = action_plans.create_plan(acting_user(), work_group_id, form.school_id.data)
     flash(f"{plan.title}: add the school's first priority.", "success")
     return redirect(url_for("workgroups.action_plan", plan_id=plan.id))
 
@@ -134,8 +125,12 @@ def _edit_priority(plan_id: int, priority_id: str | None):
     if request.method == "GET":
         return _priority_page(plan, action_plans.priority_form(plan, current, priority_id), {},
                               current.number, priority_id)
-    data, base, summary = _priority_form(), base_number(), form_text("summary", 300)
+    form = PriorityForm()
+    data, base, summary = form.priority(), form.base_number.data, form.summary.data
     shown = {**data, "actions": _without_blank_tail(data["actions"], ("action", "lead_id", "due"))}
+    if not form.validate():
+        return _priority_page(plan, shown, form.field_errors(), base or current.number,
+                              priority_id, summary=summary)
     try:
         result, saved_id = action_plans.save_priority(user, plan_id, priority_id, data, base,
                                                       summary)
@@ -143,8 +138,9 @@ def _edit_priority(plan_id: int, priority_id: str | None):
         # The 400/409 page is rendered from what is stored, not from a half-done save.
         db.session.rollback()
         plan = action_plans.editable_plan(user, plan_id)
-        return _priority_page(plan, shown, error.fields or {"form": error.message},
-                              base or current.number, priority_id, summary=summary)
+        form.add_errors(error.fields or {"form": error.message})
+        return _priority_page(plan, shown, form.field_errors(), base or current.number,
+                              priority_id, summary=summary)
     except MergeConflict as error:
         db.session.rollback()
         plan = action_plans.editable_plan(user, plan_id)
@@ -158,7 +154,7 @@ def _edit_priority(plan_id: int, priority_id: str | None):
               "success")
     else:
         flash("No changes to save: the priority is as it was.", "info")
-    if request.form.get("action") == "add_row":
+    if form.action.data == "add_row":
         return redirect(url_for("workgroups.edit_priority", plan_id=plan_id,
                                 priority_id=saved_id) + "#new-action")
     return redirect(url_for("workgroups.action_plan", plan_id=plan_id, version="draft")
@@ -181,9 +177,10 @@ def edit_priority(plan_id: int, priority_id: str):
 @login_required
 def remove_priority(plan_id: int, priority_id: str):
     user = acting_user()
+    form = RemovePriorityForm()
     try:
         result = action_plans.remove_priority(user, plan_id, _priority_id(priority_id),
-                                              base_number())
+                                              form.base_number.data)
     except MergeConflict as error:
         raise RevisionConflict(
             f"{error.head.author.display_name} changed this priority in revision "
@@ -204,16 +201,18 @@ def edit_review_points(plan_id: int):
     plan = action_plans.editable_plan(user, plan_id)
     current = action_plans.head(plan)
     rows, base, summary = action_plans.review_form(current), current.number, ""
-    errors: dict[str, str] = {}
+    form = ReviewPointsForm()
     conflict = None
     if request.method == "POST":
-        rows, base, summary = _rows(_REVIEW_RE), base_number(), form_text("summary", 300)
+        rows, base, summary = form.rows(), form.base_number.data, form.summary.data
         try:
+            if not form.validate():
+                raise refusal(form)
             result = action_plans.save_review_points(user, plan_id, rows, base, summary)
         except ValidationError as error:
             # The 400/409 page is rendered from what is stored, not from a half-done save.
             db.session.rollback()
-            errors = error.fields or {"form": error.message}
+            form.add_errors(error.fields or {"form": error.message})
             rows = _without_blank_tail(rows, ("date", "note"))
         except MergeConflict as error:
             db.session.rollback()
@@ -229,6 +228,7 @@ def edit_review_points(plan_id: int):
             return redirect(url_for("workgroups.action_plan", plan_id=plan_id,
                                     version="draft") + "#review-points")
         plan = action_plans.editable_plan(user, plan_id)
+    errors = form.field_errors()
     status = 409 if conflict else 400 if errors else 200
     return render_template("workgroups/review_points_form.html", plan=plan, rows=rows,
                            errors=errors, base_number=base or current.number,
@@ -241,7 +241,10 @@ def edit_review_points(plan_id: int):
 @bp.post("/action-plans/<int:plan_id>/sign-off")
 @login_required
 def sign_off_action_plan(plan_id: int):
-    record = action_plans.sign_off(acting_user(), plan_id, form_int("number"))
+    form = SignOffForm()
+    if not form.validate():
+        raise refusal(form)
+    record = action_plans.sign_off(acting_user(), plan_id, form.number.data)
     flash(f"Revision {record.revision_number} is signed off. Later edits make a new draft; "
           "the signed-off version stays as it is.", "success")
     return redirect(url_for("workgroups.action_plan", plan_id=plan_id))
@@ -273,6 +276,7 @@ def action_plan_compare(plan_id: int):
 @bp.post("/action-plans/<int:plan_id>/revisions/<int:number>/restore")
 @login_required
 def action_plan_restore(plan_id: int, number: int):
+    require_button()
     result = action_plans.restore(acting_user(), plan_id, number)
     if result.changed:
         flash(f"Revision {number} restored as draft revision {result.head.number}.", "success")

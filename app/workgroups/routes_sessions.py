@@ -9,23 +9,13 @@ from flask_login import login_required
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.forms import form_text
+from app.forms import require_button
 from app.planning import presenters
 from app.revisions import MergeConflict, pages
 from app.workgroups import links, sessions
-from app.workgroups.blueprint import acting_user, base_number, bp, revision_pair
+from app.workgroups.blueprint import acting_user, bp, revision_pair
+from app.workgroups.forms import NotesForm, SessionForm
 from app.workgroups.models import SESSION_TYPES
-
-DETAIL_KEYS = ["number", "date", "start_time", "end_time", "kind", "host_school_id", "title",
-               "agenda"]
-
-
-def _details_form() -> dict[str, Any]:
-    data: dict[str, Any] = {k: form_text(k, 100_000 if k == "agenda" else 300)
-                            for k in DETAIL_KEYS}
-    data["attendees"] = request.form.getlist("attendees")
-    data["links"] = request.form.getlist("links")
-    return data
 
 
 def _form_page(group, session, data: dict[str, Any], errors: dict[str, str]):
@@ -52,17 +42,18 @@ def new_session(work_group_id: int):
     group = sessions.manageable_group(user, work_group_id)
     data: dict[str, Any] = {"number": str(len(sessions.list_sessions(group)) + 1),
                             "kind": "workshop", "attendees": [], "links": []}
-    errors: dict[str, str] = {}
+    form = SessionForm()
     if request.method == "POST":
-        data = _details_form()
-        try:
-            session = sessions.create_session(user, work_group_id, data)
-        except ValidationError as error:
-            errors = error.fields or {"form": error.message}
-        else:
-            flash(f"{session.label} is planned.", "success")
-            return redirect(url_for("workgroups.session", session_id=session.id))
-    return _form_page(group, None, data, errors)
+        data = form.details()
+        if form.validate():
+            try:
+                session = sessions.create_session(user, work_group_id, data)
+            except ValidationError as error:
+                form.add_errors(error.fields or {"form": error.message})
+            else:
+                flash(f"{session.label} is planned.", "success")
+                return redirect(url_for("workgroups.session", session_id=session.id))
+    return _form_page(group, None, data, form.field_errors())
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -78,18 +69,19 @@ def edit_session(session_id: int):
     user = acting_user()
     item = sessions.manageable_session(user, session_id)
     data = sessions.details_form(item)
-    errors: dict[str, str] = {}
+    form = SessionForm()
     if request.method == "POST":
-        data = _details_form()
-        try:
-            sessions.update_session(user, session_id, data)
-        except ValidationError as error:
-            errors = error.fields or {"form": error.message}
-            item = sessions.manageable_session(user, session_id)
-        else:
-            flash("Session details saved.", "success")
-            return redirect(url_for("workgroups.session", session_id=session_id))
-    return _form_page(item.work_group, item, data, errors)
+        data = form.details()
+        if form.validate():
+            try:
+                sessions.update_session(user, session_id, data)
+            except ValidationError as error:
+                form.add_errors(error.fields or {"form": error.message})
+                item = sessions.manageable_session(user, session_id)
+            else:
+                flash("Session details saved.", "success")
+                return redirect(url_for("workgroups.session", session_id=session_id))
+    return _form_page(item.work_group, item, data, form.field_errors())
 
 
 @bp.route("/sessions/<int:session_id>/notes", methods=["GET", "POST"])
@@ -100,26 +92,27 @@ def edit_notes(session_id: int):
     current = sessions.head(item)
     data: dict[str, Any] = dict(current.fields)
     base, summary = current.number, ""
-    errors: dict[str, str] = {}
+    form = NotesForm()
     conflict = None
     if request.method == "POST":
-        data = {k: form_text(k) for k in sessions.NOTE_KEYS}
-        base, summary = base_number(), form_text("summary", 300)
-        try:
-            result = sessions.save_notes(user, session_id, data, base, summary)
-        except ValidationError as error:
-            # The 400/409 page is rendered from what is stored, not from a half-done save.
-            db.session.rollback()
-            errors = error.fields or {"form": error.message}
-        except MergeConflict as error:
-            db.session.rollback()
-            conflict = presenters.conflict_view(error, sessions.NOTE_FIELDS)
-            data = presenters.merged_form(error, data)
-            base = error.head.number
-        else:
-            _flash_saved(result)
-            return redirect(url_for("workgroups.session", session_id=session_id))
-        item = sessions.notes_editable_session(user, session_id)
+        data, base, summary = form.texts(), form.base_number.data, form.summary.data
+        if form.validate():
+            try:
+                result = sessions.save_notes(user, session_id, data, base, summary)
+            except ValidationError as error:
+                # The 400/409 page is rendered from what is stored, not a half-done save.
+                db.session.rollback()
+                form.add_errors(error.fields or {"form": error.message})
+            except MergeConflict as error:
+                db.session.rollback()
+                conflict = presenters.conflict_view(error, sessions.NOTE_FIELDS)
+                data = presenters.merged_form(error, data)
+                base = error.head.number
+            else:
+                _flash_saved(result)
+                return redirect(url_for("workgroups.session", session_id=session_id))
+            item = sessions.notes_editable_session(user, session_id)
+    errors = form.field_errors()
     status = 409 if conflict else 400 if errors else 200
     return render_template("workgroups/notes_form.html", s=item, data=data, errors=errors,
                            conflict=conflict, base_number=base, summary=summary,
@@ -173,6 +166,7 @@ def session_compare(session_id: int):
 @bp.post("/sessions/<int:session_id>/revisions/<int:number>/restore")
 @login_required
 def session_restore(session_id: int, number: int):
+    require_button()
     result = sessions.restore_notes(acting_user(), session_id, number)
     if result.changed:
         flash(f"Revision {number} restored as revision {result.head.number}.", "success")

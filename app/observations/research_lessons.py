@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import select
 
-from app import revisions
+from app import revisions, signals
 from app.accounts.models import User, WorkGroup
 from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
@@ -251,10 +251,10 @@ def _int(raw: Any) -> int | None:
 
 
 def tell_teacher(research_lesson: ResearchLesson, actor: User, kind: str, text: str) -> None:
-    """Notify the research lesson's teacher (if notifications are wired and it isn't them)."""
-    notify = current_app.extensions.get("coplan.notify")
-    if notify is None or research_lesson.teacher_id == actor.id:
+    """Notify the research lesson's teacher (through app.signals.notify), unless it is them."""
+    if research_lesson.teacher_id == actor.id:
         return
     # Outside a request url_for builds an absolute URL; notifications keep the path only.
     url = url_for("observations.research_lesson", research_lesson_id=research_lesson.id)
-    notify(research_lesson.teacher_id, kind, text, urlsplit(url).path)
+    signals.send(signals.notify, user_id=research_lesson.teacher_id, kind=kind, message=text,
+                 url=urlsplit(url).path)

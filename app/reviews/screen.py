@@ -7,10 +7,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
-from app import revisions
+from app import revisions, signals
 from app.accounts.models import User
 from app.core.diffing import FieldChange, diff_snapshots
 from app.extensions import db
@@ -162,12 +161,11 @@ def evidence_for(user: User, item: Lesson | Sequence, from_number: int,
                  to_number: int) -> list[Evidence]:
     """The observations and agreed changes behind a change, from the observations feature.
 
-    It registers `app.extensions["coplan.review_evidence"]`: a callable (user, lesson or
-    sequence, from revision number (0: nothing approved yet), to revision number) returning
-    (title, url, text) tuples. Without it there is simply no evidence section.
+    Asked through `app.signals.review_evidence` (user, item: a lesson or sequence,
+    from_number (0: nothing approved yet), to_number); each answer is a list of
+    (title, url, text). With nobody subscribed there is simply no evidence section.
     """
-    provider = current_app.extensions.get("coplan.review_evidence")
-    if provider is None:
-        return []
+    answers = signals.answers(signals.review_evidence, user=user, item=item,
+                              from_number=from_number, to_number=to_number)
     return [Evidence(str(title), str(url), str(text))
-            for title, url, text in provider(user, item, from_number, to_number)]
+            for answer in answers for title, url, text in answer]

@@ -7,12 +7,20 @@ are the SQL filter, the search tokens and notification visibility.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement
 
 from app import visibility
 from app.accounts.models import Membership, School, User, WorkGroup
+
+if TYPE_CHECKING:  # the features' models import this module's callers; names for types only
+    from app.materials.models import Material
+    from app.observations.models import Observation, ResearchLesson
+    from app.planning.models import Lesson, Sequence
+    from app.reviews.models import ReviewRequest
+    from app.revisions.models import Revision
+    from app.workgroups.models import ActionPlan
 
 
 def membership(user: User, work_group_id: int) -> Membership | None:
@@ -86,12 +94,12 @@ def hub_ids(user: User) -> set[int]:
     return visibility.HUB.values(user)
 
 
-def can_view_sequence(user: User, sequence: Any) -> bool:
+def can_view_sequence(user: User, sequence: Sequence) -> bool:
     """Read access follows the sequence's visibility (visibility.SEQUENCE_READ)."""
     return visibility.allows(user, visibility.SEQUENCE_READ, sequence)
 
 
-def can_edit_sequence(user: User, sequence: Any) -> bool:
+def can_edit_sequence(user: User, sequence: Sequence) -> bool:
     """Members of the owning Work Group edit; school-only content needs that school too."""
     return visibility.allows(user, visibility.SEQUENCE_EDIT, sequence)
 
@@ -103,7 +111,7 @@ def can_edit_plan_in(user: User, work_group_id: int, visibility_value: str,
         "work_group_id": work_group_id, "visibility": visibility_value, "school_id": school_id})
 
 
-def can_restore_sequence(user: User, sequence) -> bool:
+def can_restore_sequence(user: User, sequence: Sequence) -> bool:
     """Authors and the group's leads bring archived plans back."""
     if not can_edit_sequence(user, sequence) and not is_work_group_lead(user, sequence.work_group):
         return False
@@ -120,7 +128,7 @@ def can_create_in(user: User, work_group_id: int, school_id: int) -> bool:
     return school_id in school_ids(user)
 
 
-def can_approve_sequence(user: User, sequence) -> bool:
+def can_approve_sequence(user: User, sequence: Sequence) -> bool:
     """Subject leaders of the owning school and the Work Group Lead approve."""
     member = membership(user, sequence.work_group_id)
     if member is None:
@@ -140,7 +148,7 @@ def visible_sequences_clause(user: User) -> ColumnElement[bool]:
 # reader's tokens as a filter inside the query. Both come from app/visibility.py.
 
 
-def sequence_access_tokens(sequence: Any) -> list[str]:
+def sequence_access_tokens(sequence: Sequence) -> list[str]:
     """Who may read a sequence (and its lessons), as index tokens."""
     return visibility.object_tokens(visibility.SEQUENCE_READ, sequence)
 
@@ -171,7 +179,7 @@ def can_suggest_material(user: User) -> bool:
     return user.is_authenticated
 
 
-def can_view_material(user: User, material) -> bool:
+def can_view_material(user: User, material: Material) -> bool:
     """Published: everyone; a suggestion: curators and its author."""
     return (material.status == "published" or can_curate_materials(user)
             or material.suggested_by_id == user.id)
@@ -207,18 +215,18 @@ def in_work_group(user: User, work_group: WorkGroup) -> bool:
     return visibility.GROUP.holds(user, work_group.id)
 
 
-def can_schedule_research_lesson(user: User, lesson) -> bool:
+def can_schedule_research_lesson(user: User, lesson: Lesson) -> bool:
     """Members of the Work Group that owns the plan schedule research lessons on it."""
     sequence = lesson.sequence
     return can_view_sequence(user, sequence) and in_work_group(user, sequence.work_group)
 
 
-def can_view_research_lesson(user: User, research_lesson: Any) -> bool:
+def can_view_research_lesson(user: User, research_lesson: ResearchLesson) -> bool:
     """Readers of the lesson who are in the Work Group; the teacher's school only if restricted."""
     return visibility.allows(user, visibility.RESEARCH_LESSON_READ, research_lesson)
 
 
-def can_edit_research_lesson(user: User, research_lesson) -> bool:
+def can_edit_research_lesson(user: User, research_lesson: ResearchLesson) -> bool:
     """The teacher, whoever scheduled it, and the Work Group Lead change its details."""
     if not can_view_research_lesson(user, research_lesson):
         return False
@@ -226,36 +234,36 @@ def can_edit_research_lesson(user: User, research_lesson) -> bool:
         is_work_group_lead(user, research_lesson.work_group)
 
 
-def can_record_observation(user: User, research_lesson) -> bool:
+def can_record_observation(user: User, research_lesson: ResearchLesson) -> bool:
     """Only the research lesson's observers record observations."""
     return can_view_research_lesson(user, research_lesson) and \
         user.id in research_lesson.observer_ids
 
 
-def can_edit_observation(user: User, observation) -> bool:
+def can_edit_observation(user: User, observation: Observation) -> bool:
     """An observation is its observer's own record: nobody else edits it."""
     return observation.observer_id == user.id and \
         can_record_observation(user, observation.research_lesson)
 
 
-def can_record_discussion(user: User, research_lesson) -> bool:
+def can_record_discussion(user: User, research_lesson: ResearchLesson) -> bool:
     """Everyone who was in the room: the teacher, the organisers, the Lead and the observers."""
     return can_edit_research_lesson(user, research_lesson) or \
         can_record_observation(user, research_lesson)
 
 
-def can_manage_agreed_changes(user: User, research_lesson) -> bool:
+def can_manage_agreed_changes(user: User, research_lesson: ResearchLesson) -> bool:
     """Those who held the discussion add agreed changes, decline or reopen them."""
     return can_record_discussion(user, research_lesson)
 
 
-def can_address_agreed_change(user: User, research_lesson) -> bool:
+def can_address_agreed_change(user: User, research_lesson: ResearchLesson) -> bool:
     """Marking a change addressed means editing the plan: plan editors who can see the record."""
     return can_view_research_lesson(user, research_lesson) and \
         can_edit_sequence(user, research_lesson.lesson.sequence)
 
 
-def research_lesson_access_tokens(research_lesson: Any) -> list[str]:
+def research_lesson_access_tokens(research_lesson: ResearchLesson) -> list[str]:
     """Who may read a research lesson record, as index tokens."""
     return visibility.object_tokens(visibility.RESEARCH_LESSON_READ, research_lesson)
 
@@ -289,13 +297,13 @@ def is_school_member(user: User, work_group: WorkGroup, school_id: int) -> bool:
     return member is not None and member.school_id == school_id
 
 
-def can_view_action_plan(user: User, plan) -> bool:
+def can_view_action_plan(user: User, plan: ActionPlan) -> bool:
     """The school's members in the Work Group and the Work Group Lead; nobody else."""
     return is_school_member(user, plan.work_group, plan.school_id) or \
         is_work_group_lead(user, plan.work_group)
 
 
-def can_edit_action_plan(user: User, plan) -> bool:
+def can_edit_action_plan(user: User, plan: ActionPlan) -> bool:
     """Everyone who may read a plan shapes it; the signed-off version is never altered."""
     return can_view_action_plan(user, plan)
 
@@ -307,7 +315,7 @@ def can_create_action_plan(user: User, work_group: WorkGroup, school_id: int) ->
     return is_school_member(user, work_group, school_id) or is_work_group_lead(user, work_group)
 
 
-def can_sign_off_action_plan(user: User, plan) -> bool:
+def can_sign_off_action_plan(user: User, plan: ActionPlan) -> bool:
     """The school's headteacher (in this Work Group) and the Work Group Lead sign off."""
     if is_work_group_lead(user, plan.work_group):
         return True
@@ -316,12 +324,12 @@ def can_sign_off_action_plan(user: User, plan) -> bool:
         member.has_role("headteacher")
 
 
-def can_comment_on_action_plan(user: User, plan) -> bool:
+def can_comment_on_action_plan(user: User, plan: ActionPlan) -> bool:
     """The headteacher and the Lead comment; the school's team answers by editing the plan."""
     return can_sign_off_action_plan(user, plan)
 
 
-def can_moderate_action_plan_comments(user: User, plan) -> bool:
+def can_moderate_action_plan_comments(user: User, plan: ActionPlan) -> bool:
     """Those who edit the plan mark comments resolved once they have acted on them."""
     return can_edit_action_plan(user, plan)
 
@@ -359,7 +367,7 @@ def is_subject_leader_of(user: User, school_id: int) -> bool:
                for m in user.memberships)
 
 
-def can_review_for(user: User, sequence, school_id: int) -> bool:
+def can_review_for(user: User, sequence: Sequence, school_id: int) -> bool:
     """Approve or ask for changes to a plan (a sequence or its lessons) for one school.
 
     Per-school adoption: each school's subject leader decides for their own school only; the
@@ -374,7 +382,7 @@ def can_review_for(user: User, sequence, school_id: int) -> bool:
     return is_subject_leader_of(user, school_id)
 
 
-def own_revision_reason(user: User, revision) -> str | None:
+def own_revision_reason(user: User, revision: Revision) -> str | None:
     """Why the user may not approve this revision (they wrote it), or None if they may."""
     if revision.author_id == user.id:
         return (f"You saved revision {revision.number}, and authors may not approve their own "
@@ -382,7 +390,7 @@ def own_revision_reason(user: User, revision) -> str | None:
     return None
 
 
-def can_request_review(user: User, sequence, school_id: int) -> bool:
+def can_request_review(user: User, sequence: Sequence, school_id: int) -> bool:
     """Editors ask for their plan's own school; any reader asks for a school they belong to
     (to adopt a shared plan there)."""
     if not can_view_sequence(user, sequence):
@@ -392,7 +400,7 @@ def can_request_review(user: User, sequence, school_id: int) -> bool:
     return school_id in school_ids(user)
 
 
-def can_view_review(user: User, request, sequence) -> bool:
+def can_view_review(user: User, request: ReviewRequest, sequence: Sequence) -> bool:
     """The requester, the reviewer, anyone who may decide it, and members of the plan's Work
     Group, provided they can still read the plan."""
     if not can_view_sequence(user, sequence):

@@ -40,10 +40,11 @@ last_session_date = _signals.signal("last-session-date")
 
 def send(signal: NamedSignal, **kwargs: Any) -> None:
     """Announce an event to the current app's subscribers."""
-    signal.send(current_app._get_current_object(), **kwargs)
+    # Flask types current_app as Flask, but it is a LocalProxy that has this method.
+    signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
 
 
 def answers(signal: NamedSignal, **kwargs: Any) -> list[Any]:
     """Ask the current app's subscribers; their return values, in subscription order."""
-    return [value for _receiver, value in
-            signal.send(current_app._get_current_object(), **kwargs)]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # as in send()
+    return [value for _receiver, value in signal.send(app, **kwargs)]

@@ -315,7 +315,7 @@ def _column_in(model: type, path: str, values: set[Any]) -> ColumnElement[bool]:
 
 
 def _term_sql(user: User, model: type, term: Term) -> ColumnElement[bool]:
-    parts = []
+    parts: list[ColumnElement[bool]] = []
     for audience, path in term:
         if audience.constant:
             parts.append(true() if audience.values(user) else false())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import Flask, url_for
 
@@ -29,6 +30,7 @@ from app.planning.models import Lesson, Sequence
 from app.registry import registry
 
 Check = Callable[[User, int], bool]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,14 @@ def get_target(kind: str) -> Target | None:
     return registry().comment_targets.get(kind)
 
 
+def existing(load: Callable[[int], _T | None], target_id: int) -> _T:
+    """The thing `load` finds for a target id that can_view has already found."""
+    item = load(target_id)
+    # The engine asks a target's group, title and anchors only after can_view found it.
+    assert item is not None, f"no comment target {target_id}"
+    return item
+
+
 # --- the kinds this app has now ---------------------------------------------------------------
 
 
@@ -83,7 +93,8 @@ def _research_lesson(target_id: int) -> ResearchLesson | None:
     return db.session.get(ResearchLesson, target_id)
 
 
-def _plan_rules(load: Callable[[int], object], sequence_of: Callable[[object], object]):
+def _plan_rules(load: Callable[[int], _T | None], sequence_of: Callable[[_T], Sequence]
+                ) -> tuple[Check, Check, Check]:
     """can_view, can_comment and can_moderate for a plan (a lesson or a sequence)."""
     def can_view(user: User, target_id: int) -> bool:
         item = load(target_id)
@@ -107,21 +118,21 @@ def register_targets(app: Flask) -> None:
     view, comment, moderate = _plan_rules(_lesson, lambda lesson: lesson.sequence)
     register_target(
         app, "lesson", view, comment, can_moderate=moderate,
-        work_group_id=lambda i: _lesson(i).sequence.work_group_id,
+        work_group_id=lambda i: existing(_lesson, i).sequence.work_group_id,
         url=lambda i: url_for("planning.lesson", lesson_id=i),
-        title=lambda i: _lesson(i).title,
+        title=lambda i: existing(_lesson, i).title,
         anchors=lambda _i: [(f.key, f.label) for f in LESSON_FIELDS])
 
     view, comment, moderate = _plan_rules(_sequence, lambda sequence: sequence)
     register_target(
         app, "sequence", view, comment, can_moderate=moderate,
-        work_group_id=lambda i: _sequence(i).work_group_id,
+        work_group_id=lambda i: existing(_sequence, i).work_group_id,
         url=lambda i: url_for("planning.sequence", sequence_id=i),
-        title=lambda i: _sequence(i).title,
+        title=lambda i: existing(_sequence, i).title,
         anchors=lambda _i: [("title", "Title")] + [(f.key, f.label)
                                                   for f in SEQUENCE_TEXT_FIELDS])
 
-    def rl_check(rule: Callable[[User, object], bool]) -> Check:
+    def rl_check(rule: Callable[[User, ResearchLesson], bool]) -> Check:
         def check(user: User, target_id: int) -> bool:
             item = _research_lesson(target_id)
             return item is not None and rule(user, item)
@@ -131,9 +142,9 @@ def register_targets(app: Flask) -> None:
         app, "observation", rl_check(permissions.can_view_research_lesson),
         rl_check(permissions.can_view_research_lesson),
         can_moderate=rl_check(permissions.can_edit_research_lesson),
-        work_group_id=lambda i: _research_lesson(i).work_group_id,
+        work_group_id=lambda i: existing(_research_lesson, i).work_group_id,
         url=lambda i: url_for("observations.research_lesson", research_lesson_id=i),
-        title=lambda i: _research_lesson(i).title,
+        title=lambda i: existing(_research_lesson, i).title,
         anchors=lambda _i: OBSERVATION_ANCHORS)
 
 

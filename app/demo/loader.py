@@ -21,7 +21,7 @@ from app.extensions import db
 SEED_PATH = Path(__file__).with_name("seed.json")
 #: Shared by every demo account; printed by `make run`. Demo data only, never real accounts.
 DEMO_PASSWORD = "demo-password-2025"
-DEMO_ADMIN = {"id": "p-admin", "display_name": "Alex Ridley",
+DEMO_ADMIN: dict[str, Any] = {"id": "p-admin", "display_name": "Alex Ridley",
               "email": "admin@larkmoor-hub.example.org", "job_title": "Maths Hub administrator",
               "school_id": None}
 

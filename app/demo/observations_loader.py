@@ -194,7 +194,8 @@ def _create(seed: dict[str, Any], data: dict[str, Any], lesson: Lesson,
 
 def _comment(data: dict[str, Any], ids: dict[str, Any]) -> Comment | None:
     """One seed comment on a lesson or a research lesson (others have no page yet)."""
-    kinds = {"lesson": Lesson, "observation": ResearchLesson}
+    kinds: dict[str, type[Lesson] | type[ResearchLesson]] = {
+        "lesson": Lesson, "observation": ResearchLesson}
     target = ids.get(data["target_id"])
     kind = data["target_type"]
     if kind not in kinds or not isinstance(target, kinds[kind]):

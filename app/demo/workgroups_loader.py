@@ -83,7 +83,7 @@ PLAN_HISTORY: list[tuple[str, str, str]] = [
 SIGN_OFF = ("p-dunmore", 2, "2024-12-12T08:15:00+00:00")
 REVIEW_NOTES = ["Autumn review with the headteacher", "Spring support visit",
                 "Summer impact review"]
-BOARD_THREAD = {
+BOARD_THREAD: dict[str, Any] = {
     "title": "Grouping and sharing: one bar-model layout from Year 2 to Year 4?",
     "category": "question", "author": "p-okafor", "at": "2025-03-06T17:10:00+00:00",
     "body": "After our support visit we saw the bar model used for sharing but not for "
@@ -142,6 +142,7 @@ def _session(data: dict[str, Any], seed: dict[str, Any], ids: dict[str, Any]) ->
         result = sessions.save_notes(lead, session.id, {"agenda": form["agenda"],
                                                         "notes": data["notes"]},
                                      1, "Notes from the session.")
+        assert result.revision is not None  # the seed's notes differ from the empty first version
         after = _when(f"{data['date']}T17:30:00+00:00")
         result.revision.created_at = after
         session.updated_at = after
@@ -270,6 +271,7 @@ def _plan_comments(seed: dict[str, Any], ids: dict[str, Any]) -> None:
             head = db.session.scalar(select(Revision).where(
                 Revision.document_id == plan.document_id,
                 Revision.number == plan.document.head_number))
+            assert head is not None  # a document's head number names one of its revisions
             anchor = f"priority:{head.fields['priorities'][index]['id']}"
         ids[data["id"]] = _comment("action_plan", plan.id, ids[data["author_id"]],
                                    _when(data["created_at"].replace("Z", "+00:00")),

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import utcnow
 
 
-class MailOutbox(db.Model):
+class MailOutbox(Model):
     """One plain-text e-mail; the row is deleted once the mail server has accepted it."""
 
     __tablename__ = "mail_outbox"

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, has_request_context
-from sqlalchemy import delete, event, func, or_, select, update
+from sqlalchemy import CursorResult, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.database import unit_of_work
@@ -96,8 +96,9 @@ def install(app: Flask) -> None:
         # once the response is sent, so nobody waits for the mail server.
         ids = g.pop("mail_ids", None)
         if ids:
-            response.call_on_close(partial(_deliver_after_response,
-                                           current_app._get_current_object(), list(ids)))
+            # Flask types current_app as Flask, but it is a LocalProxy that has this method.
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            response.call_on_close(partial(_deliver_after_response, app, list(ids)))
         return response
 
 
@@ -174,13 +175,14 @@ def _claim(row_id: int) -> tuple[str, str, str] | None:
     """Mark the row as being sent (committed); its (to, subject, body), or None if not ours."""
     now = utcnow()
     with unit_of_work() as session:
-        claimed = session.execute(
+        # An UPDATE's result is a CursorResult (which has rowcount); execute() is typed wider.
+        claimed = cast("CursorResult[Any]", session.execute(
             update(MailOutbox)
             .where(MailOutbox.id == row_id,
                    or_(MailOutbox.claimed_at.is_(None),
                        MailOutbox.claimed_at < now - CLAIM_TIMEOUT))
             .values(claimed_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))).rowcount
         if not claimed:
             return None
         row = session.get(MailOutbox, row_id)

@@ -30,7 +30,7 @@ def sync_links(sequence_id: int, lesson_id: int | None, links: list[dict[str, An
     for item in links or []:
         raw = item.get("material_id") if isinstance(item, dict) else None
         material_id = (raw if isinstance(raw, int) else
-                       int(raw) if is_whole_number(str(raw)) else None)
+                       int(str(raw)) if is_whole_number(str(raw)) else None)
         if material_id is None or any(m == material_id for m, _ in wanted):
             continue
         note = " ".join(str(item.get("note") or "").split())[:MAX_NOTE]

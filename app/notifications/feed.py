@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Any, cast
 from xml.etree import ElementTree as ET
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from app.accounts.models import User
 from app.extensions import db
@@ -36,8 +37,9 @@ def create_feed_token(user: User) -> str:
 
 def revoke_feed_tokens(user: User) -> int:
     """Stop every feed address of the user; returns how many were live."""
-    result = db.session.execute(update(FeedToken).where(
-        FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    # An UPDATE's result is a CursorResult (which has rowcount); execute() is typed wider.
+    result = cast("CursorResult[Any]", db.session.execute(update(FeedToken).where(
+        FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None)).values(revoked_at=utcnow())))
     return result.rowcount or 0
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import School, User, WorkGroup
 from app.core.markdown import SafeHtml, rewrap_stored
-from app.extensions import db
+from app.extensions import Model
 from app.planning.fields import LESSON_FIELDS
 from app.planning.models import Lesson
 from app.revisions.models import Revision
@@ -41,7 +41,7 @@ CHANGE_STATUSES: dict[str, str] = {"open": "Open", "addressed": "Addressed",
                                    "declined": "Declined"}
 
 
-class ResearchLesson(db.Model):
+class ResearchLesson(Model):
     """A lesson taught to be observed, pinned to the exact revision of the plan taught."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,7 +101,7 @@ class ResearchLesson(db.Model):
         return f"{prefix}: {self.lesson.title} ({self.taught_on.strftime('%-d %b %Y')})"
 
 
-class ResearchLessonObserver(db.Model):
+class ResearchLessonObserver(Model):
     research_lesson_id: Mapped[int] = mapped_column(ForeignKey("research_lesson.id"),
                                                     primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
@@ -109,7 +109,7 @@ class ResearchLessonObserver(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Observation(db.Model):
+class Observation(Model):
     """One observer's record of a research lesson. No grading or scoring fields, on purpose."""
 
     __table_args__ = (UniqueConstraint("research_lesson_id", "observer_id"),)
@@ -137,7 +137,7 @@ class Observation(db.Model):
         return rewrap_stored(self.responses_html)
 
 
-class FocusPupil(db.Model):
+class FocusPupil(Model):
     """A case pupil, recorded by code only (A, B, C), never by name."""
 
     __table_args__ = (UniqueConstraint("observation_id", "code"),)
@@ -152,7 +152,7 @@ class FocusPupil(db.Model):
     evidence: Mapped[str] = mapped_column(Text, default="")
 
 
-class Noticing(db.Model):
+class Noticing(Model):
     """An "I noticed…" note, about a phase of the lesson or a field of the plan."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,7 +173,7 @@ class Noticing(db.Model):
         return FIELD_LABELS.get(self.field_key, self.field_key)
 
 
-class Discussion(db.Model):
+class Discussion(Model):
     """The post-lesson discussion: the teacher's reflection comes first."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,7 +197,7 @@ class Discussion(db.Model):
         return rewrap_stored(self.discussion_points_html)
 
 
-class AgreedChange(db.Model):
+class AgreedChange(Model):
     """A change to the plan agreed after the lesson: open, then addressed or declined."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

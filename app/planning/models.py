@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import School, User, WorkGroup
-from app.extensions import db
+from app.extensions import Model
 from app.revisions.models import Document
 from app.timeutil import utcnow
 
@@ -25,7 +25,7 @@ STATUSES: dict[str, str] = {
 }
 
 
-class Sequence(db.Model):
+class Sequence(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), unique=True)
     work_group_id: Mapped[int] = mapped_column(ForeignKey("work_group.id"), index=True)
@@ -64,7 +64,7 @@ class Sequence(db.Model):
         return [lesson for lesson in self.lessons if lesson.archived_at is None]
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), unique=True)
     sequence_id: Mapped[int] = mapped_column(ForeignKey("sequence.id"), index=True)
@@ -82,7 +82,7 @@ class Lesson(db.Model):
     adapted_from: Mapped[Lesson | None] = relationship(remote_side=[id])
 
 
-class Visit(db.Model):
+class Visit(Model):
     """The revision a person last saw of a document, for "changed since my last visit"."""
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)

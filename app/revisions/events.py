@@ -30,7 +30,8 @@ def _before_commit(session: Session) -> None:
     ids = session.info.pop(_KEY, [])
     if not ids or not has_app_context():
         return
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, but it is a LocalProxy that has this method.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     for revision_id in ids:
         revision = session.get(Revision, revision_id)
         if revision is not None:

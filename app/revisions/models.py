@@ -13,11 +13,11 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.timeutil import utcnow
 
 
-class Document(db.Model):
+class Document(Model):
     """Anything versioned: a lesson, a sequence, session notes and action plans."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,7 +26,7 @@ class Document(db.Model):
     head_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Revision(db.Model):
+class Revision(Model):
     """An immutable snapshot of a document's fields. Never updated or deleted."""
 
     __table_args__ = (UniqueConstraint("document_id", "number"),)

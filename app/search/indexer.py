@@ -25,7 +25,8 @@ _rebuild_lock = threading.Lock()
 
 def get_index(app: Flask | None = None) -> SearchIndex:
     """The app's index object (one per process, so its searcher is reused)."""
-    app = app or current_app._get_current_object()
+    # Flask types current_app as Flask, but it is a LocalProxy that has this method.
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     state = registry(app)
     if state.search_index is None:
         state.search_index = SearchIndex(app.config["SEARCH_INDEX_DIR"])

@@ -43,7 +43,8 @@ def search(user: User, wanted: SearchRequest) -> SearchPage:
     """Run a search for this reader; a missing index gives a notice, never an error."""
     if wanted.is_empty:
         return SearchPage(wanted, None)
-    app = current_app._get_current_object()
+    # Flask types current_app as Flask, but it is a LocalProxy that has this method.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     # Apply anything still waiting (e.g. a save that found the writer busy) before reading.
     if indexer.pending_count():
         indexer.drain(timeout=0.2)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import app.comments.models  # noqa: F401  (board threads point at comments)
 from app.accounts.models import School, User, WorkGroup
-from app.extensions import db
+from app.extensions import Model
 from app.revisions.models import Document
 from app.timeutil import utcnow
 
@@ -50,7 +50,7 @@ def _ics_uid() -> str:
     return f"{uuid.uuid4()}@coplan"
 
 
-class WorkGroupSession(db.Model):
+class WorkGroupSession(Model):
     """One meeting of a Work Group: a numbered session or an unnumbered support visit."""
 
     __table_args__ = (UniqueConstraint("work_group_id", "number"),)
@@ -101,7 +101,7 @@ class WorkGroupSession(db.Model):
         return {a.user_id for a in self.attendees}
 
 
-class SessionAttendee(db.Model):
+class SessionAttendee(Model):
     """A member who attended (or is expected at) a session."""
 
     session_id: Mapped[int] = mapped_column(ForeignKey("work_group_session.id"),
@@ -111,7 +111,7 @@ class SessionAttendee(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SessionLink(db.Model):
+class SessionLink(Model):
     """Something discussed at a session: a sequence, research lesson or observation record.
 
     Stored as kind + id so sessions do not depend on the observations package; titles are
@@ -128,7 +128,7 @@ class SessionLink(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ActionPlan(db.Model):
+class ActionPlan(Model):
     """A school's action plan for one Work Group and year; its content is versioned."""
 
     __table_args__ = (UniqueConstraint("work_group_id", "school_id", "academic_year"),)
@@ -164,7 +164,7 @@ class ActionPlan(db.Model):
         return self.sign_offs[-1] if self.sign_offs else None
 
 
-class ActionPlanSignOff(db.Model):
+class ActionPlanSignOff(Model):
     """A headteacher's or Work Group Lead's sign-off of one revision. Never changed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,7 +178,7 @@ class ActionPlanSignOff(db.Model):
     signed_by: Mapped[User] = relationship()
 
 
-class BoardThread(db.Model):
+class BoardThread(Model):
     """The title and category of a board thread; its text and replies are comments.
 
     The comment engine has no title, so the thread's first comment (target "board", target_id =

@@ -8,11 +8,12 @@ The engine asks these rules (from app.workgroups.permissions) and decides nothin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, url_for
 
 from app.accounts.models import User, WorkGroup
-from app.comments.targets import register_target
+from app.comments.targets import existing, register_target
 from app.extensions import db
 from app.workgroups import action_plans, permissions
 from app.workgroups.models import ActionPlan
@@ -26,7 +27,10 @@ def _plan(target_id: int) -> ActionPlan | None:
     return db.session.get(ActionPlan, target_id)
 
 
-def _on(load: Callable[[int], object], rule: Callable[[User, object], bool]
+_T = TypeVar("_T")
+
+
+def _on(load: Callable[[int], _T | None], rule: Callable[[User, _T], bool]
         ) -> Callable[[User, int], bool]:
     def check(user: User, target_id: int) -> bool:
         item = load(target_id)
@@ -52,12 +56,12 @@ def register_targets(app: Flask) -> None:
         can_moderate=_on(_group, permissions.can_moderate_board),
         work_group_id=lambda i: i,
         url=lambda i: url_for("workgroups.board", work_group_id=i),
-        title=lambda i: f"{_group(i).title}: discussion board")
+        title=lambda i: f"{existing(_group, i).title}: discussion board")
     register_target(
         app, "action_plan", _on(_plan, permissions.can_view_action_plan),
         _on(_plan, permissions.can_comment_on_action_plan),
         can_moderate=_on(_plan, permissions.can_moderate_action_plan_comments),
-        work_group_id=lambda i: _plan(i).work_group_id,
+        work_group_id=lambda i: existing(_plan, i).work_group_id,
         url=lambda i: url_for("workgroups.action_plan", plan_id=i),
-        title=lambda i: _plan(i).title,
+        title=lambda i: existing(_plan, i).title,
         anchors=plan_anchors)

@@ -10,10 +10,11 @@ import pytest
 from flask import render_template_string
 from sqlalchemy import inspect, select, update
 
-from app import signals
+from app import signals, visibility
 from app.accounts.models import User, WorkGroup
 from app.errors import Forbidden, ValidationError
 from app.extensions import db
+from app.notifications.visibility import url_visible
 from app.observations import hooks, services
 from app.observations import timeline as timelines
 from app.observations.models import (
@@ -25,7 +26,6 @@ from app.observations.models import (
     ResearchLesson,
 )
 from app.planning.models import Lesson
-from app.registry import registry
 from app.revisions.models import Revision
 from tests.observations_helpers import (
     add_change,
@@ -710,11 +710,12 @@ def test_hooks_for_reviews_session_digest_and_notification_links(app, world):
         assert [t for t, _u, _x in digest["Open agreed changes"]] == ["Still to do"]
         assert len(digest["Research lessons"]) == 1
         assert session_digest(outsider, group, since) == []
-        checks = registry(app).visibility_checks
-        assert checks["research_lesson_id"](teacher, rl_id)
-        assert not checks["research_lesson_id"](outsider, rl_id)
-        assert not checks["change_id"](outsider, addressed) and checks["change_id"](teacher,
-                                                                                  addressed)
+        # Notification links to the record follow the research-lesson rule (app/visibility.py).
+        assert url_visible(teacher, f"/research-lessons/{rl_id}")
+        assert not url_visible(outsider, f"/research-lessons/{rl_id}")
+        change = db.session.get(AgreedChange, addressed)
+        assert visibility.allows(teacher, visibility.AGREED_CHANGE_READ, change)
+        assert not visibility.allows(outsider, visibility.AGREED_CHANGE_READ, change)
     hooks.install(app)  # create_app installed them once already: twice keeps one answer
     with app.test_request_context():
         assert len(signals.answers(

@@ -231,7 +231,7 @@ def _page_with_errors(research_lesson_id: int, errors: dict[str, str], **data: A
 @login_required
 def add_change(research_lesson_id: int):
     posted = AgreedChangeForm()
-    text, field_key = posted.change_text.data, posted.change_field.data
+    text, field_key = posted.change_text.data or "", posted.change_field.data or ""
     try:
         change = services.add_agreed_change(_user(), research_lesson_id, text, field_key)
     except ValidationError as error:
@@ -247,7 +247,7 @@ def add_change(research_lesson_id: int):
 @bp.post("/agreed-changes/<int:change_id>/decline")
 @login_required
 def decline_change(change_id: int):
-    reason = DeclineForm().reason.data
+    reason = DeclineForm().reason.data or ""
     try:
         change = services.decline_change(_user(), change_id, reason)
     except ValidationError as error:

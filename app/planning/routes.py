@@ -141,12 +141,12 @@ def edit_sequence(sequence_id: int):
     form = SequenceForm()
     conflict = None
     data: dict[str, Any] = presenters.sequence_form_data(head)
-    base_number = head.number
+    base_number: int | None = head.number
     if request.method == "POST":
         data, base_number = form.plan_data(), form.base_number.data
         if form.validate():
             outcome = _save(lambda: services.update_sequence(
-                user, sequence_id, data, base_number, form.summary.data),
+                user, sequence_id, data, base_number, form.summary.data or ""),
                 SEQUENCE_TEXT_FIELDS, data, base_number, f"sequence:{sequence_id}")
             if outcome.saved:
                 return redirect(url_for("planning.sequence", sequence_id=sequence_id))
@@ -165,8 +165,8 @@ def edit_sequence(sequence_id: int):
 def sequence_settings(sequence_id: int):
     form = SettingsForm()
     try:
-        services.update_settings(_user(), sequence_id, form.visibility.data,
-                                 form.status.data)
+        services.update_settings(_user(), sequence_id, form.visibility.data or "",
+                                 form.status.data or "")
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(" ".join(error.fields.values()) or error.message, "error")
@@ -202,7 +202,7 @@ def add_lesson(sequence_id: int):
     try:
         if not form.validate():
             raise refusal(form)
-        lesson = services.add_lesson(_user(), sequence_id, form.title.data,
+        lesson = services.add_lesson(_user(), sequence_id, form.title.data or "",
                                      form.position.data)
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
@@ -241,10 +241,11 @@ def edit_lesson(lesson_id: int):
     conflict = preview = None
     addresses: list[str] = []
     data: dict[str, Any] = dict(head.fields)
-    base_number = head.number
+    base_number: int | None = head.number
     summary = ""
     if request.method == "POST":
-        data, base_number, summary = form.plan_data(), form.base_number.data, form.summary.data
+        data, base_number = form.plan_data(), form.base_number.data
+        summary = form.summary.data or ""
         addresses = (form.addresses.data or [])[:MAX_ADDRESSED]
         if form.action.data == "preview":
             preview = {f.key: render_markdown(data[f.key]) for f in LESSON_FIELDS if data[f.key]}
@@ -276,7 +277,7 @@ def edit_lesson(lesson_id: int):
 @login_required
 def move_lesson(lesson_id: int):
     try:
-        item = services.move_lesson(_user(), lesson_id, MoveLessonForm().direction.data)
+        item = services.move_lesson(_user(), lesson_id, MoveLessonForm().direction.data or "")
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(error.message, "error")
@@ -292,7 +293,7 @@ def move_lesson(lesson_id: int):
 def move_lesson_to(lesson_id: int):
     form = MoveToForm()
     try:
-        if not form.validate():
+        if not form.validate() or form.target_id.data is None:
             raise refusal(form)
         item = services.move_lesson_to_sequence(_user(), lesson_id, form.target_id.data)
     except ValidationError as error:

@@ -126,7 +126,7 @@ def _edit_priority(plan_id: int, priority_id: str | None):
         return _priority_page(plan, action_plans.priority_form(plan, current, priority_id), {},
                               current.number, priority_id)
     form = PriorityForm()
-    data, base, summary = form.priority(), form.base_number.data, form.summary.data
+    data, base, summary = form.priority(), form.base_number.data, form.summary.data or ""
     shown = {**data, "actions": _without_blank_tail(data["actions"], ("action", "lead_id", "due"))}
     if not form.validate():
         return _priority_page(plan, shown, form.field_errors(), base or current.number,
@@ -200,11 +200,12 @@ def edit_review_points(plan_id: int):
     user = acting_user()
     plan = action_plans.editable_plan(user, plan_id)
     current = action_plans.head(plan)
-    rows, base, summary = action_plans.review_form(current), current.number, ""
+    rows, summary = action_plans.review_form(current), ""
+    base: int | None = current.number
     form = ReviewPointsForm()
     conflict = None
     if request.method == "POST":
-        rows, base, summary = form.rows(), form.base_number.data, form.summary.data
+        rows, base, summary = form.rows(), form.base_number.data, form.summary.data or ""
         try:
             if not form.validate():
                 raise refusal(form)

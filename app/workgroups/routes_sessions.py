@@ -91,11 +91,12 @@ def edit_notes(session_id: int):
     item = sessions.notes_editable_session(user, session_id)
     current = sessions.head(item)
     data: dict[str, Any] = dict(current.fields)
-    base, summary = current.number, ""
+    base: int | None = current.number
+    summary = ""
     form = NotesForm()
     conflict = None
     if request.method == "POST":
-        data, base, summary = form.texts(), form.base_number.data, form.summary.data
+        data, base, summary = form.texts(), form.base_number.data, form.summary.data or ""
         if form.validate():
             try:
                 result = sessions.save_notes(user, session_id, data, base, summary)

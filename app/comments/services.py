@@ -6,7 +6,7 @@ from app.policy; a thread the user may not see is NotFound, as is each of its co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -85,7 +85,7 @@ class Thread:
     can_comment: bool
     anchors: list[tuple[str, str]]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[CommentView]:
         return iter(self.items)
 
     @property

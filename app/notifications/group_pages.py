@@ -221,8 +221,9 @@ def _target_url(kind: str, item: Any, endpoint_suffix: str = "", **extra: Any) -
 
 def _event(kind: str, row_id: int, items: dict[int, tuple[str, Any]]) -> Event | None:
     """One line of the feed; None if its plan has since left the group (a moved lesson)."""
+    # get_one: the ids come from the query just run in this transaction, so the rows exist.
     if kind == "revision":
-        revision = db.session.get(Revision, row_id)
+        revision = db.session.get_one(Revision, row_id)
         if revision.document_id not in items:
             return None
         target_kind, item = items[revision.document_id]
@@ -231,7 +232,7 @@ def _event(kind: str, row_id: int, items: dict[int, tuple[str, Any]]) -> Event |
                      _target_url(target_kind, item, "_revision", number=revision.number),
                      revision.summary)
     if kind == "approval":
-        approval = db.session.get(Approval, row_id)
+        approval = db.session.get_one(Approval, row_id)
         if approval.document_id not in items:
             return None
         target_kind, item = items[approval.document_id]
@@ -241,12 +242,12 @@ def _event(kind: str, row_id: int, items: dict[int, tuple[str, Any]]) -> Event |
                                **{f"{target_kind}_id": item.id}),
                      f"For {approval.school.name}.")
     if kind == "request":
-        request = db.session.get(ReviewRequest, row_id)
+        request = db.session.get_one(ReviewRequest, row_id)
         who, at, anchor = request.requested_by.display_name, request.created_at, ""
         what = (f"asked {request.reviewer.display_name} to review revision "
                 f"{request.revision_number} of")
     else:
-        decision = db.session.get(ReviewDecision, row_id)
+        decision = db.session.get_one(ReviewDecision, row_id)
         request = decision.request
         who, at, anchor = decision.reviewer.display_name, decision.created_at, \
             f"#decision-{decision.id}"

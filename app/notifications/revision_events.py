@@ -29,7 +29,8 @@ def on_revision_saved(_app: Flask, *, session: Session, revision: Revision) -> N
 
 def revision_saved(session: Session, revision: Revision) -> None:
     """Auto-watch for the author, "change" for watchers, "merged" for merged-in authors."""
-    item = session.scalar(select(Sequence).where(Sequence.document_id == revision.document_id))
+    item: Sequence | Lesson | None = session.scalar(
+        select(Sequence).where(Sequence.document_id == revision.document_id))
     kind = "sequence"
     if item is None:
         item = session.scalar(select(Lesson).where(Lesson.document_id == revision.document_id))

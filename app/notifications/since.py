@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select, union_all
+from sqlalchemy import Select, and_, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from app import policy
@@ -62,7 +63,7 @@ def changes_since_last_visit(user: User, limit: int = 20) -> list[ChangedItem]:
     head = aliased(Revision)
     other = aliased(Revision)
 
-    def changed(kind: str, query):
+    def changed(kind: str, query: Select[int, str]) -> Select[*tuple[Any, ...]]:
         seen = func.coalesce(Visit.number, 0)
         return (query.add_columns(
             literal_column(f"'{kind}'").label("kind"), Document.id.label("document_id"),

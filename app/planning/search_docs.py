@@ -15,7 +15,7 @@ from app.core.markdown import extract_links
 from app.extensions import db
 from app.planning.fields import LESSON_FIELDS
 from app.planning.models import Lesson, Sequence
-from app.revisions.models import Revision
+from app.revisions.models import Document, Revision
 from app.search.sources import Source, register
 
 #: Curriculum strands as the index's strand codes (ready-to-progress strands where they match),
@@ -46,13 +46,19 @@ def _segments(text: str) -> list[str]:
     return sorted({target for kind, target in extract_links(text) if kind == "pd"})
 
 
+def _head_fields(document: Document) -> dict[str, Any]:
+    head = revisions.head_revision(document)
+    assert head is not None  # a plan gets its first revision when it is created
+    return head.fields
+
+
 def lesson_document(lesson_id: int) -> dict[str, Any] | None:
     lesson = db.session.get(Lesson, lesson_id)
     if lesson is None:
         return None
     sequence = lesson.sequence
-    fields = revisions.head_revision(lesson.document).fields
-    sequence_fields = revisions.head_revision(sequence.document).fields
+    fields = _head_fields(lesson.document)
+    sequence_fields = _head_fields(sequence.document)
     body = "\n\n".join(fields.get(f.key) or "" for f in LESSON_FIELDS)
     authors = set(db.session.scalars(
         select(User.display_name).join(Revision, Revision.author_id == User.id)
@@ -72,7 +78,7 @@ def sequence_document(sequence_id: int) -> dict[str, Any] | None:
     sequence = db.session.get(Sequence, sequence_id)
     if sequence is None:
         return None
-    fields = revisions.head_revision(sequence.document).fields
+    fields = _head_fields(sequence.document)
     lesson_titles = "\n".join(item["title"] for item in fields.get("lessons", []))
     body = "\n\n".join([fields.get("small_steps", ""), fields.get("overview", ""),
                         " ".join(fields.get("tags", [])), lesson_titles])
@@ -129,6 +135,7 @@ def _sequence_keys(sequence: Sequence) -> list[str]:
 def lesson_keys(sequence: Sequence) -> list[str]:
     """Every lesson document of a sequence (when something they all copy has changed)."""
     session = object_session(sequence)
+    assert session is not None  # the sequence was loaded from (or added to) a session
     with session.no_autoflush:
         lesson_ids = list(session.scalars(select(Lesson.id).where(
             Lesson.sequence_id == sequence.id)))

@@ -18,6 +18,7 @@ from app.planning.models import STATUSES, Lesson, Sequence
 from app.reviews import permissions
 from app.reviews.models import Approval, ReviewRequest
 from app.reviews.targets import get_target
+from app.revisions.models import Document
 
 
 def current_approval(document_id: int, school_id: int) -> Approval | None:
@@ -85,7 +86,7 @@ def _item_for_document(document_id: int) -> tuple[Kind, Lesson | Sequence] | Non
     return None
 
 
-def approval_banner(user: User, document, school_id: int | None = None, *,
+def approval_banner(user: User, document: Document, school_id: int | None = None, *,
                     item: Lesson | Sequence | None = None) -> ApprovalView | None:
     """The approved version a reader should see: for their own school if it approved one,
     else the owning school's (or the school asked for). None when nothing is approved or the

@@ -163,8 +163,11 @@ def queue(user: User, closed_limit: int = 20) -> Queue:
 
 
 def _item(request: ReviewRequest) -> Lesson | Sequence:
-    model = Lesson if request.target_kind == "lesson" else Sequence
-    item = db.session.get(model, request.target_id)
+    item: Lesson | Sequence | None
+    if request.target_kind == "lesson":
+        item = db.session.get(Lesson, request.target_id)
+    else:
+        item = db.session.get(Sequence, request.target_id)
     if item is None:
         raise NotFound()
     return item

@@ -5,13 +5,13 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, Response, current_app, g, has_request_context
 from sqlalchemy import delete, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, UOWTransaction
 
 from app.core.search_index import SearchIndex
 from app.database import unit_of_work
@@ -19,6 +19,7 @@ from app.extensions import db
 from app.registry import registry
 from app.search import sources
 from app.search.models import SearchOutbox
+from app.search.sources import Doc
 
 _rebuild_lock = threading.Lock()
 
@@ -36,7 +37,7 @@ def get_index(app: Flask | None = None) -> SearchIndex:
 # --- capturing changes ---------------------------------------------------------------------------
 
 
-def _collect(session: Session, _context) -> None:
+def _collect(session: Session, _context: UOWTransaction) -> None:
     """After each flush (ids assigned, change lists still readable), note affected documents."""
     keys: set[str] = session.info.setdefault("search_keys", set())
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -77,11 +78,12 @@ def install(app: Flask) -> None:
         install._done = True  # type: ignore[attr-defined]
 
     @app.after_request
-    def drain_after_commit(response):
+    def drain_after_commit(response: Response) -> Response:
         # After the response has gone: the person who saved does not wait for the index.
         if g.pop("search_pending", False):
-            response.call_on_close(partial(_drain_after_response,
-                                           current_app._get_current_object()))
+            # Flask types current_app as Flask, but it is a LocalProxy that has this method.
+            this_app = current_app._get_current_object()  # type: ignore[attr-defined]
+            response.call_on_close(partial(_drain_after_response, this_app))
         return response
 
 
@@ -185,7 +187,7 @@ class VerifyReport:
         return not (self.missing or self.stale or self.extra)
 
 
-def expected_documents(progress: Callable[[int], None] | None = None):
+def expected_documents(progress: Callable[[int], None] | None = None) -> Iterator[Doc]:
     """Every document the database says should be indexed, built fresh."""
     for key in sources.all_keys():
         doc = sources.build(key)

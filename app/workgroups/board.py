@@ -10,6 +10,7 @@ still shows, titled by its first line.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -63,7 +64,8 @@ def list_threads(user: User, work_group_id: int, category: str = "",
         Comment.parent_id.is_(None))).all()
     meta = {t.comment_id: t for t in db.session.scalars(select(BoardThread).where(
         BoardThread.work_group_id == group.id))}
-    replies: dict[int, list[tuple[int, object]]] = {}
+    # Keyed by Comment.parent_id, a nullable column; the query keeps only replies.
+    replies: dict[int | None, list[tuple[int, datetime]]] = {}
     for reply_id, parent_id, created in db.session.execute(
             select(Comment.id, Comment.parent_id, Comment.created_at).where(
                 Comment.target_type == KIND, Comment.target_id == group.id,

@@ -192,13 +192,14 @@ def save_priority(user: User, plan_id: int, priority_id: str | None, data: dict[
     if errors:
         raise ValidationError(fields=errors)
     if index is None:
-        priority_id = new_id("pr")
-        priorities.append({"id": priority_id, **priority})
+        saved_id: str = new_id("pr")
+        priorities.append({"id": saved_id, **priority})
         default = f"Priority added: {priority['area']}."
     else:
-        priorities[index] = {"id": priority_id, **priority}
+        saved_id = priorities[index]["id"]  # equal to priority_id, which matched it
+        priorities[index] = {"id": saved_id, **priority}
         default = f"Priority updated: {priority['area']}."
-    return _save(user, plan, fields, base.number, summary or default), priority_id
+    return _save(user, plan, fields, base.number, summary or default), saved_id
 
 
 def remove_priority(user: User, plan_id: int, priority_id: str,

@@ -5,10 +5,12 @@ here too."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from app.accounts.models import User
 from app.errors import NotFound
 from app.planning import history
-from app.planning.history import Subject
+from app.planning.history import Kind, Subject
 from app.reviews.models import TARGET_KINDS
 
 
@@ -16,4 +18,5 @@ def get_target(user: User, kind: str, item_id: int) -> Subject:
     """The lesson or sequence to review, if the user may read it; NotFound otherwise."""
     if kind not in TARGET_KINDS:
         raise NotFound()
-    return history.get_subject(user, kind, item_id)  # type: ignore[arg-type]
+    # TARGET_KINDS holds exactly the two Kind values, so kind is one of them here.
+    return history.get_subject(user, cast(Kind, kind), item_id)

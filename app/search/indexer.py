@@ -68,14 +68,19 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("search_pending", None)
 
 
+#: The Session listeners below are on the class, so once per process serves every app.
+_session_hooks_installed = False
+
+
 def install(app: Flask) -> None:
     """Hook outbox writing into every session, and drain after each request that wrote."""
-    if not getattr(install, "_done", False):
+    global _session_hooks_installed
+    if not _session_hooks_installed:
         event.listen(Session, "after_flush", _collect)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
-        install._done = True  # type: ignore[attr-defined]
+        _session_hooks_installed = True
 
     @app.after_request
     def drain_after_commit(response: Response) -> Response:

@@ -6,14 +6,17 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from app import (
     accounts,
     admin,
     comments,
+    config,
     mail,
     main,
     materials,
+    models,  # noqa: F401  (every model registered before migrations run)
     notifications,
     observations,
     planning,
@@ -22,23 +25,25 @@ from app import (
     search,
     workgroups,
 )
+from app.cli import register_cli
+from app.cookies import register_session_guards
+from app.database import configure_engine
+from app.errors import register_error_handlers
+from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.input import InputRequest, check_request_input
+from app.lifecycle import Coplan
+from app.web import register_web_hooks
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config -> extensions -> blueprints -> error handlers -> CLI."""
-    from app.lifecycle import Coplan
-
     # Coplan commits each request once at its end, or rolls it back (app/lifecycle.py).
     app = Coplan(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     configure(app, test_config)
-    from app.cookies import register_session_guards
-
     register_session_guards(app)
-    from app.input import InputRequest, check_request_input
-
     app.request_class = InputRequest
     # Registered before CSRFProtect's hook, so a second csrf_token is refused, not ignored.
     app.before_request(check_request_input)
@@ -46,21 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     registry.install(app)
     register_features(app)
-    from app.errors import register_error_handlers
-    from app.web import register_web_hooks
-
     register_error_handlers(app)
     register_web_hooks(app)
-    from app.cli import register_cli
-
     register_cli(app)
     return app
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Defaults, then instance/config.py, then the environment; tests override all."""
-    from app import config
-
     app.config.from_mapping(config.defaults(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     if test_config is None:
@@ -76,8 +74,6 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 def register_converters(app: Flask) -> None:
     """Path parameters are checked by their shape before any view runs (404 otherwise)."""
-    from werkzeug.routing import BaseConverter, IntegerConverter
-
     class DatabaseId(IntegerConverter):
         # One spelling per id: ASCII digits, no leading zero ("01", "١" and "１" are 404s).
         regex = r"0|[1-9][0-9]{0,9}"
@@ -96,10 +92,6 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (every model registered before migrations run)
-    from app.database import configure_engine
-    from app.extensions import csrf, db, limiter, login_manager, migrate
-
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True,
                      compare_server_default=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.accounts import services
 from app.accounts.models import SITE_ROLES, School, User
 from app.database import unit_of_work
+from app.demo.loader import DEMO_PASSWORD, STEPS, demo_accounts, load_demo
 from app.errors import ValidationError
 from app.extensions import db
 
@@ -66,8 +67,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only load into a database with no accounts.")
     def load(if_empty: bool) -> None:
         """Load the fictional demo Work Group (safe to run again: nothing changes twice)."""
-        from app.demo.loader import DEMO_PASSWORD, STEPS, demo_accounts, load_demo
-
         has_users = db.session.scalar(select(User.id).limit(1)) is not None
         if if_empty and has_users:
             click.echo("The database already has accounts: demo data not loaded.")

@@ -8,7 +8,7 @@ teacher's own session and log her out. Safe methods (a GET of the login page) st
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -18,8 +18,6 @@ class GuardedSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, minus new cookies on cookieless unsafe requests."""
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        from flask import request
-
         if _cookieless_write(app, request):
             return
         super().save_session(app, session, response)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import IO, Any, TypeVar, overload
 from urllib.parse import parse_qsl
 
-from flask import Request
+from flask import Request, request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.utils import cached_property
@@ -139,8 +139,6 @@ class InputRequest(Request):
 
 def check_request_input() -> None:
     """Before every view (and before the CSRF check reads its token): refuse bad input."""
-    from flask import request
-
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         reject_repeated_fields(request.form)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, request, session
+from flask import Flask, Response, request, session, url_for
 from flask_login import current_user
 
+from app import policy
+from app.accounts.models import WG_ROLES
 from app.timeutil import aware
 
 NAV = [
@@ -50,15 +52,11 @@ def format_date(value: datetime | None) -> str:
 
 
 def role_label(role: str) -> str:
-    from app.accounts.models import WG_ROLES
-
     return WG_ROLES.get(role, role)
 
 
 def url_with(**changes: object) -> str:
     """The current page's URL with some query parameters replaced (keeps repeated ones)."""
-    from flask import url_for
-
     args: dict[str, Any] = request.args.to_dict(flat=False)
     args.update({key: [str(value)] for key, value in changes.items()})
     view_args: dict[str, Any] = request.view_args or {}
@@ -78,8 +76,6 @@ def register_web_hooks(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict:
-        from app import policy
-
         user = current_user if current_user.is_authenticated else None
         # Features register their own pages; the menu shows those that exist.
         items = [(e, label) for e, label in NAV if e in app.view_functions]

@@ -368,7 +368,7 @@ def _remember(sequence: Sequence, data: dict[str, Any], lessons: list[dict[str, 
 
 def load_planning(ids: dict[str, Any]) -> None:
     """Load the demo sequences into a database that already has the demo people and group."""
-    from app.demo.loader import read_seed
+    from app.demo.loader import read_seed  # local: app.demo.loader imports this module
 
     load_planning_step(read_seed(), ids)
 

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app.database import unit_of_work
 from app.materials.importer import COLUMNS_HELP, MAX_IMPORT_BYTES, ImportRefused, import_file
+from app.search import indexer
 
 
 def register_cli(app: Flask) -> None:
@@ -58,8 +59,6 @@ def register_cli(app: Flask) -> None:
 
 def _refresh_search() -> None:
     """Apply the committed changes to the search index now (the outbox keeps them otherwise)."""
-    from app.search import indexer
-
     try:
         indexer.drain()
     except Exception as error:  # the index is a cache: never fail an import over it

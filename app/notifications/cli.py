@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.database import unit_of_work
 from app.mail import deliver
+from app.notifications.feed import send_digests
 
 group = AppGroup("notifications", help="Notification digests.")
 
@@ -15,8 +16,6 @@ group = AppGroup("notifications", help="Notification digests.")
 @group.command("digest")
 def digest() -> None:
     """E-mail each person a digest of unread notifications not e-mailed before."""
-    from app.notifications.feed import send_digests
-
     # Marking notifications e-mailed commits with the digests that were sent.
     with unit_of_work():
         sent = send_digests()

@@ -17,7 +17,9 @@ from app.accounts.models import User
 from app.core.text import is_whole_number
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.materials.services import get_material
 from app.notifications.models import KINDS, WATCH_KINDS, Notification, Watch
+from app.planning import services as planning
 from app.timeutil import utcnow
 
 PAGE_SIZE = 50
@@ -56,16 +58,12 @@ def notify(user_id: int, kind: str, text: str, url: str, *, at: datetime | None 
 
 def target_visible(user: User, kind: str, target_id: int) -> bool:
     """May the user read the watched thing? (Asked again whenever a watcher is notified.)"""
-    from app.planning import services as planning
-
     try:
         if kind == "lesson":
             planning.get_lesson(user, target_id)
         elif kind == "sequence":
             planning.get_sequence(user, target_id)
         elif kind == "material":
-            from app.materials.services import get_material
-
             get_material(user, target_id)
         else:
             return False
@@ -124,8 +122,6 @@ class WatchedItem:
 
 def watched_items(user: User) -> list[WatchedItem]:
     """What the user follows and may still read, for the notifications page."""
-    from app.planning import services as planning
-
     items: list[WatchedItem] = []
     rows = db.session.scalars(select(Watch).where(Watch.user_id == user.id)
                               .order_by(Watch.created_at.desc(), Watch.id.desc()))
@@ -136,8 +132,6 @@ def watched_items(user: User) -> list[WatchedItem]:
             elif row.target_kind == "sequence":
                 thing = planning.get_sequence(user, row.target_id)
             else:
-                from app.materials.services import get_material
-
                 thing = get_material(user, row.target_id)
         except NotFound:
             continue

@@ -17,9 +17,13 @@ from sqlalchemy import select
 
 from app import policy
 from app.accounts.models import User
+from app.comments import services as comments
+from app.comments.targets import get_target
 from app.errors import NotFound
 from app.extensions import db
 from app.observations.models import ResearchLesson
+from app.observations.services import visible_research_lessons
+from app.planning import services as planning
 from app.planning.models import Lesson, Sequence
 from app.revisions.models import Revision
 from app.timeutil import aware
@@ -129,8 +133,6 @@ def revision_events(scope: TimelineScope) -> Iterable[TimelineEvent]:
 
 
 def research_lesson_events(scope: TimelineScope) -> Iterable[TimelineEvent]:
-    from app.observations.services import visible_research_lessons
-
     for rl in visible_research_lessons(scope.user, scope.lesson_ids):
         yield from _research_lesson_events(scope, rl)
 
@@ -172,10 +174,6 @@ def _research_lesson_events(scope: TimelineScope,
 
 
 def comment_events(scope: TimelineScope) -> Iterable[TimelineEvent]:
-    from app.comments import services as comments
-    from app.comments.targets import get_target
-    from app.observations.services import visible_research_lessons
-
     targets = [("lesson", lesson.id) for lesson in scope.lessons]
     if scope.sequence is not None:
         targets.append(("sequence", scope.sequence.id))
@@ -194,15 +192,11 @@ def comment_events(scope: TimelineScope) -> Iterable[TimelineEvent]:
 
 def lesson_page(user: User, lesson_id: int) -> tuple[Lesson, list[TimelineEvent]]:
     """A lesson the user may read and its timeline (NotFound otherwise)."""
-    from app.planning import services as planning
-
     lesson = planning.get_lesson(user, lesson_id)
     return lesson, timeline(user, lesson=lesson)
 
 
 def sequence_page(user: User, sequence_id: int) -> tuple[Sequence, list[TimelineEvent]]:
-    from app.planning import services as planning
-
     sequence = planning.get_sequence(user, sequence_id)
     return sequence, timeline(user, sequence=sequence)
 

@@ -29,6 +29,7 @@ from app.planning.fields import (
     SEQUENCE_DIFF_FIELDS,
     SEQUENCE_TEXT_FIELDS,
 )
+from app.planning.links import link_resolver as planning_resolver
 from app.planning.models import Lesson, Sequence, Visit
 from app.planning.reference_data import BIG_IDEAS, STRANDS, YEAR_GROUPS
 from app.revisions import SaveResult
@@ -51,8 +52,6 @@ ITEM_NOUNS: dict[str, str] = {"lessons": "Lesson", "tags": "Tag",
 
 def link_resolver(user: User) -> Callable[[str, str], LinkTarget | None]:
     """The wiki-link resolver for this reader (only to what they may see)."""
-    from app.planning.links import link_resolver as planning_resolver
-
     return planning_resolver(user)
 
 

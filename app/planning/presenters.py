@@ -6,8 +6,13 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from app import policy
 from app.accounts.models import User, WorkGroup
+from app.extensions import db
+from app.materials.models import Material
+from app.planning import adapt, services
 from app.planning.fields import Field
 from app.planning.models import STATUSES, VISIBILITY, Lesson, Sequence
 from app.planning.reference_data import BIG_IDEAS, RTP_SUMMARIES, STRANDS, YEAR_GROUPS
@@ -41,11 +46,6 @@ def default_place(user: User) -> dict[str, str]:
 
 def material_options() -> list[tuple[int, str]]:
     """Published PD materials for the link chooser, in catalogue order (3.9 before 3.10)."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.materials.models import Material
-
     materials = db.session.scalars(select(Material).where(
         Material.status == "published", Material.archived_at.is_(None)))
     return [(m.id, m.label) for m in sorted(materials, key=lambda m: m.sort_key)]
@@ -80,8 +80,6 @@ class SequenceView:
 
 
 def sequence_view(user: User, sequence: Sequence, head: Revision) -> SequenceView:
-    from app.planning import adapt
-
     source = sequence.adapted_from
     if source is not None and not policy.can_view_sequence(user, source):
         source = None
@@ -110,10 +108,6 @@ class LessonView:
 
 def move_targets(user: User, lesson: Lesson) -> list[tuple[int, str]]:
     """(id, title) of the other sequences of the lesson's Work Group the user may edit."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-
     rows = db.session.execute(
         select(Sequence.id, Sequence.title, Sequence.visibility, Sequence.school_id)
         .where(Sequence.work_group_id == lesson.sequence.work_group_id,
@@ -125,8 +119,6 @@ def move_targets(user: User, lesson: Lesson) -> list[tuple[int, str]]:
 
 
 def lesson_view(user: User, lesson: Lesson) -> LessonView:
-    from app.planning import adapt, services
-
     source = lesson.adapted_from
     if source is not None and not policy.can_view_sequence(user, source.sequence):
         source = None
@@ -198,10 +190,6 @@ class SinceVisit:
 def since_last_visit(user: User, document_id: int, seen: int | None,
                      head_number: int) -> SinceVisit | None:
     """What others changed since the user last looked (seen), or None."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-
     if seen is None or seen >= head_number:
         return None
     rows = db.session.scalars(select(Revision).where(

@@ -9,9 +9,11 @@ from sqlalchemy.orm import joinedload
 
 from app import policy, revisions
 from app.accounts.models import User, WorkGroup
+from app.accounts.services import audit
 from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
+from app.materials.links import sync_links
 from app.planning import validation
 from app.planning.fields import LESSON_FIELDS, LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
 from app.planning.models import STATUSES, VISIBILITY, Lesson, Sequence
@@ -84,8 +86,6 @@ def contributors(lesson: Lesson) -> list[User]:
 
 def sync_material_links(sequence_id: int, lesson_id: int | None, fields: dict[str, Any]) -> None:
     """Keep the derived plan→material table (for backlinks) in step with the head revision."""
-    from app.materials.links import sync_links
-
     sync_links(sequence_id, lesson_id, fields.get("materials") or [])
 
 
@@ -196,7 +196,6 @@ def update_settings(user: User, sequence_id: int, visibility: str, status: str) 
         errors["status"] = "Only the school's subject leader or the Work Group Lead can approve."
     if errors:
         raise ValidationError(fields=errors)
-    from app.accounts.services import audit
 
     if visibility != sequence.visibility:
         audit(user, "sequence.visibility", sequence.title,

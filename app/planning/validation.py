@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import select
+
 from app.core.markdown import clean_text
 from app.core.text import is_whole_number, one_line
+from app.extensions import db
+from app.materials.models import Material
 from app.planning.fields import (
     LESSON_FIELDS,
     MAX_FIELD_CHARS,
@@ -89,11 +93,6 @@ def material_links(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[d
 
     Rows with no material chosen are dropped; the same material twice keeps the first.
     """
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.materials.models import Material
-
     chosen: list[tuple[int, str]] = []
     for row in rows:
         raw = str(row.get("material_id") or "").strip()

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from app import policy
 from app.accounts.models import User, WorkGroup
 from app.extensions import db
+from app.observations.models import Observation, ResearchLesson
+from app.observations.permissions import can_view_research_lesson
 from app.planning.models import Sequence
 from app.workgroups.models import LINK_KINDS
 
@@ -54,11 +56,6 @@ def _sequence(user: User, target_id: int) -> LinkInfo | None:
 
 
 def _research_lesson(user: User, target_id: int) -> LinkInfo | None:
-    try:
-        from app.observations.models import ResearchLesson
-        from app.observations.permissions import can_view_research_lesson
-    except ImportError:
-        return None
     item = db.session.get(ResearchLesson, target_id)
     if item is None or not can_view_research_lesson(user, item):
         return None
@@ -67,11 +64,6 @@ def _research_lesson(user: User, target_id: int) -> LinkInfo | None:
 
 
 def _observation(user: User, target_id: int) -> LinkInfo | None:
-    try:
-        from app.observations.models import Observation
-        from app.observations.permissions import can_view_research_lesson
-    except ImportError:
-        return None
     item = db.session.get(Observation, target_id)
     if item is None or not can_view_research_lesson(user, item.research_lesson):
         return None
@@ -100,10 +92,6 @@ def candidates(user: User, group: WorkGroup) -> list[LinkInfo]:
         Sequence.work_group_id == group.id, Sequence.archived_at.is_(None),
         policy.visible_sequences_clause(user)).order_by(Sequence.title))
     out += [LinkInfo("sequence", s.id, s.title, None) for s in rows]
-    try:
-        from app.observations.models import Observation, ResearchLesson
-    except ImportError:
-        return out
     lessons = db.session.scalars(select(ResearchLesson).where(
         ResearchLesson.work_group_id == group.id).order_by(ResearchLesson.taught_on)).all()
     for item in lessons:

@@ -17,6 +17,8 @@ from sqlalchemy import distinct, func, select
 from app.accounts.models import Membership, User, WorkGroup
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+from app.materials.models import StudyLogEntry
+from app.observations.models import AgreedChange, ResearchLesson
 from app.planning.models import Sequence
 from app.policy import can_view_work_group
 from app.workgroups import action_plans, dates, permissions
@@ -72,10 +74,6 @@ def _sequences(group: WorkGroup) -> dict[int, int]:
 
 def _observations(group: WorkGroup, today: dt.date
                   ) -> tuple[dict[int, int], dict[int, dict[str, int]]] | None:
-    try:
-        from app.observations.models import AgreedChange, ResearchLesson
-    except ImportError:
-        return None
     held = {school_id: count for school_id, count in db.session.execute(
         select(ResearchLesson.school_id, func.count(ResearchLesson.id))
         .where(ResearchLesson.work_group_id == group.id,
@@ -92,10 +90,6 @@ def _observations(group: WorkGroup, today: dt.date
 
 
 def _study_logs(group: WorkGroup) -> dict[int, int] | None:
-    try:
-        from app.materials.models import StudyLogEntry
-    except ImportError:
-        return None
     year = dates.academic_year_range(group.academic_year)
     query = (select(Membership.school_id, func.count(distinct(StudyLogEntry.material_id)))
              .join(Membership, Membership.user_id == StudyLogEntry.user_id)

@@ -17,6 +17,7 @@ from app.core.text import is_whole_number, one_line
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.planning.fields import MAX_FIELD_CHARS, MAX_TITLE_CHARS, Field
+from app.planning.links import link_resolver
 from app.revisions import SaveResult
 from app.revisions.models import Revision
 from app.revisions.pages import Reading, RevisionPage, Section, VersionedSubject
@@ -101,8 +102,6 @@ def members(group: WorkGroup) -> list[User]:
 
 def note_html(user: User, revision: Revision, key: str) -> SafeHtml:
     """A note field's stored HTML (render_markdown's, at save) with wiki links resolved."""
-    from app.planning.links import link_resolver
-
     return resolve_links(rewrap_stored(revision.html.get(key)), link_resolver(user))
 
 

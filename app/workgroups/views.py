@@ -11,7 +11,7 @@ import datetime as dt
 from flask_login import current_user
 
 from app.accounts.models import WorkGroup
-from app.workgroups import sessions
+from app.workgroups import permissions, sessions
 
 
 def work_group_year(group: WorkGroup) -> sessions.YearView | None:
@@ -19,7 +19,6 @@ def work_group_year(group: WorkGroup) -> sessions.YearView | None:
     if not current_user.is_authenticated:
         return None
     user = current_user._get_current_object()
-    from app.workgroups import permissions
 
     if not permissions.can_view_sessions(user, group):
         return None
@@ -35,8 +34,6 @@ def next_session_panel() -> sessions.NextSessionView | None:
 
 def group_links(group: WorkGroup) -> dict[str, bool]:
     """Which of the group's feature pages the signed-in user may open (for the sub-menu)."""
-    from app.workgroups import permissions
-
     if not current_user.is_authenticated:
         return {}
     user = current_user._get_current_object()

@@ -67,8 +67,9 @@ class StudyForm(CoplanForm):
 
     def service_data(self) -> dict[str, str]:
         """The entry as the log service reads it (ids as text, "" for none)."""
-        return {"material_id": _text(self.material_id.data), "studied_on": self.studied_on.data,
-                "reflection": self.reflection.data, "sequence_id": _text(self.sequence_id.data)}
+        return {"material_id": _text(self.material_id.data),
+                "studied_on": self.studied_on.data or "", "reflection": self.reflection.data or "",
+                "sequence_id": _text(self.sequence_id.data)}
 
 
 class ImportForm(CoplanForm):

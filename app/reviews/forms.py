@@ -48,7 +48,7 @@ class SubmitReviewForm(_RevisionForm):
 
     def school_and_reviewer(self) -> tuple[int | None, int | None]:
         """The chosen school and reviewer, from the radio value or the separate fields."""
-        school, _, person = self.reviewer.data.partition(":")
+        school, _, person = (self.reviewer.data or "").partition(":")
         if is_whole_number(school) and is_whole_number(person):
             return int(school), int(person)
         return self.school_id.data, self.reviewer_id.data

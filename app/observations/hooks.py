@@ -2,9 +2,7 @@
 
 Connected to this app's signals by `install` (from app.observations.init_app):
 * signals.review_evidence: the agreed changes behind a plan change, for the review screen;
-* signals.session_digest: research lessons and open agreed changes since the last session;
-and, in the app's registry, visibility rules for the ids in our URLs, so notification links
-to research lessons are shown only to those who may open them.
+* signals.session_digest: research lessons and open agreed changes since the last session.
 """
 
 from __future__ import annotations

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.accounts.models import User
 from app.core.text import is_whole_number
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.materials.models import Material
 from app.materials.services import get_material
 from app.notifications.models import KINDS, WATCH_KINDS, Notification, Watch
 from app.planning import services as planning
+from app.planning.models import Lesson, Sequence
 from app.timeutil import utcnow
 
 PAGE_SIZE = 50
@@ -29,7 +32,8 @@ MAX_TEXT = 500
 def site_path(endpoint: str, **values: object) -> str:
     """A path on this site for an endpoint, with or without a request (CLI, demo loader)."""
     if has_request_context():
-        return url_for(endpoint, **values)
+        params: dict[str, Any] = values  # url_for's own keywords (_anchor, ...) are typed
+        return url_for(endpoint, **params)
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
 
@@ -91,8 +95,10 @@ def auto_watch(user: User, kind: str, target_id: int) -> None:
 
 
 def is_watching(user: User, kind: str, target_id: int) -> bool:
-    return db.session.scalar(select(func.count()).select_from(Watch).where(
-        Watch.user_id == user.id, Watch.target_kind == kind, Watch.target_id == target_id)) > 0
+    """Does the user follow this thing?"""
+    return (db.session.scalar(select(func.count()).select_from(Watch).where(
+        Watch.user_id == user.id, Watch.target_kind == kind,
+        Watch.target_id == target_id)) or 0) > 0
 
 
 def watch(user: User, kind: str, target_id: int) -> None:
@@ -126,6 +132,7 @@ def watched_items(user: User) -> list[WatchedItem]:
     rows = db.session.scalars(select(Watch).where(Watch.user_id == user.id)
                               .order_by(Watch.created_at.desc(), Watch.id.desc()))
     for row in rows:
+        thing: Lesson | Sequence | Material
         try:
             if row.target_kind == "lesson":
                 thing = planning.get_lesson(user, row.target_id)
@@ -212,9 +219,10 @@ def mark_read(user: User, notification_id: int) -> Notification:
 
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of the user read; returns how many."""
-    result = db.session.execute(update(Notification).where(
+    # An UPDATE's result is a CursorResult (which has rowcount); execute() is typed wider.
+    result = cast("CursorResult[Any]", db.session.execute(update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow()))
+        .values(read_at=utcnow())))
     return result.rowcount or 0
 
 

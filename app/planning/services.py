@@ -113,6 +113,7 @@ def create_sequence(user: User, data: dict[str, Any]) -> Sequence:
         errors["visibility"] = "Choose who can see this sequence."
     if errors:
         raise ValidationError(fields=errors)
+    assert group is not None  # no such group is a field error above
     document = revisions.new_document("sequence")
     sequence = Sequence(document_id=document.id, work_group_id=group_id, school_id=school_id,
                         academic_year=group.academic_year, title=fields["title"],
@@ -176,7 +177,9 @@ def record_structure(user: User, sequence: Sequence, summary: str) -> None:
     db.session.flush()
     db.session.refresh(sequence, ["lessons"])
     document = revisions.lock_document(sequence.document_id)
-    head_fields = dict(revisions.head_revision(document).fields)
+    current = revisions.head_revision(document)
+    assert current is not None  # a sequence has its first revision from the moment it is created
+    head_fields = dict(current.fields)
     head_fields["lessons"] = _structure(sequence)
     revisions.save_revision(sequence.document_id, user, head_fields, document.head_number,
                             summary, SEQUENCE_MARKDOWN_KEYS)
@@ -341,8 +344,9 @@ def move_lesson_to_sequence(user: User, lesson_id: int, target_id: int) -> Lesso
     lesson.position = position
     for number, item in enumerate([x for x in source.active_lessons if x is not lesson], 1):
         item.position = number
-    sync_material_links(target.id, lesson.id,
-                        revisions.head_revision(lesson.document).fields)
+    lesson_head = revisions.head_revision(lesson.document)
+    assert lesson_head is not None  # a lesson has its first revision from the moment it is added
+    sync_material_links(target.id, lesson.id, lesson_head.fields)
     record_structure(user, source, f"Lesson moved out to {target.title}: {lesson.title}")
     record_structure(user, target, f"Lesson moved in from {source.title}: {lesson.title}")
     return lesson

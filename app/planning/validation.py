@@ -126,7 +126,8 @@ def sequence_fields(data: dict[str, Any], errors: dict[str, str],
         errors["strand"] = "Choose a curriculum strand from the list."
     fields["year_group"] = data.get("year_group", "")
     fields["strand"] = data.get("strand", "")
-    codes, unknown = [], []
+    codes: list[str] = []
+    unknown: list[str] = []
     for raw in split_list(data.get("rtp_codes", "")):
         code = normalise_rtp(raw)
         (codes if code else unknown).append(code or raw)

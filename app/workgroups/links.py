@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import select
@@ -44,7 +45,8 @@ def _url(endpoint: str, **values: int) -> str | None:
     # Outside a request (the demo loader, CLI) there is no page to link to, only the title.
     if not has_request_context() or endpoint not in current_app.view_functions:
         return None
-    return url_for(endpoint, **values)
+    params: dict[str, Any] = values  # url_for's own keywords (_anchor, ...) are typed
+    return url_for(endpoint, **params)
 
 
 def _sequence(user: User, target_id: int) -> LinkInfo | None:

@@ -72,14 +72,15 @@ def _sequences(group: WorkGroup) -> dict[int, int]:
     return {school_id: count for school_id, count in rows}
 
 
+# Keyed by school id as stored: ResearchLesson.school_id and Membership.school_id are nullable.
 def _observations(group: WorkGroup, today: dt.date
-                  ) -> tuple[dict[int, int], dict[int, dict[str, int]]] | None:
+                  ) -> tuple[dict[int | None, int], dict[int | None, dict[str, int]]] | None:
     held = {school_id: count for school_id, count in db.session.execute(
         select(ResearchLesson.school_id, func.count(ResearchLesson.id))
         .where(ResearchLesson.work_group_id == group.id,
                ResearchLesson.kind == "research_lesson", ResearchLesson.taught_on <= today)
         .group_by(ResearchLesson.school_id))}
-    changes: dict[int, dict[str, int]] = {}
+    changes: dict[int | None, dict[str, int]] = {}
     for school_id, status, count in db.session.execute(
             select(ResearchLesson.school_id, AgreedChange.status, func.count(AgreedChange.id))
             .join(ResearchLesson, AgreedChange.research_lesson_id == ResearchLesson.id)
@@ -89,7 +90,7 @@ def _observations(group: WorkGroup, today: dt.date
     return held, changes
 
 
-def _study_logs(group: WorkGroup) -> dict[int, int] | None:
+def _study_logs(group: WorkGroup) -> dict[int | None, int] | None:
     year = dates.academic_year_range(group.academic_year)
     query = (select(Membership.school_id, func.count(distinct(StudyLogEntry.material_id)))
              .join(Membership, Membership.user_id == StudyLogEntry.user_id)

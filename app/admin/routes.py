@@ -146,7 +146,7 @@ def members(group_id: int):
     group = _managed_group(group_id)
     form = AddMemberForm(school_ids={s.id for s in group.schools})
     if form.validate_on_submit():
-        email = services.normalise_email(form.email.data)
+        email = services.normalise_email(form.email.data or "")
         target = db.session.scalar(select(User).where(User.email == email))
         try:
             if target is None:
@@ -200,13 +200,13 @@ def invite(group_id: int):
     mailed = False
     if form.validate_on_submit():
         try:
-            issued = services.invite(_actor(), group, form.role.data, form.school_id.data,
-                                     form.email.data, current_app.config["INVITATION_DAYS"])
+            issued = services.invite(_actor(), group, form.role.data or "", form.school_id.data,
+                                     form.email.data or "", current_app.config["INVITATION_DAYS"])
         except ValidationError as error:
             form.add_errors(error.fields)
         else:
             link = url_for("accounts.accept_invitation", token=issued.token, _external=True)
-            email = services.normalise_email(form.email.data)
+            email = services.normalise_email(form.email.data or "")
             if email and mail_configured():
                 mailed = send_mail(email, f"Invitation to {group.title} on Coplan",
                                    f"{_actor().display_name} invites you to join {group.label} "

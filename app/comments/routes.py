@@ -38,8 +38,8 @@ def add(kind: str, target_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            comment = services.add_comment(user, kind, target_id, form.body.data,
-                                           form.anchor.data, form.parent_id.data)
+            comment = services.add_comment(user, kind, target_id, form.body.data or "",
+                                           form.anchor.data or "", form.parent_id.data)
         except ValidationError as error:
             form.add_errors(error.fields or {"body": error.message})
         else:
@@ -66,7 +66,7 @@ def edit(comment_id: int):
         data={"body": comment.body})
     if form.validate_on_submit():
         try:
-            services.edit_comment(user, comment_id, form.body.data)
+            services.edit_comment(user, comment_id, form.body.data or "")
         except ValidationError as error:
             form.add_errors(error.fields or {"body": error.message})
         else:

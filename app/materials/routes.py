@@ -97,6 +97,7 @@ def _material_form(mode: str, material_id: int | None = None):
             elif mode == "suggest":
                 saved = services.suggest_material(user, data)
             else:
+                assert material_id is not None  # only the edit route uses this mode
                 saved = services.update_material(user, material_id, data)
         except ValidationError as error:
             form.add_errors(error.fields)

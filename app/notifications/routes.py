@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -88,7 +90,8 @@ def _back(kind: str, target_id: int):
     if target is None:
         endpoint = {"lesson": "planning.lesson", "sequence": "planning.sequence",
                     "material": "materials.material"}[kind]
-        target = url_for(endpoint, **{f"{kind}_id": target_id})
+        values: dict[str, Any] = {f"{kind}_id": target_id}
+        target = url_for(endpoint, **values)
     return redirect(target)
 
 

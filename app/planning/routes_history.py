@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.accounts.models import User
 from app.errors import NotFound, ValidationError
@@ -54,7 +56,7 @@ def _revision(kind: Kind, item_id: int, number: int) -> str:
     return render_template("revisions/revision.html", page=page, subject=page.subject)
 
 
-def _restore(kind: Kind, item_id: int, number: int) -> Response:
+def _restore(kind: Kind, item_id: int, number: int) -> BaseResponse:
     require_button()
     result = history.restore(_user(), kind, item_id, number)
     if result.changed:
@@ -62,7 +64,8 @@ def _restore(kind: Kind, item_id: int, number: int) -> Response:
     else:
         flash(f"Revision {number} is the same as the current version: nothing to restore.",
               "info")
-    return redirect(url_for(f"planning.{kind}", **{f"{kind}_id": item_id}))
+    values: dict[str, Any] = {f"{kind}_id": item_id}
+    return redirect(url_for(f"planning.{kind}", **values))
 
 
 def _compare(kind: Kind, item_id: int) -> str:
@@ -90,7 +93,7 @@ def lesson_revision(lesson_id: int, number: int) -> str:
 
 @bp.post("/lessons/<int:lesson_id>/revisions/<int:number>/restore")
 @login_required
-def lesson_revision_restore(lesson_id: int, number: int) -> Response:
+def lesson_revision_restore(lesson_id: int, number: int) -> BaseResponse:
     return _restore("lesson", lesson_id, number)
 
 
@@ -129,7 +132,7 @@ def sequence_revision(sequence_id: int, number: int) -> str:
 
 @bp.post("/sequences/<int:sequence_id>/revisions/<int:number>/restore")
 @login_required
-def sequence_revision_restore(sequence_id: int, number: int) -> Response:
+def sequence_revision_restore(sequence_id: int, number: int) -> BaseResponse:
     return _restore("sequence", sequence_id, number)
 
 

@@ -24,7 +24,7 @@ def _user() -> User:
 
 
 def _kind_and_id(form: SubmitReviewForm) -> tuple[str, int]:
-    kind, item_id = form.kind.data, form.id.data
+    kind, item_id = form.kind.data or "", form.id.data or ""
     if kind not in ("lesson", "sequence") or not is_whole_number(item_id):
         raise NotFound()
     return kind, int(item_id)
@@ -88,8 +88,8 @@ def decide(review_id: int):
               for key, value in request.form.items() if key.startswith(FIELD_PREFIX)}
     if form.validate_on_submit():
         try:
-            record = services.decide(_user(), review_id, form.decision.data, form.comment.data,
-                                     fields, form.revision_number.data)
+            record = services.decide(_user(), review_id, form.decision.data or "",
+                                     form.comment.data or "", fields, form.revision_number.data)
         except ValidationError as error:
             form.add_errors(error.fields or {"form": error.message})
         except RevisionConflict as error:
@@ -103,7 +103,7 @@ def decide(review_id: int):
                    "comment": "Comment added; the review stays open."}[record.decision],
                   "success")
             return redirect(url_for("reviews.review", review_id=review_id))
-    typed = {"decision": form.decision.data, "comment": form.comment.data,
+    typed = {"decision": form.decision.data or "", "comment": form.comment.data or "",
              **{FIELD_PREFIX + k: v for k, v in fields.items()}}
     return _screen(review_id, form.field_errors(), typed, 400)
 

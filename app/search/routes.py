@@ -14,8 +14,9 @@ bp = Blueprint("search", __name__)
 def _request_from_args() -> services.SearchRequest:
     form = SearchForm(formdata=request.args)
     return services.SearchRequest(
-        text=form.q.data, filters=form.filters(services.FILTER_PARAMS),
-        include_archived=form.archived.data == "1", sort=form.sort.data, page=form.page.data)
+        text=form.q.data or "", filters=form.filters(services.FILTER_PARAMS),
+        include_archived=form.archived.data == "1", sort=form.sort.data or "",
+        page=form.page.data)
 
 
 @bp.get("/search")

@@ -9,6 +9,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from app.comments import services as comments
 from app.errors import NotFound, RevisionConflict, ValidationError
 from app.extensions import db
 from app.forms import refusal, require_button
@@ -68,11 +69,7 @@ def _plan_page(plan_id: int, number: int | None = None):
     user = acting_user()
     view = action_plans.plan_view(user, plan_id, request.args.get("version", ""), number)
     thread = None
-    try:
-        from app.comments import services as comments
-    except ImportError:  # the comment engine is optional: the plan works without it
-        comments = None
-    if comments is not None and view.showing != "old":
+    if view.showing != "old":
         thread = comments.load_thread(user, "action_plan", plan_id)
     return render_template("workgroups/action_plan.html", v=view, plan=view.plan,
                            thread=thread, statuses=ACTION_STATUSES, rags=RAG_RATINGS)

@@ -50,10 +50,12 @@ browser-deps:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: install-dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	@if [ -z "$$TEST_DATABASE_URL" ] && $(BIN)/python scripts/pg_ready.py "$(PG_PROBE_URL)"; then \
 	  echo "PostgreSQL answers on 127.0.0.1:5432: the suite runs on SQLite and PostgreSQL"; \
 	  TEST_DATABASE_URL="$(PG_PROBE_URL)" $(BIN)/pytest; \
@@ -74,4 +76,4 @@ mutation: install-dev
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

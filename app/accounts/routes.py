@@ -59,8 +59,8 @@ def login():
     error = None
     form = LoginForm()
     if form.is_submitted():
-        password = form.password.data
-        user = services.authenticate(form.email.data, password) if form.validate() else None
+        password = form.password.data or ""
+        user = services.authenticate(form.email.data or "", password) if form.validate() else None
         if user is not None:
             _start_session(user)
             return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
@@ -69,7 +69,7 @@ def login():
                  "cannot be right. Check it and try again.")
     status = 401 if error else 200
     return render_template("accounts/login.html", error=error,
-                           email=form.email.data[:254]), status
+                           email=(form.email.data or "")[:254]), status
 
 
 @bp.post("/logout")
@@ -92,8 +92,8 @@ def account():
     if form.validate_on_submit():
         try:
             services.change_password(current_user._get_current_object(),
-                                     form.current_password.data, form.new_password.data,
-                                     form.confirm.data)
+                                     form.current_password.data or "",
+                                     form.new_password.data or "", form.confirm.data or "")
         except ValidationError as error:
             form.add_errors(error.fields)
         else:

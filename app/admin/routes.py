@@ -78,7 +78,7 @@ def create_hub():
     try:
         if not form.validate_on_submit():
             raise ValidationError(fields=form.field_errors())
-        hub = services.save_hub(user, form.name.data, form.region.data)
+        hub = services.save_hub(user, form.name.data or "", form.region.data or "")
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(error.fields.get("name", error.message), "error")

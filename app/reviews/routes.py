@@ -51,7 +51,7 @@ def new():
     if form.validate_on_submit():
         try:
             review = services.submit_for_review(user, kind, item_id, school_id, reviewer_id,
-                                                form.note.data, form.revision_number.data)
+                                                form.note.data or "", form.revision_number.data)
         except ValidationError as error:
             form.add_errors(error.fields or {"form": error.message})
         else:

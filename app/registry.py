@@ -39,6 +39,8 @@ class Registry:
     search_index: SearchIndex | None = None
     #: Pending "try the index writer again" timers (cancelled at shutdown and between tests).
     search_retries: list[threading.Timer] = field(default_factory=list)
+    #: Pending mail retries after a failed first attempt (cancelled at shutdown and in tests).
+    mail_retries: list[threading.Timer] = field(default_factory=list)
 
 
 def install(app: Flask) -> Registry:

@@ -127,9 +127,11 @@ def backend(request) -> str:
 def app(tmp_path, backend, pg_schema) -> Iterator[Flask]:
     app = build_app(tmp_path, backend, pg_schema)
     yield app
+    from app.mail import outbox
     from app.search.indexer import stop_retries
 
     stop_retries(app)
+    outbox.stop_retries(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

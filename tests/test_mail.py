@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -13,6 +15,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.mail import outbox
 from app.mail.models import MailOutbox
+from app.registry import registry
 from app.timeutil import utcnow
 
 
@@ -47,6 +50,13 @@ def outbox_rows(app) -> list[tuple[str, int, str]]:
     with app.app_context():
         return [(r.to_address, r.attempts, r.last_error) for r in db.session.scalars(
             select(MailOutbox).order_by(MailOutbox.id))]
+
+
+def wait_for_retries(app) -> None:
+    """Wait until no mail retry is pending or running (they run on timer threads)."""
+    timers = registry(app).mail_retries
+    while timers:
+        timers[0].join(timeout=10)
 
 
 def failing(error: Exception):
@@ -108,6 +118,7 @@ def test_failing_server_is_retried_with_backoff_then_left_for_the_cli(app, route
 
     monkeypatch.setattr(outbox, "smtp_send", down)
     assert client.post("/_test/mail/ok").status_code == 200
+    wait_for_retries(app)
     # The first try and one retry per delay, all after the response; then it waits.
     assert len(tries) == 3
     assert outbox_rows(app) == [("jo@example.org", 3, "connection refused")]
@@ -127,7 +138,8 @@ def test_failing_server_is_retried_with_backoff_then_left_for_the_cli(app, route
     assert len(sent) == 1
 
 
-def test_retries_wait_longer_each_time_and_stop_once_sent(app, sent, monkeypatch):
+def test_retries_wait_longer_each_time_and_stop_once_sent(app, routes, client, sent,
+                                                          monkeypatch):
     calls = iter([OSError("busy"), OSError("busy"), None])
 
     def flaky(message: EmailMessage) -> None:
@@ -136,14 +148,38 @@ def test_retries_wait_longer_each_time_and_stop_once_sent(app, sent, monkeypatch
             raise error
         sent.append(message)
 
-    monkeypatch.setattr(outbox, "smtp_send", flaky)
     waits: list[float] = []
-    with app.app_context():
-        outbox.send_mail("jo@example.org", "Hi", "Body")
-        db.session.commit()
-        ids = list(db.session.scalars(select(MailOutbox.id)))
-        assert outbox.deliver_with_retries(ids, (1.0, 4.0, 16.0), sleep=waits.append) == []
-    assert waits == [1.0, 4.0] and len(sent) == 1
+
+    class InstantTimer(threading.Timer):
+        """Notes how long a retry would wait, then runs it at once."""
+
+        def start(self) -> None:
+            waits.append(self.interval)
+            self.run()
+
+    monkeypatch.setattr(outbox, "smtp_send", flaky)
+    monkeypatch.setattr(outbox.threading, "Timer", InstantTimer)
+    app.config["MAIL_RETRY_DELAYS"] = (1.0, 4.0, 16.0)
+    assert client.post("/_test/mail/ok").status_code == 200
+    assert waits == [1.0, 4.0] and len(sent) == 1 and outbox_rows(app) == []
+    assert registry(app).mail_retries == []
+
+
+def test_closing_the_response_does_not_wait_for_the_retries(app, routes, client, monkeypatch,
+                                                            sent):
+    # A sync worker is busy until the response is closed: the retries' waits (and SMTP
+    # timeouts) must happen elsewhere, or one slow mail server stalls the whole site.
+    monkeypatch.setattr(outbox, "smtp_send", failing(OSError("connection refused")))
+    app.config["MAIL_RETRY_DELAYS"] = (3.0, 3.0)
+    response = client.post("/_test/mail/ok", buffered=False)
+    started = time.monotonic()
+    response.close()
+    assert time.monotonic() - started < 2.0
+    # The first attempt ran on close; the retry is pending, and the mail is still queued.
+    assert outbox_rows(app) == [("jo@example.org", 1, "connection refused")]
+    assert len(registry(app).mail_retries) == 1
+    outbox.stop_retries(app)
+    assert outbox_rows(app) == [("jo@example.org", 1, "connection refused")]
 
 
 def test_nothing_is_sent_twice(app, sent):

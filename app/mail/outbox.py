@@ -2,17 +2,19 @@
 
 `send_mail` only adds a row to the outbox in the caller's transaction, so a request that rolls
 back sends nothing. When a request's commit wrote mail, the message is delivered after the
-response has gone (`call_on_close`), in a fresh app context and session, with a few retries
-and backoff; whatever still fails stays in the outbox for `flask mail send` (cron, or by hand
-after a crash). Each send first claims its row in a committed update, so two deliverers never
-send the same message; the row is deleted once the server accepted it.
+response has gone (`call_on_close`), in a fresh app context and session; failures are retried
+with backoff on daemon timer threads (not on the request's worker); whatever still fails stays
+in the outbox for `flask mail send` (cron, or by hand after a crash). Each send first claims
+its row in a committed update, so two deliverers never send the same message; the row is
+deleted once the server accepted it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
-import time
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.database import unit_of_work
 from app.extensions import db
 from app.mail.models import MailOutbox
+from app.registry import registry
 from app.timeutil import utcnow
 
 #: Seconds to wait before each retry after the first attempt (after the response has gone).
@@ -103,18 +106,57 @@ def install(app: Flask) -> None:
 
 
 def _deliver_after_response(app: Flask, ids: list[int]) -> None:
+    # Only the first attempt runs here, on the worker that served the request: the retries
+    # wait seconds, and a sync worker held that long could serve nobody else meanwhile.
     delays = tuple(app.config.get("MAIL_RETRY_DELAYS", DEFAULT_RETRY_DELAYS))
+    retry_later(app, _attempt(app, ids), delays)
+
+
+def _attempt(app: Flask, ids: Sequence[int]) -> list[int]:
+    """Try these messages in a fresh app context; the ids worth retrying."""
     with app.app_context():
         try:
-            waiting = deliver_with_retries(ids, delays)
-            if waiting:
-                app.logger.warning("%d e-mail(s) could not be sent; they stay in the outbox "
-                                   "for `flask mail send`", len(waiting))
+            return deliver(ids).waiting
         except Exception:  # the outbox keeps the mail; never fail anything for it
             app.logger.exception("Mail delivery failed; `flask mail send` will retry")
             db.session.rollback()
+            return []
         finally:
             db.session.remove()
+
+
+def retry_later(app: Flask, ids: Sequence[int], delays: Sequence[float]) -> None:
+    """Retry these messages after delays[0], then after each next delay, on timer threads."""
+    if not ids:
+        return
+    if not delays:
+        app.logger.warning("%d e-mail(s) could not be sent; they stay in the outbox "
+                           "for `flask mail send`", len(ids))
+        return
+    timers = registry(app).mail_retries
+
+    def attempt() -> None:
+        try:
+            # Schedule the next retry before leaving the list, so whoever waits on the
+            # list (stop_retries) never sees it empty while a retry is still due.
+            retry_later(app, _attempt(app, ids), delays[1:])
+        finally:
+            with contextlib.suppress(ValueError):  # stop_retries may have taken it already
+                timers.remove(timer)
+
+    timer = threading.Timer(delays[0], attempt)
+    timer.daemon = True  # a pending retry never keeps the process alive; the outbox keeps it
+    timers.append(timer)
+    timer.start()
+
+
+def stop_retries(app: Flask) -> None:
+    """Cancel pending mail retries and wait for one that is running (at shutdown, in tests)."""
+    timers = registry(app).mail_retries
+    while timers:
+        timer = timers.pop()
+        timer.cancel()
+        timer.join(timeout=30)
 
 
 # --- delivering ----------------------------------------------------------------------------------
@@ -127,18 +169,6 @@ class Delivery:
     sent: int = 0
     #: Ids of messages that failed this time and are still in the outbox.
     waiting: list[int] = field(default_factory=list)
-
-
-def deliver_with_retries(ids: Sequence[int], delays: Sequence[float],
-                         sleep: Callable[[float], Any] = time.sleep) -> list[int]:
-    """Try these messages, then retry the failures after each delay; the ids still waiting."""
-    waiting = deliver(ids).waiting
-    for delay in delays:
-        if not waiting:
-            break
-        sleep(delay)
-        waiting = deliver(waiting).waiting
-    return waiting
 
 
 def deliver(ids: Sequence[int] | None = None) -> Delivery:

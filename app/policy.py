@@ -89,11 +89,6 @@ def can_view_school(user: User, school: School) -> bool:
 
 # --- planning ---------------------------------------------------------------------------------
 
-def hub_ids(user: User) -> set[int]:
-    """Hubs whose 'everyone in the hub' content the user may read."""
-    return visibility.HUB.values(user)
-
-
 def can_view_sequence(user: User, sequence: Sequence) -> bool:
     """Read access follows the sequence's visibility (visibility.SEQUENCE_READ)."""
     return visibility.allows(user, visibility.SEQUENCE_READ, sequence)

@@ -37,8 +37,13 @@ class Registry:
     visibility_checks: dict[str, VisibilityCheck] = field(default_factory=dict)
     #: The Whoosh index wrapper, created on first use (it keeps a searcher open).
     search_index: SearchIndex | None = None
-    #: Pending "try the index writer again" timers (cancelled at shutdown and between tests).
+    #: Pending "try the index writer again" timers. They are daemon threads that give up after
+    #: a bounded number of attempts; only the test fixture cancels them (stop_retries), a
+    #: server exiting just drops them (the outbox keeps the work for the next drain).
     search_retries: list[threading.Timer] = field(default_factory=list)
+    #: Held while this app's background rebuild runs (ensure_index), so a second request does
+    #: not start another; per app, so one app's rebuild never blocks another app's.
+    rebuild_lock: threading.Lock = field(default_factory=threading.Lock)
     #: Pending mail retries after a failed first attempt (cancelled at shutdown and in tests).
     mail_retries: list[threading.Timer] = field(default_factory=list)
 

@@ -16,9 +16,23 @@ from flask import current_app
 
 _signals = Namespace()
 
-#: A planning revision (lesson or sequence) was flushed and is about to be committed.
-#: Keyword arguments: session (the SQLAlchemy session), revision (app.planning.models.Revision).
+#: A revision of any versioned document (a lesson, a sequence, session notes, an action
+#: plan) was flushed and is about to be committed; sent by app.revisions.events.
+#: Keyword arguments: session (the SQLAlchemy session), revision (app.revisions.models.Revision).
 revision_saved = _signals.signal("revision-saved")
+
+#: Someone asked for a review (the request is flushed, so it has an id). Keyword arguments:
+#: review (app.reviews.models.ReviewRequest), subject (app.planning.history.Subject: the
+#: lesson or sequence), user (who asked).
+review_requested = _signals.signal("review-requested")
+
+#: A reviewer decided a review (flushed). Keyword arguments: review (the ReviewRequest),
+#: subject (its Subject), user (the reviewer), decision (app.reviews.models.ReviewDecision).
+review_decided = _signals.signal("review-decided")
+
+#: An observer recorded their observation of a research lesson (the first save, not later
+#: edits). Keyword arguments: observation (app.observations.models.Observation), user.
+observation_recorded = _signals.signal("observation-recorded")
 
 #: Something wants a person told: user_id, kind, message, url (a site path).
 notify = _signals.signal("notify")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
-from flask import Flask
+from flask import Flask, current_app
 
 from app import create_app, signals
 from app.comments.targets import get_target, register_target
 from app.core.markdown import LinkTarget
+from app.extensions import db
 from app.planning.links import material_target
 from app.registry import registry
-from app.search import sources
+from app.search import indexer, sources
 
 
 def _other_app(tmp_path) -> Flask:
@@ -65,3 +68,36 @@ def test_search_sources_and_comment_targets_stay_with_their_app(app, tmp_path):
         assert sources.label_for("widget") == "Widget"  # the fallback for unknown kinds
         assert sources.url_for_key("widget:3") is None
         assert get_target("widget") is None
+
+
+def _wait_for(app: Flask, state: str) -> str:
+    deadline = time.monotonic() + 10
+    while (found := indexer.ensure_index(app)) != state and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def test_a_rebuild_in_one_app_does_not_hold_up_another_apps_rebuild(app, tmp_path, monkeypatch):
+    other = _other_app(tmp_path)
+    with other.app_context():
+        db.create_all()
+    for each in (app, other):
+        each.config["SEARCH_AUTO_REBUILD"] = "thread"
+    # The first app's background rebuild stays running until released; the other's runs.
+    release = threading.Event()
+    real_rebuild = indexer.rebuild
+
+    def rebuild(progress=None):
+        if current_app._get_current_object() is app:
+            release.wait(10)
+        return real_rebuild(progress)
+
+    monkeypatch.setattr(indexer, "rebuild", rebuild)
+    try:
+        assert indexer.ensure_index(app) == "rebuilding"
+        # Not held up by the first app's rebuild: the other app rebuilds and searches again.
+        assert _wait_for(other, "ok") == "ok"
+        assert indexer.ensure_index(app) == "rebuilding"
+    finally:
+        release.set()
+    assert _wait_for(app, "ok") == "ok"

@@ -8,12 +8,13 @@ from flask_login import current_user
 
 def init_app(app: Flask) -> None:
     """Wire the feature into an app: pages, CLI, header helpers and its subscriptions:
-    saved revisions become watches and notifications, and `app.signals.notify` delivers
-    other features' messages."""
+    saved revisions, review requests and decisions and recorded observations become watches
+    and notifications, and `app.signals.notify` delivers other features' messages."""
     # Imported when wiring, not when another feature imports app.notifications.models: the
     # routes and services import those features' modules in turn (an import cycle).
     from app import signals
     from app.notifications import (
+        feature_events,
         models,  # noqa: F401  (tables known before create_all)
         revision_events,
     )
@@ -24,6 +25,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_cli(app)
     signals.revision_saved.connect(revision_events.on_revision_saved, sender=app)
+    signals.review_requested.connect(feature_events.on_review_requested, sender=app)
+    signals.review_decided.connect(feature_events.on_review_decided, sender=app)
+    signals.observation_recorded.connect(feature_events.on_observation_recorded, sender=app)
     # A closure, held strongly; blinker drops it with the app (the sender is a weak reference).
     signals.notify.connect(
         lambda _app, *, user_id, kind, message, url: notify(user_id, kind, message, url),

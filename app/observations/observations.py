@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app import signals
 from app.accounts.models import User
 from app.core.markdown import render_markdown
 from app.errors import Forbidden, NotFound, ValidationError
@@ -19,10 +20,7 @@ from app.observations.models import (
     Observation,
     ResearchLesson,
 )
-from app.observations.research_lessons import (
-    get_research_lesson,
-    tell_teacher,
-)
+from app.observations.research_lessons import get_research_lesson
 from app.timeutil import utcnow
 
 
@@ -93,13 +91,14 @@ def save_my_observation(user: User, research_lesson_id: int,
     """Record or update the user's own observation."""
     research_lesson = _observable(user, research_lesson_id)
     observation = _find_observation(research_lesson, user.id)
+    recorded = observation is None
     if observation is None:
         observation = Observation(research_lesson=research_lesson, observer_id=user.id)
         db.session.add(observation)
-        tell_teacher(research_lesson, user, "new_observation",
-              f"{user.display_name} recorded an observation of your research lesson on "
-              f"“{research_lesson.lesson.title}”.")
     _apply_observation(observation, data)
+    if recorded:
+        # The notifications feature subscribes and tells the research lesson's teacher.
+        signals.send(signals.observation_recorded, observation=observation, user=user)
     return observation
 
 

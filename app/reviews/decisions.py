@@ -3,18 +3,17 @@ comment, on the revision the reviewer was shown."""
 
 from __future__ import annotations
 
-from app import revisions
+from app import revisions, signals
 from app.accounts.models import User
 from app.accounts.services import audit
 from app.core.markdown import render_markdown
 from app.errors import Forbidden, RevisionConflict, ValidationError
 from app.extensions import db
-from app.notifications.services import auto_watch, notify
 from app.reviews import permissions
 from app.reviews.approved import refresh_status
 from app.reviews.models import DECISIONS, Approval, ReviewDecision
 from app.reviews.models import ReviewFieldComment as FieldComment
-from app.reviews.requests import get_request, review_url
+from app.reviews.requests import get_request
 from app.timeutil import utcnow
 
 MAX_COMMENT = 20_000
@@ -90,11 +89,7 @@ def decide(user: User, request_id: int, decision: str, comment: str,
         request.status, request.outcome, request.closed_at = "closed", "changes_requested", now
     db.session.flush()
     refresh_status(user, request, subject)
-    auto_watch(user, subject.kind, subject.id)
-    if request.requested_by_id != user.id:
-        verb = {"approve": "approved", "request_changes": "asked for changes to",
-                "comment": "commented on"}[decision]
-        notify(request.requested_by_id, "decision_made",
-               f"{user.display_name} {verb} revision {head} of “{subject.title}” "
-               f"for {school_name}.", review_url(request))
+    # The notifications feature subscribes: the reviewer watches the plan, the asker is told.
+    signals.send(signals.review_decided, review=request, subject=subject, user=user,
+                 decision=record)
     return record

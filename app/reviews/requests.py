@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from app import revisions
+from app import revisions, signals
 from app.accounts.models import Membership, MembershipRole, School, User
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.notifications.services import auto_watch, notify, site_path
 from app.planning.history import Subject
 from app.planning.models import Lesson, Sequence
 from app.reviews import permissions
@@ -24,10 +23,6 @@ from app.revisions.models import Revision
 from app.timeutil import utcnow
 
 MAX_NOTE = 2_000
-
-
-def review_url(request: ReviewRequest) -> str:
-    return site_path("reviews.review", review_id=request.id)
 
 
 def reviewers_for(sequence: Sequence, school_id: int) -> list[User]:
@@ -114,11 +109,8 @@ def submit_for_review(user: User, kind: str, item_id: int, school_id: int | None
     db.session.add(request)
     db.session.flush()
     refresh_status(user, request, target)
-    auto_watch(user, kind, item_id)
-    if reviewer_id != user.id:
-        notify(reviewer_id, "review_requested",
-               f"{user.display_name} asked you to review revision {number} of "
-               f"“{target.title}” for {choice.school.name}.", review_url(request))
+    # The notifications feature subscribes: the asker watches the plan, the reviewer is told.
+    signals.send(signals.review_requested, review=request, subject=target, user=user)
     return request
 
 

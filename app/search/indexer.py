@@ -21,8 +21,6 @@ from app.search import sources
 from app.search.models import SearchOutbox
 from app.search.sources import Doc
 
-_rebuild_lock = threading.Lock()
-
 
 def get_index(app: Flask | None = None) -> SearchIndex:
     """The app's index object (one per process, so its searcher is reused)."""
@@ -63,24 +61,23 @@ def _after_commit(session: Session) -> None:
         g.search_pending = True
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, _previous_transaction: object) -> None:
     session.info.pop("search_keys", None)
     session.info.pop("search_pending", None)
 
 
-#: The Session listeners below are on the class, so once per process serves every app.
-_session_hooks_installed = False
+#: Listeners on the Session class: SQLAlchemy keeps them, so one of each serves every app.
+_SESSION_HOOKS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("after_flush", _collect), ("before_commit", _before_commit),
+    ("after_commit", _after_commit), ("after_soft_rollback", _after_rollback))
 
 
 def install(app: Flask) -> None:
     """Hook outbox writing into every session, and drain after each request that wrote."""
-    global _session_hooks_installed
-    if not _session_hooks_installed:
-        event.listen(Session, "after_flush", _collect)
-        event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
-        _session_hooks_installed = True
+    for name, listener in _SESSION_HOOKS:
+        # Asked of SQLAlchemy itself rather than a flag of ours, so a second app adds none.
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
     @app.after_request
     def drain_after_commit(response: Response) -> Response:
@@ -237,7 +234,8 @@ def ensure_index(app: Flask) -> str:
     if mode == "sync":
         rebuild()
         return "ok"
-    if _rebuild_lock.acquire(blocking=False):
+    lock = registry(app).rebuild_lock
+    if lock.acquire(blocking=False):
         def work() -> None:
             try:
                 with app.app_context():
@@ -245,7 +243,7 @@ def ensure_index(app: Flask) -> str:
             except Exception:
                 app.logger.exception("Automatic search rebuild failed")
             finally:
-                _rebuild_lock.release()
+                lock.release()
 
         threading.Thread(target=work, name="search-rebuild", daemon=True).start()
     return "rebuilding"

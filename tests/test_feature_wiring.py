@@ -34,6 +34,10 @@ def test_each_app_subscribes_its_own_features_once(app, tmp_path):
         assert len(list(signals.revision_saved.receivers_for(wired))) == 1
         assert len(list(signals.review_evidence.receivers_for(wired))) == 1
         assert len(list(signals.last_session_date.receivers_for(wired))) == 1
+        # notifications turns reviews' and observations' events into notifications.
+        for event in (signals.review_requested, signals.review_decided,
+                      signals.observation_recorded):
+            assert len(list(event.receivers_for(wired))) == 1
         state = registry(wired)
         assert {"lesson", "sequence", "material", "observation"} <= set(state.search_sources)
         assert {"lesson", "sequence", "observation", "board", "action_plan"} <= set(

@@ -118,7 +118,7 @@ def can_create_in(user: User, work_group_id: int, school_id: int) -> bool:
     member = membership(user, work_group_id)
     if member is None:
         return False
-    if member.has_role("work_group_lead"):
+    if is_work_group_lead(user, member.work_group):
         return school_id in {s.id for s in member.work_group.schools}
     return school_id in school_ids(user)
 
@@ -128,7 +128,7 @@ def can_approve_sequence(user: User, sequence: Sequence) -> bool:
     member = membership(user, sequence.work_group_id)
     if member is None:
         return False
-    if member.has_role("work_group_lead"):
+    if is_work_group_lead(user, sequence.work_group):
         return True
     return member.has_role("subject_leader") and member.school_id == sequence.school_id
 
@@ -158,16 +158,9 @@ def search_access_tokens(user: User) -> list[str]:
 
 def can_curate_materials(user: User) -> bool:
     """Site admins, hub admins and Work Group Leads curate the PD materials catalogue."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-
     if user.is_site_admin or (user.is_hub_admin and user.admin_hub_id is not None):
         return True
-    if any(m.has_role("work_group_lead") for m in user.memberships):
-        return True
-    led = db.session.scalar(select(WorkGroup.id).where(WorkGroup.lead_id == user.id).limit(1))
-    return led is not None
+    return bool(visibility.led_group_ids(user))
 
 
 def can_suggest_material(user: User) -> bool:

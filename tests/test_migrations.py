@@ -49,3 +49,35 @@ def test_migrations_match_models(tmp_path, backend):
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
+
+
+def test_upgrade_queues_research_lessons_for_reindexing(tmp_path):
+    """Their access tokens changed spelling: an upgraded site re-indexes every record."""
+    uri = f"sqlite:///{tmp_path / 'upgraded.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        upgrade(revision="3c8d1f0a9b27")
+        table = db.metadata.tables["research_lesson"]
+        row = {column.name: _filler(column) for column in table.columns
+               if not column.nullable and column.server_default is None
+               and not column.primary_key}
+        with db.engine.begin() as conn:
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            conn.execute(table.insert().values(id=41, **row))
+        upgrade()
+        with db.engine.connect() as conn:
+            keys = list(conn.execute(text("SELECT key FROM search_outbox")).scalars())
+        assert keys == ["observation:41"]
+        db.engine.dispose()
+
+
+def _filler(column):
+    """A value of the column's type (foreign keys are off: only the shape matters)."""
+    import datetime as dt
+
+    python_type = column.type.python_type
+    if python_type is dt.datetime:
+        return dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    if python_type is dt.date:
+        return dt.date(2025, 1, 1)
+    return {int: 1, str: "x", bool: False}.get(python_type, "x")

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from app import policy
-from app.accounts.models import User, WorkGroup
+from app import policy, visibility
+from app.accounts.models import User
 from app.extensions import db
 from app.notifications.services import site_path
 from app.planning.models import Lesson, Sequence, Visit
@@ -47,8 +47,7 @@ class ChangedItem:
 
 def my_group_ids(user: User) -> set[int]:
     """Groups the user is a member of or leads."""
-    led = set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
-    return policy.work_group_ids(user) | led
+    return visibility.GROUP.values(user)
 
 
 def changes_since_last_visit(user: User, limit: int = 20) -> list[ChangedItem]:

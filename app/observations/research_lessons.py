@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask import url_for
 from sqlalchemy import select
 
-from app import revisions, signals
+from app import revisions, signals, visibility
 from app.accounts.models import User, WorkGroup
 from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
@@ -67,14 +67,12 @@ def members(group: WorkGroup) -> list[User]:
 def visible_research_lessons(user: User, lesson_ids: Iterable[int] | None = None
                              ) -> list[ResearchLesson]:
     """Research lessons the user may see (of some lessons, or all), newest first."""
-    groups = {m.work_group_id for m in user.memberships}
-    groups |= set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
-    query = select(ResearchLesson).where(ResearchLesson.work_group_id.in_(groups or {-1}))
+    query = select(ResearchLesson).where(
+        visibility.sql_filter(user, visibility.RESEARCH_LESSON_READ))
     if lesson_ids is not None:
         query = query.where(ResearchLesson.lesson_id.in_(set(lesson_ids) or {-1}))
-    rows = db.session.scalars(query.order_by(ResearchLesson.taught_on.desc(),
-                                             ResearchLesson.id.desc()))
-    return [r for r in rows if permissions.can_view_research_lesson(user, r)]
+    return list(db.session.scalars(query.order_by(ResearchLesson.taught_on.desc(),
+                                                  ResearchLesson.id.desc())))
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from app import policy, signals
 from app.accounts.models import User
@@ -15,23 +15,27 @@ from app.extensions import db
 from app.planning.models import Sequence
 
 
-def find_visible_sequence(user: User, title: str) -> Sequence | None:
-    """The reader's visible sequence with this title (case-insensitive), newest first."""
+def find_visible_sequence(visible: ColumnElement[bool], title: str) -> Sequence | None:
+    """The newest sequence with this title (case-insensitive) among those `visible` (the
+    reader's visibility clause) matches."""
     query = (select(Sequence)
              .where(func.lower(Sequence.title) == title.strip().lower(),
-                    Sequence.archived_at.is_(None), policy.visible_sequences_clause(user))
+                    Sequence.archived_at.is_(None), visible)
              .order_by(Sequence.updated_at.desc()).limit(1))
     return db.session.scalar(query)
 
 
 def link_resolver(user: User) -> Callable[[str, str], LinkTarget | None]:
     """A resolver for app.core.markdown.resolve_links that never reveals hidden titles."""
+    visible: list[ColumnElement[bool]] = []  # the reader's clause, built on the first link
 
     def resolve(kind: str, target: str) -> LinkTarget | None:
         if kind == "pd":
             return material_target(target)
         sequence_title, _, lesson_title = target.partition("/")
-        sequence = find_visible_sequence(user, sequence_title)
+        if not visible:
+            visible.append(policy.visible_sequences_clause(user))
+        sequence = find_visible_sequence(visible[0], sequence_title)
         if sequence is None:
             return None
         if not lesson_title:

@@ -7,6 +7,7 @@ the shape of what was sent.
 
 from __future__ import annotations
 
+from flask import request
 from wtforms import StringField
 from wtforms.validators import AnyOf, Optional
 
@@ -15,6 +16,8 @@ from app.forms import CoplanForm, WholeNumberField, clip
 from app.reviews.models import DECISIONS
 from app.reviews.services import MAX_COMMENT, MAX_NOTE
 
+#: Prefix of the names of comments on parts of the plan (`field__<part key>`).
+FIELD_PREFIX = "field__"
 #: A revision number that is not a whole number names no version.
 NO_SUCH_VERSION = "That version does not exist."
 
@@ -60,3 +63,8 @@ class DecisionForm(_RevisionForm):
     decision = StringField(default="", validators=[
         AnyOf(list(DECISIONS), message="Choose approve, ask for changes or comment.")])
     comment = StringField(default="", filters=[clip(MAX_COMMENT)])
+
+    def part_comments(self) -> dict[str, str]:
+        """Comments on parts of the plan: one per part, named `field__<part key>`."""
+        return {key[len(FIELD_PREFIX):]: value[: MAX_COMMENT + 1]
+                for key, value in request.form.items() if key.startswith(FIELD_PREFIX)}

@@ -11,12 +11,10 @@ from app.errors import NotFound, RevisionConflict, ValidationError
 from app.extensions import db
 from app.planning.history import Kind
 from app.reviews import services
-from app.reviews.forms import DecisionForm, SubmitReviewForm
+from app.reviews.forms import FIELD_PREFIX, DecisionForm, SubmitReviewForm
 from app.reviews.models import DECISIONS, OUTCOMES
 
 bp = Blueprint("reviews", __name__)
-
-FIELD_PREFIX = "field__"
 
 
 def _user() -> User:
@@ -83,9 +81,7 @@ def review(review_id: int):
 @login_required
 def decide(review_id: int):
     form = DecisionForm()
-    # Comments on parts of the plan are named after the part (field__<key>), one per part.
-    fields = {key[len(FIELD_PREFIX):]: value[: services.MAX_COMMENT + 1]
-              for key, value in request.form.items() if key.startswith(FIELD_PREFIX)}
+    fields = form.part_comments()
     if form.validate_on_submit():
         try:
             record = services.decide(_user(), review_id, form.decision.data or "",

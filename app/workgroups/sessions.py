@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from app import revisions
+from app import revisions, visibility
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import SafeHtml, clean_text, resolve_links, rewrap_stored
 from app.core.text import is_whole_number, one_line
@@ -155,8 +155,7 @@ def year_view(user: User, group: WorkGroup, today: dt.date | None = None) -> Yea
 
 def next_session(user: User, today: dt.date | None = None) -> WorkGroupSession | None:
     """The user's next session (today or later) across their Work Groups, or None."""
-    group_ids = {m.work_group_id for m in user.memberships}
-    group_ids |= set(db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id)))
+    group_ids = visibility.GROUP.values(user)
     if not group_ids:
         return None
     return db.session.scalar(

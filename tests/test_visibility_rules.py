@@ -13,7 +13,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -21,7 +21,7 @@ from app import policy, visibility
 from app.accounts.models import Membership, User, WorkGroup
 from app.extensions import db
 from app.notifications.visibility import url_visible
-from app.observations.models import ResearchLesson
+from app.observations.models import AgreedChange, Observation, ResearchLesson
 from app.observations.search_docs import research_lesson_document
 from app.planning.models import Lesson, Sequence
 from app.planning.search_docs import lesson_document, sequence_document
@@ -57,8 +57,37 @@ world_st = st.fixed_dictionaries({
     "users": st.lists(user_st, min_size=1, max_size=3),
     "leads": st.lists(st.one_of(st.none(), st.integers(0, 2)), min_size=3, max_size=3),
     "sequences": st.lists(sequence_st, min_size=3, max_size=3),
-    "research_lessons": st.lists(research_lesson_st, max_size=2),
+    "research_lessons": st.lists(research_lesson_st, min_size=1, max_size=2),
 })
+
+#: Worlds a random search might take long to reach, each once in every run.
+SHARP_CASES = [
+    # A Lead named on the group (not a member) and a member from another school, a research
+    # lesson of group 0 on a plan kept to a school of group 1.
+    {"users": [{"site_role": "", "admin_hub": None, "school": 1, "disabled": False,
+                "memberships": [{"group": 0, "school": 1, "roles": ["participant_teacher"]}]},
+               {"site_role": "", "admin_hub": None, "school": None, "disabled": False,
+                "memberships": []}],
+     "leads": [1, None, None],
+     "sequences": [{"group": 1, "school": 1, "visibility": "school"},
+                   {"group": 0, "school": 0, "visibility": "work_group"},
+                   {"group": 2, "school": 2, "visibility": "hub"}],
+     "research_lessons": [{"sequence": 0, "group": 0, "school": 1, "visibility": "school"},
+                          {"sequence": 1, "group": 0, "school": None, "visibility": "school"}]},
+    # A site admin in group 0 for school 1; a hub admin of hub 1; a Lead by role only.
+    {"users": [{"site_role": "site_admin", "admin_hub": None, "school": None, "disabled": False,
+                "memberships": [{"group": 0, "school": 1, "roles": ["subject_leader"]}]},
+               {"site_role": "hub_admin", "admin_hub": 1, "school": 2, "disabled": False,
+                "memberships": []},
+               {"site_role": "", "admin_hub": None, "school": None, "disabled": False,
+                "memberships": [{"group": 2, "school": None, "roles": ["work_group_lead"]}]}],
+     "leads": [None, None, None],
+     "sequences": [{"group": 0, "school": 0, "visibility": "school"},
+                   {"group": 2, "school": 2, "visibility": "hub"},
+                   {"group": 1, "school": 1, "visibility": "all"}],
+     "research_lessons": [{"sequence": 1, "group": 2, "school": 2, "visibility": "school"},
+                          {"sequence": 0, "group": 0, "school": 0, "visibility": "work_group"}]},
+]
 
 
 @pytest.fixture
@@ -145,10 +174,21 @@ def _build(world: dict, places: SimpleNamespace) -> SimpleNamespace:
         db.session.add(rl)
         research_lessons.append(rl)
     db.session.flush()
+    observations, changes = [], []
+    for rl in research_lessons:
+        observation = Observation(research_lesson_id=rl.id, observer_id=places.author)
+        change = AgreedChange(research_lesson_id=rl.id, text="Start with the number line",
+                              created_by_id=places.author)
+        db.session.add_all([observation, change])
+        observations.append(observation)
+        changes.append(change)
+    db.session.flush()
     db.session.expire_all()
     return SimpleNamespace(users=[db.session.get(User, u.id) for u in users],
                            sequences=sequences, lessons=lessons,
-                           research_lessons=research_lessons)
+                           research_lessons=research_lessons, observations=observations,
+                           changes=changes,
+                           groups=[db.session.get(WorkGroup, g) for g in places.groups])
 
 
 def _found_by_search(document: dict | None, user: User) -> bool:
@@ -173,6 +213,12 @@ def _disagreements(app, world: SimpleNamespace) -> list[str]:
             visibility.sql_filter(user, visibility.LESSON_READ))))
         readable_rls = set(db.session.scalars(select(ResearchLesson.id).where(
             visibility.sql_filter(user, visibility.RESEARCH_LESSON_READ))))
+        readable_observations = set(db.session.scalars(select(Observation.id).where(
+            visibility.sql_filter(user, visibility.OBSERVATION_READ))))
+        readable_changes = set(db.session.scalars(select(AgreedChange.id).where(
+            visibility.sql_filter(user, visibility.AGREED_CHANGE_READ))))
+        readable_groups = set(db.session.scalars(select(WorkGroup.id).where(
+            visibility.sql_filter(user, visibility.WORK_GROUP_READ))))
         with app.test_request_context():
             for sequence in world.sequences:
                 check(f"user {user.id} reads sequence {sequence.id}", {
@@ -201,12 +247,30 @@ def _disagreements(app, world: SimpleNamespace) -> list[str]:
                     "search": _found_by_search(research_lesson_document(rl.id), user),
                     "notification": url_visible(user, f"/research-lessons/{rl.id}"),
                 })
+            for observation, change in zip(world.observations, world.changes, strict=True):
+                check(f"user {user.id} reads observation {observation.id}", {
+                    "predicate": policy.can_view_research_lesson(
+                        user, observation.research_lesson),
+                    "sql": observation.id in readable_observations,
+                })
+                check(f"user {user.id} reads agreed change {change.id}", {
+                    "predicate": policy.can_view_research_lesson(user, change.research_lesson),
+                    "sql": change.id in readable_changes,
+                })
+            for group in world.groups:
+                check(f"user {user.id} sees Work Group {group.id}", {
+                    "predicate": policy.can_view_work_group(user, group),
+                    "sql": group.id in readable_groups,
+                    "notification": url_visible(user, f"/work-groups/{group.id}/sessions"),
+                })
     return problems
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(world=world_st)
+@example(world=SHARP_CASES[0])
+@example(world=SHARP_CASES[1])
 def test_every_derived_form_of_the_visibility_rule_agrees(app, places, world):
     with app.app_context():
         try:

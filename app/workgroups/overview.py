@@ -1,8 +1,7 @@
 """The Work Group Lead's overview: each school's progress through the year, as a page and CSV.
 
-Research lessons and agreed changes come from app.observations and study logs from
-app.materials; each is imported inside a guard, so the overview works whichever of those
-features is installed, and says when a figure is not available.
+Research lessons and agreed changes come from app.observations' models and study logs from
+app.materials' (every feature is always wired in, so every figure is always there).
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
 
@@ -33,23 +32,21 @@ class SchoolRow:
     school_id: int
     school: str
     sequences: int
-    research_lessons: int | None
-    changes_addressed: int | None
-    changes_open: int | None
+    research_lessons: int
+    changes_addressed: int
+    changes_open: int
     plan_id: int | None
     plan_status: str
     plan_revision: int | None
     rag: dict[str, int]
     sign_off: ActionPlanSignOff | None
-    pd_materials: int | None
+    pd_materials: int
 
 
 @dataclass
 class Overview:
     group: WorkGroup
     rows: list[SchoolRow]
-    #: Figures not available in this installation, with why.
-    notes: list[str] = field(default_factory=list)
 
 
 def get_group(user: User, work_group_id: int) -> WorkGroup:
@@ -74,7 +71,7 @@ def _sequences(group: WorkGroup) -> dict[int, int]:
 
 # Keyed by school id as stored: ResearchLesson.school_id and Membership.school_id are nullable.
 def _observations(group: WorkGroup, today: dt.date
-                  ) -> tuple[dict[int | None, int], dict[int | None, dict[str, int]]] | None:
+                  ) -> tuple[dict[int | None, int], dict[int | None, dict[str, int]]]:
     held = {school_id: count for school_id, count in db.session.execute(
         select(ResearchLesson.school_id, func.count(ResearchLesson.id))
         .where(ResearchLesson.work_group_id == group.id,
@@ -90,7 +87,7 @@ def _observations(group: WorkGroup, today: dt.date
     return held, changes
 
 
-def _study_logs(group: WorkGroup) -> dict[int | None, int] | None:
+def _study_logs(group: WorkGroup) -> dict[int | None, int]:
     year = dates.academic_year_range(group.academic_year)
     query = (select(Membership.school_id, func.count(distinct(StudyLogEntry.material_id)))
              .join(Membership, Membership.user_id == StudyLogEntry.user_id)
@@ -110,13 +107,6 @@ def overview(user: User, work_group_id: int, today: dt.date | None = None) -> Ov
     logs = _study_logs(group)
     plans = {p.school_id: p for p in db.session.scalars(select(ActionPlan).where(
         ActionPlan.work_group_id == group.id, ActionPlan.academic_year == group.academic_year))}
-    notes = []
-    if observed is None:
-        notes.append("Research lessons and agreed changes: the research-lessons feature is not "
-                     "installed here, so these show as not available.")
-    if logs is None:
-        notes.append("PD materials studied: the PD materials feature is not installed here, so "
-                     "this shows as not available.")
     rows = []
     for school in group.schools:
         plan = plans.get(school.id)
@@ -134,15 +124,12 @@ def overview(user: User, work_group_id: int, today: dt.date | None = None) -> Ov
                 status = "Signed off"
             else:
                 status = "Signed off; newer draft"
-        changes = observed[1].get(school.id, {}) if observed else {}
+        changes = observed[1].get(school.id, {})
         rows.append(SchoolRow(
             school.id, school.name, sequences.get(school.id, 0),
-            observed[0].get(school.id, 0) if observed else None,
-            changes.get("addressed", 0) if observed else None,
-            changes.get("open", 0) if observed else None,
-            plan.id if plan else None, status, number, rag, signed,
-            logs.get(school.id, 0) if logs is not None else None))
-    return Overview(group, rows, notes)
+            observed[0].get(school.id, 0), changes.get("addressed", 0), changes.get("open", 0),
+            plan.id if plan else None, status, number, rag, signed, logs.get(school.id, 0)))
+    return Overview(group, rows)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -160,10 +147,6 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _maybe(value: int | None) -> str:
-    return "n/a" if value is None else str(value)
-
-
 def overview_csv(data: Overview) -> str:
     """The overview as CSV with a header row; every cell is injection-safe."""
     out = io.StringIO()
@@ -172,14 +155,14 @@ def overview_csv(data: Overview) -> str:
     for row in data.rows:
         signed = row.sign_off
         writer.writerow([safe_cell(v) for v in [
-            row.school, row.sequences, _maybe(row.research_lessons),
-            _maybe(row.changes_addressed), _maybe(row.changes_open), row.plan_status,
+            row.school, row.sequences, row.research_lessons,
+            row.changes_addressed, row.changes_open, row.plan_status,
             row.plan_revision if row.plan_revision is not None else "",
             row.rag["red"], row.rag["amber"], row.rag["green"],
             signed.revision_number if signed else "",
             signed.signed_by.display_name if signed else "",
             signed.signed_at.date().isoformat() if signed else "",
-            _maybe(row.pd_materials)]])
+            row.pd_materials]])
     return out.getvalue()
 
 

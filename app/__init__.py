@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
 from app import (
     accounts,
@@ -78,7 +78,7 @@ def register_converters(app: Flask) -> None:
         # One spelling per id: ASCII digits, no leading zero ("01", "١" and "１" are 404s).
         regex = r"0|[1-9][0-9]{0,9}"
 
-        def __init__(self, url_map, **kwargs) -> None:
+        def __init__(self, url_map: Map, **kwargs: Any) -> None:
             kwargs.setdefault("max", 2**31 - 1)
             super().__init__(url_map, **kwargs)
 

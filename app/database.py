@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import scoped_session
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.extensions import db
 
@@ -23,7 +25,8 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30000) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
+                        ) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL lets readers carry on while one process writes; the timeout makes a second

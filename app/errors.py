@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, Response, current_app, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
@@ -138,7 +138,11 @@ def plain_page(status: int, title: str, message: str = "", advice: str = "") -> 
     return template.render(status=status, title=title, message=message, advice=advice)
 
 
-def error_response(status: int, message: str = ""):
+#: What a handler gives Flask: the page (HTML text or a JSON response) and its status.
+ErrorPage = tuple[Response | str, int]
+
+
+def error_response(status: int, message: str = "") -> ErrorPage:
     title, advice = PAGES.get(status, PAGES[500])
     if wants_json():
         return jsonify(error=title, message=message or advice, status=status), status
@@ -169,7 +173,7 @@ def restore_browser_session() -> None:
         session.update(original)
 
 
-def unavailable_response(error: BaseException):
+def unavailable_response(error: BaseException) -> Response:
     """503 with Retry-After for a database that is away or locked; never a traceback."""
     discard_session()
     restore_browser_session()
@@ -186,7 +190,7 @@ def unavailable_response(error: BaseException):
     return response
 
 
-def form_token_error():
+def form_token_error() -> ErrorPage:
     """A form whose token is missing or stale: say why in words a teacher can act on."""
     if request.method not in ("GET", "HEAD", "OPTIONS") and not current_user.is_authenticated:
         # With no session at all the token cannot match: the session ended (or another site
@@ -202,12 +206,12 @@ def register_error_handlers(app: Flask) -> None:
     """Map domain errors and HTTP errors to friendly pages (never a traceback)."""
 
     @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
+    def domain_error(error: DomainError) -> ErrorPage:
         db.session.rollback()
         return error_response(error.status, error.message)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> ErrorPage | Response:
         if isinstance(error, CSRFError):
             return form_token_error()
         original = getattr(error, "original_exception", None)
@@ -216,7 +220,7 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(error.code or 500)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception):
+    def unexpected_error(error: Exception) -> ErrorPage | Response:
         # Raised anywhere in the request (a before_request hook, Flask-Login's user loader,
         # the view, a template): a database that is away is a 503, not our bug.
         if database_unavailable(error):

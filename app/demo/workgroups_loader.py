@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -31,6 +31,9 @@ from app.planning.models import Sequence
 from app.revisions.models import Revision
 from app.workgroups import action_plans, sessions
 from app.workgroups.models import ActionPlan, ActionPlanSignOff, BoardThread, WorkGroupSession
+
+if TYPE_CHECKING:
+    from app.comments.models import Comment
 
 Step = Callable[[dict[str, Any], dict[str, Any]], None]
 
@@ -243,7 +246,7 @@ def _plan(data: dict[str, Any], ids: dict[str, Any]) -> ActionPlan:
 
 
 def _comment(kind: str, target_id: int, author: User, at: dt.datetime, body: str,
-             anchor: str = "", parent_id: int | None = None):
+             anchor: str = "", parent_id: int | None = None) -> Comment:
     from app.comments.models import Comment, CommentRevision
 
     found = db.session.scalar(select(Comment).where(

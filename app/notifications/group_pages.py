@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, union_all
+from sqlalchemy import Select, func, literal_column, select, union_all
+from sqlalchemy.orm import QueryableAttribute
 
 from app import policy, signals
 from app.accounts.models import User, WorkGroup
@@ -31,7 +32,7 @@ def get_group(user: User, group_id: int) -> WorkGroup:
     return group
 
 
-def _visible_sequences(user: User, group: WorkGroup):
+def _visible_sequences(user: User, group: WorkGroup) -> Select[int]:
     return select(Sequence.id).where(Sequence.work_group_id == group.id,
                                      policy.visible_sequences_clause(user))
 
@@ -191,7 +192,8 @@ def activity(user: User, group_id: int, page: int = 1) -> ActivityPage:
         select(Lesson.document_id).where(Lesson.sequence_id.in_(sequences)))
     document_ids = select(documents.subquery().c.document_id)
 
-    def tagged(kind: str, id_column, at_column):
+    def tagged(kind: str, id_column: QueryableAttribute[int],
+               at_column: QueryableAttribute[datetime]) -> Select[Any, int, datetime]:
         return select(literal_column(f"'{kind}'").label("kind"), id_column.label("id"),
                       at_column.label("at"))
 

@@ -93,7 +93,7 @@ def sequence_document(sequence_id: int) -> dict[str, Any] | None:
     }
 
 
-def _ids(model) -> Iterator[int]:
+def _ids(model: type[Lesson] | type[Sequence]) -> Iterator[int]:
     yield from db.session.scalars(select(model.id).order_by(model.id))
 
 

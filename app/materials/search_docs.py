@@ -16,7 +16,19 @@ from app.search.sources import Source, register
 def material_document(material_id: int) -> dict[str, Any] | None:
     """The document for a material, or None while it is a suggestion or archived."""
     material = db.session.get(Material, material_id)
-    if material is None or material.status != "published" or material.archived_at is not None:
+    return None if material is None else _document(material)
+
+
+def material_documents(ids: list[int]) -> dict[int, dict[str, Any] | None]:
+    """material_document for many materials in one query (rebuilds)."""
+    docs: dict[int, dict[str, Any] | None] = dict.fromkeys(ids)
+    docs.update((m.id, _document(m))
+                for m in db.session.scalars(select(Material).where(Material.id.in_(ids))))
+    return docs
+
+
+def _document(material: Material) -> dict[str, Any] | None:
+    if material.status != "published" or material.archived_at is not None:
         return None
     body = "\n\n".join([material.description, "\n".join(material.teaching_points or []),
                         " ".join(material.tags or []), material.theme or "",
@@ -48,4 +60,5 @@ def _keys(material: Material) -> list[str]:
 def register_sources(app: Flask) -> None:
     """Make materials searchable in this app (called from app.materials.init_app)."""
     register(app, Source("material", material_document, _ids, _keys, (Material,),
-                    lambda i: url_for("materials.material", material_id=i), "PD material"))
+                    lambda i: url_for("materials.material", material_id=i), "PD material",
+                    build_many=material_documents))

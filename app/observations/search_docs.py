@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import joinedload, object_session, selectinload
 
 from app.extensions import db
 from app.observations.models import (
@@ -29,8 +29,26 @@ def research_lesson_document(research_lesson_id: int) -> dict[str, Any] | None:
     can_view_research_lesson (see permissions.research_lesson_access_tokens).
     """
     rl = db.session.get(ResearchLesson, research_lesson_id)
-    if rl is None:
-        return None
+    return None if rl is None else _document(rl)
+
+
+def research_lesson_documents(ids: list[int]) -> dict[int, dict[str, Any] | None]:
+    """research_lesson_document for many records in a constant number of queries (rebuilds)."""
+    records = db.session.scalars(select(ResearchLesson).where(ResearchLesson.id.in_(ids)).options(
+        joinedload(ResearchLesson.lesson).joinedload(Lesson.sequence)
+        .joinedload(Sequence.work_group),
+        joinedload(ResearchLesson.work_group), joinedload(ResearchLesson.school),
+        joinedload(ResearchLesson.teacher),
+        selectinload(ResearchLesson.observations).options(
+            selectinload(Observation.focus_pupils), selectinload(Observation.noticings)),
+        selectinload(ResearchLesson.discussion), selectinload(ResearchLesson.agreed_changes),
+    )).unique().all()
+    docs: dict[int, dict[str, Any] | None] = dict.fromkeys(ids)
+    docs.update((rl.id, _document(rl)) for rl in records)
+    return docs
+
+
+def _document(rl: ResearchLesson) -> dict[str, Any]:
     lesson, sequence, group = rl.lesson, rl.lesson.sequence, rl.work_group
     parts = [rl.research_focus, rl.class_context, rl.key_point, rl.difficult_points,
              rl.feedback_wanted]
@@ -97,4 +115,4 @@ def register_sources(app: Flask) -> None:
     register(app, Source("observation", research_lesson_document, _ids, _keys,
                     (ResearchLesson, Observation, Discussion, AgreedChange, Lesson, Sequence),
                     lambda i: url_for("observations.research_lesson", research_lesson_id=i),
-                    "Research lesson"))
+                    "Research lesson", build_many=research_lesson_documents))

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, url_for
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import joinedload, object_session
 
 from app import policy, revisions
 from app.accounts.models import User
@@ -57,12 +57,40 @@ def lesson_document(lesson_id: int) -> dict[str, Any] | None:
     if lesson is None:
         return None
     sequence = lesson.sequence
-    fields = _head_fields(lesson.document)
-    sequence_fields = _head_fields(sequence.document)
-    body = "\n\n".join(fields.get(f.key) or "" for f in LESSON_FIELDS)
     authors = set(db.session.scalars(
         select(User.display_name).join(Revision, Revision.author_id == User.id)
         .where(Revision.document_id == lesson.document_id).distinct()))
+    return _lesson_doc(lesson, _head_fields(lesson.document), _head_fields(sequence.document),
+                       authors)
+
+
+def lesson_documents(ids: list[int]) -> dict[int, dict[str, Any] | None]:
+    """lesson_document for many lessons in three queries (rebuilds)."""
+    lessons = db.session.scalars(select(Lesson).where(Lesson.id.in_(ids)).options(
+        joinedload(Lesson.sequence).options(joinedload(Sequence.work_group),
+                                            joinedload(Sequence.school)))).all()
+    heads = revisions.head_revisions(
+        {lesson.document_id for lesson in lessons}
+        | {lesson.sequence.document_id for lesson in lessons})
+    authors: dict[int, set[str]] = {}
+    for document_id, name in db.session.execute(
+            select(Revision.document_id, User.display_name)
+            .join(Revision, Revision.author_id == User.id)
+            .where(Revision.document_id.in_([lesson.document_id for lesson in lessons]))
+            .distinct()):
+        authors.setdefault(document_id, set()).add(name)
+    docs: dict[int, dict[str, Any] | None] = dict.fromkeys(ids)
+    for lesson in lessons:
+        docs[lesson.id] = _lesson_doc(lesson, heads[lesson.document_id].fields,
+                                      heads[lesson.sequence.document_id].fields,
+                                      authors.get(lesson.document_id, set()))
+    return docs
+
+
+def _lesson_doc(lesson: Lesson, fields: dict[str, Any], sequence_fields: dict[str, Any],
+                authors: set[str]) -> dict[str, Any]:
+    sequence = lesson.sequence
+    body = "\n\n".join(fields.get(f.key) or "" for f in LESSON_FIELDS)
     return {
         "key": f"lesson:{lesson.id}", "type": "lesson", "title": lesson.title, "body": body,
         **_common(sequence, sequence_fields),
@@ -78,7 +106,22 @@ def sequence_document(sequence_id: int) -> dict[str, Any] | None:
     sequence = db.session.get(Sequence, sequence_id)
     if sequence is None:
         return None
-    fields = _head_fields(sequence.document)
+    return _sequence_doc(sequence, _head_fields(sequence.document))
+
+
+def sequence_documents(ids: list[int]) -> dict[int, dict[str, Any] | None]:
+    """sequence_document for many sequences in two queries (rebuilds)."""
+    sequences = db.session.scalars(select(Sequence).where(Sequence.id.in_(ids)).options(
+        joinedload(Sequence.work_group), joinedload(Sequence.school),
+        joinedload(Sequence.created_by))).all()
+    heads = revisions.head_revisions({sequence.document_id for sequence in sequences})
+    docs: dict[int, dict[str, Any] | None] = dict.fromkeys(ids)
+    for sequence in sequences:
+        docs[sequence.id] = _sequence_doc(sequence, heads[sequence.document_id].fields)
+    return docs
+
+
+def _sequence_doc(sequence: Sequence, fields: dict[str, Any]) -> dict[str, Any]:
     lesson_titles = "\n".join(item["title"] for item in fields.get("lessons", []))
     body = "\n\n".join([fields.get("small_steps", ""), fields.get("overview", ""),
                         " ".join(fields.get("tags", [])), lesson_titles])
@@ -145,7 +188,8 @@ def lesson_keys(sequence: Sequence) -> list[str]:
 def register_sources(app: Flask) -> None:
     """Make lessons and sequences searchable in this app (from app.planning.init_app)."""
     register(app, Source("lesson", lesson_document, lambda: _ids(Lesson), _lesson_keys, (Lesson,),
-                    lambda i: url_for("planning.lesson", lesson_id=i), "Lesson"))
+                    lambda i: url_for("planning.lesson", lesson_id=i), "Lesson",
+                    build_many=lesson_documents))
     register(app, Source("sequence", sequence_document, lambda: _ids(Sequence), _sequence_keys,
                     (Sequence,), lambda i: url_for("planning.sequence", sequence_id=i),
-                    "Sequence"))
+                    "Sequence", build_many=sequence_documents))

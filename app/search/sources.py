@@ -22,7 +22,8 @@ class Source:
 
     build(id) returns the document or None when it should not be in the index (deleted);
     all_ids() lists every id for rebuilds and verification; keys_for(obj) maps a changed
-    model instance to the document keys it affects.
+    model instance to the document keys it affects. build_many(ids), when given, builds many
+    documents in a few queries for rebuilds; it must give exactly what build gives per id.
     """
 
     kind: str
@@ -34,6 +35,8 @@ class Source:
     url: Callable[[int], str]
     #: What a result of this kind is called on the results page.
     label: str
+    #: Every document of `ids` at once ({id: document or None}); None: build one by one.
+    build_many: Callable[[list[int]], dict[int, Doc | None]] | None = None
 
 
 def register(app: Flask, source: Source) -> None:
@@ -56,6 +59,36 @@ def build(key: str) -> Doc | None:
     if doc is not None:
         doc["version"] = content_version(doc)
     return doc
+
+
+def build_batch(kind: str, ids: list[int]) -> list[Doc]:
+    """The current documents of many ids of one kind, versions stamped, in the order of `ids`
+    (ids whose document should not be in the index are left out)."""
+    source = _sources().get(kind)
+    if source is None:
+        return []
+    if source.build_many is not None:
+        built = source.build_many(ids)
+    else:
+        built = {item_id: source.build(item_id) for item_id in ids}
+    docs = []
+    for item_id in ids:
+        doc = built.get(item_id)
+        if doc is not None:
+            doc["version"] = content_version(doc)
+            docs.append(doc)
+    return docs
+
+
+def kinds() -> list[str]:
+    """Every searchable kind in this app."""
+    return list(_sources())
+
+
+def ids_of(kind: str) -> Iterator[int]:
+    """Every id of one kind the database says should be considered for the index."""
+    source = _sources().get(kind)
+    return source.all_ids() if source is not None else iter(())
 
 
 def content_version(doc: Doc) -> int:

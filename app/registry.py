@@ -16,7 +16,7 @@ from flask import Flask, current_app
 
 if TYPE_CHECKING:  # only for annotations: these modules import this one
     from app.comments.targets import Target
-    from app.core.search_index import SearchIndex
+    from app.core.search import SearchIndex
     from app.search.sources import Source
 
 KEY = "coplan"

@@ -1,4 +1,4 @@
-"""Benchmark the search engine (app/core/search_index.py) against SQLite FTS5 on one corpus.
+"""Benchmark the search engine (app/core/search/) against SQLite FTS5 on one corpus.
 
 Re-run with:  .venv/bin/python bench/bench_search.py --sizes 10000,50000
 Quick check:  .venv/bin/python bench/bench_search.py --quick
@@ -11,13 +11,13 @@ worker process would, until it is found; median of 20); and the same query mix o
 table (porter tokenizer, snippet(), filters as WHERE clauses) with the Whoosh/FTS5 ratio.
 
 Targets: p95 <= 40 ms @10k and <= 150 ms @50k; rebuild >= 300 lessons/s; save->findable <= 1 s.
-The engine is loaded straight from its file, so neither Flask nor the app package is imported.
+The engine is imported as app.core.search with the repository root on sys.path; no app is created.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import os
 import shutil
 import sqlite3
@@ -45,14 +45,9 @@ FACETS = ("type", "year_group", "strand", "school", "academic_year", "status")
 
 
 def load_engine() -> ModuleType:
-    """Import app/core/search_index.py by path, so app/__init__.py (and Flask) are not imported."""
-    path = ROOT / "app" / "core" / "search_index.py"
-    spec = importlib.util.spec_from_file_location("coplan_search_index", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and pickle look the module up by name
-    spec.loader.exec_module(module)
-    return module
+    """The engine package, app.core.search (importing it runs app/__init__.py too)."""
+    sys.path.insert(0, str(ROOT))
+    return importlib.import_module("app.core.search")
 
 
 def to_document(lesson: dict[str, Any]) -> dict[str, Any]:

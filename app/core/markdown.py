@@ -8,7 +8,7 @@ neutral placeholder per link, and `resolve_links` turns placeholders into links 
 for the reader in hand.
 
 `SafeHtml` is the one type a template outputs unescaped. Only this module builds it (plus the
-search snippet builder in search_index.py); `ruff` bans importing `Markup` anywhere else and
+search snippet builder in search/snippets.py); `ruff` bans importing `Markup` anywhere else and
 tests/test_html_door.py fails on `SafeHtml(` elsewhere or `|safe` in a template.
 """
 

@@ -1,4 +1,4 @@
-"""Search: the glue between the database and the Flask-free index in app/core/search_index.py."""
+"""Search: the glue between the database and the Flask-free index in app/core/search/."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from flask import Flask, Response, current_app, g, has_request_context
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.core.search_index import SearchIndex
+from app.core.search import SearchIndex
 from app.database import unit_of_work
 from app.extensions import db
 from app.registry import registry

@@ -8,7 +8,7 @@ from flask import current_app
 
 from app import policy
 from app.accounts.models import User
-from app.core.search_index import SearchResults
+from app.core.search import SearchResults
 from app.search import indexer
 
 #: Form controls on the results page and the index filter each one sets.

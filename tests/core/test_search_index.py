@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from whoosh.index import open_dir
 
-from app.core import search_index
 from app.core.markdown import SafeHtml
-from app.core.search_index import SearchIndex, SearchResults, analyse
+from app.core.search import FACET_FIELDS, SCHEMA, SearchIndex, SearchResults, analyse, ranking
 
 ALICE = ["all", "school:1", "wg:1"]  # teacher at school 1, work group 1
 BOB = ["all", "school:2", "wg:2"]  # teacher at school 2, work group 2
@@ -301,7 +300,7 @@ def test_hits_and_totals_respect_access(index: SearchIndex) -> None:
     assert index.search("zebrafinch", access=BOB).total == 1
     alice = index.search("zebrafinch", access=ALICE)
     assert alice.total == 0 and alice.hits == []
-    assert alice.facets == {name: [] for name in search_index.FACET_FIELDS}
+    assert alice.facets == {name: [] for name in FACET_FIELDS}
     assert all_keys(index, "", ALICE) == visible(ALICE)
     assert all_keys(index, "", BOB) == visible(BOB)
     assert index.search("", access=ALICE).total == len(visible(ALICE))
@@ -480,9 +479,9 @@ def test_pagination_totals(index: SearchIndex) -> None:
 def test_threshold_walk_ranks_like_scoring_everything(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch, text: str
 ) -> None:
-    monkeypatch.setattr(search_index, "_EXHAUSTIVE", 10**9)
+    monkeypatch.setattr(ranking, "_EXHAUSTIVE", 10**9)
     everything = [keys(index.search(text, access=ALICE, page=p, pagelen=7)) for p in (1, 2, 3)]
-    monkeypatch.setattr(search_index, "_EXHAUSTIVE", 0)
+    monkeypatch.setattr(ranking, "_EXHAUSTIVE", 0)
     walked = [keys(index.search(text, access=ALICE, page=p, pagelen=7)) for p in (1, 2, 3)]
     assert walked == everything
 
@@ -529,7 +528,7 @@ def test_apply_is_seen_by_another_instance(index: SearchIndex) -> None:
 
 
 def test_apply_returns_false_while_another_writer_holds_the_lock(index: SearchIndex) -> None:
-    writer = open_dir(str(index.path), schema=search_index.SCHEMA).writer()
+    writer = open_dir(str(index.path), schema=SCHEMA).writer()
     try:
         assert index.apply([doc("lesson:k", title="Kangaroo")], [], timeout=0.2) is False
     finally:

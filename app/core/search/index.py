@@ -1,0 +1,525 @@
+"""The index on disk: lifecycle (create, apply, rebuild with an atomic swap), the cached
+searcher and per-segment caches, and ``SearchIndex.search``, which ties the modules together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from whoosh import query
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, FileIndex, LockError
+from whoosh.searching import Searcher
+from whoosh.util.filelock import try_for
+
+from app.core.search.analysis import DIGIT_RE, SCHEMA, analyse_word
+from app.core.search.documents import to_fields
+from app.core.search.evaluation import evaluate, match
+from app.core.search.facets import count_facets
+from app.core.search.querying import (
+    PARSER,
+    ParsedText,
+    constraint_query,
+    items_to_string,
+    parse_text,
+)
+from app.core.search.ranking import rank
+from app.core.search.results import IndexBusyError, SearchResults
+from app.core.search.segments import SegmentCache, SegView
+from app.core.search.snippets import highlight_terms, to_hit
+from app.core.search.spelling import correct, fuzzify, visible_doc
+from app.core.search.vocabulary import FACET_FIELDS, FILTER_NAMES, SUGGEST_BELOW, TEXT_FIELD_BOOSTS
+
+_log = logging.getLogger(__name__)
+_INDEX_NAME = "MAIN"
+_WRITELOCK = f"{_INDEX_NAME}_WRITELOCK"
+
+
+class _Damaged(Exception):
+    """Reading or writing the index failed (the original traceback is dropped)."""
+
+
+_T = TypeVar("_T")
+
+
+def _guarded(fn: Callable[[], _T]) -> _T:
+    """Run ``fn`` against a possibly damaged index; failures become ``_Damaged``.
+
+    Whoosh leaves files open when a damaged segment or TOC fails to load, and the traceback
+    keeps them alive. The exception is dropped and collected here, with ResourceWarning muted,
+    so the warning does not surface later at random (an error under filterwarnings=error).
+    LockError passes through untouched.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return fn()
+        except LockError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised below without its frames
+            failure = f"{type(exc).__name__}: {exc}"
+        gc.collect()
+    raise _Damaged(failure)
+
+
+def _exchange_dirs(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
+class SearchIndex:
+    """A Whoosh index in one directory; safe to share between threads and processes."""
+
+    #: How long ``rebuild`` waits for a running ``apply`` in another process to finish.
+    rebuild_lock_timeout = 60.0
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._ix: FileIndex | None = None
+        self._searcher: Searcher | None = None
+        self._ident: tuple[int, int] | None = None
+        # Segment id -> data derived from that segment (doc sets, scores, allowed sets).
+        self._segcaches: dict[str, SegmentCache] = {}
+        # Spelling candidates for the current searcher generation.
+        self._spell: dict[Any, list[str]] = {}
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """True if the directory holds an index (it may still be unreadable)."""
+        try:
+            return TOC._latest_generation(FileStorage(str(self.path)), _INDEX_NAME) > -1
+        except OSError:
+            return False
+
+    def create(self) -> None:
+        """Replace whatever is at ``path`` with a fresh, empty index."""
+        self.rebuild([], total=0)
+
+    def is_healthy(self) -> bool:
+        """Open the index and read from it; False (never an exception) if that fails."""
+
+        def probe() -> None:
+            with self._open().searcher() as s:
+                for sub, _offset in s.leaf_searchers():
+                    r = sub.reader()
+                    if r.doc_count_all():
+                        r.stored_fields(0)
+                        next(iter(r.column_reader("version")), None)
+                        next(iter(r.lexicon("body")), None)
+
+        try:
+            _guarded(probe)
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "rebuild me"
+            return False
+
+    def count(self) -> int:
+        """Number of documents in the index (0 if it is missing)."""
+        with self._lock:
+            s = self._current_searcher()
+            return 0 if s is None else s.doc_count()
+
+    def versions(self) -> dict[str, int]:
+        """``key -> version`` for every indexed document, read from columns (for verify)."""
+        with self._lock:
+            s = self._current_searcher()
+            if s is None:
+                return {}
+            out: dict[str, int] = {}
+            for sub, _offset in s.leaf_searchers():
+                r = sub.reader()
+                keys = r.column_reader("key")
+                vers = r.column_reader("version")
+                for docnum in r.all_doc_ids():
+                    key = keys[docnum]
+                    out[key.decode() if isinstance(key, bytes) else key] = int(vers[docnum])
+            return out
+
+    def apply(
+        self, upserts: Sequence[Mapping[str, Any]], deletes: Sequence[str], timeout: float = 2.0
+    ) -> bool:
+        """Add/replace and delete documents in one commit; False if locked or unavailable.
+
+        Raises ValueError for an invalid document (before any change is made).
+        """
+        fields = [to_fields(d) for d in upserts]
+        if not fields and not deletes:
+            return True
+        try:
+            ix = _guarded(self._open)
+            writer = _guarded(lambda: ix.writer(timeout=timeout, delay=0.05))
+        except LockError:
+            return False
+        except Exception:  # noqa: BLE001 - missing or corrupt index: the caller retries later
+            return False
+
+        def write() -> None:
+            for key in deletes:
+                writer.delete_by_term("key", str(key))
+            for doc in fields:
+                writer.update_document(**doc)
+            writer.commit()
+
+        try:
+            _guarded(write)
+        except Exception:  # noqa: BLE001 - e.g. a damaged segment met while merging
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            _log.exception("search index %s: apply failed; rebuild it", self.path)
+            return False
+        return True
+
+    def rebuild(
+        self,
+        docs: Iterable[Mapping[str, Any]],
+        total: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        *,
+        procs: int | None = None,
+    ) -> int:
+        """Build a new index beside the live one, then swap it in; returns documents indexed.
+
+        While it runs the live index's write lock is held, so ``apply`` in other processes
+        returns False and the caller's retry lands in the new index. ``procs`` defaults to 2
+        worker processes for 1,000+ documents on a multi-core machine, else 1.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.build-", dir=self.path.parent))
+        live_lock = None
+        try:
+            if self.path.is_dir():
+                live_lock = FileStorage(str(self.path)).lock(_WRITELOCK)
+                if not try_for(live_lock.acquire, self.rebuild_lock_timeout, 0.1):
+                    live_lock = None
+                    raise IndexBusyError(f"{self.path} is locked by another writer")
+            ix = FileIndex.create(FileStorage(str(tmp)), SCHEMA, _INDEX_NAME)
+            if procs is None:
+                procs = 2 if (total or 0) >= 1000 and (os.cpu_count() or 1) >= 2 else 1
+            if procs > 1:
+                # Analysis is pure Python, so two processes nearly double throughput. Each
+                # writes its own segment; multisegment skips a costly merge of the two, which
+                # costs searches almost nothing. 128 MB each keeps the pools in memory.
+                writer = ix.writer(procs=procs, multisegment=True, limitmb=128)
+            else:
+                writer = ix.writer(limitmb=256)
+            step = max(1, min(500, (total or 0) // 100 or 500))
+            n = 0
+            try:
+                for doc in docs:
+                    writer.add_document(**to_fields(doc))
+                    n += 1
+                    if progress is not None and n % step == 0:
+                        progress(n)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            ix.close()
+            if progress is not None:
+                progress(n)
+            self._swap_in(tmp)
+            return n
+        finally:
+            if live_lock is not None:
+                with contextlib.suppress(Exception):
+                    live_lock.release()
+            shutil.rmtree(tmp, ignore_errors=True)
+            self._drop_searcher()
+
+    def close(self) -> None:
+        """Close the cached searcher (it reopens on the next search)."""
+        self._drop_searcher()
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _open(self) -> FileIndex:
+        # Passing SCHEMA means the pickled schema in the TOC is never unpickled.
+        return FileIndex(FileStorage(str(self.path)), schema=SCHEMA, indexname=_INDEX_NAME)
+
+    def _swap_in(self, new: Path) -> None:
+        """Make ``new`` the live directory; readers see the old or the new index, whole."""
+        target = self.path
+        if not target.exists():
+            os.rename(new, target)
+            return
+        if _exchange_dirs(new, target):
+            return  # ``new`` now holds the old index; the caller removes it
+        # No atomic exchange on this platform: two renames, with a moment of "missing" that
+        # readers treat as unavailable (never as a half-built index).
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.monotonic_ns()}")
+        os.rename(target, old)
+        os.rename(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _drop_searcher(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                with contextlib.suppress(Exception):
+                    self._searcher.close()
+            self._searcher = None
+            self._ix = None
+            self._ident = None
+            self._segcaches.clear()
+            self._spell.clear()
+
+    def _current_searcher(self) -> Searcher | None:
+        """The cached searcher, refreshed if the index changed; None if unavailable."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            self._drop_searcher()
+            return None
+        ident = (st.st_dev, st.st_ino)
+        if self._searcher is not None and self._ix is not None and ident == self._ident:
+            try:
+                # Listing the directory is the whole cost when nothing changed.
+                if self._ix.latest_generation() == self._searcher.reader().generation():
+                    return self._searcher
+            except Exception:  # noqa: BLE001 - e.g. files removed under us; reopen below
+                pass
+            # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it reuses segment readers by
+            # segment id, so it keeps the old deletions (updated documents stay findable) and
+            # re-adds merged-away segments. A fresh searcher costs a few milliseconds, and
+            # the segment caches survive because segment ids never change meaning.
+            old, self._searcher = self._searcher, None
+            with contextlib.suppress(Exception):
+                old.close()
+            self._spell.clear()
+            try:
+                self._searcher = _guarded(self._ix.searcher)
+                return self._searcher
+            except Exception:  # noqa: BLE001 - fall through to a full reopen
+                pass
+        self._drop_searcher()
+        for attempt in range(2):
+            try:
+                ix = _guarded(self._open)
+                self._searcher = _guarded(ix.searcher)
+                self._ix, self._ident = ix, ident
+                return self._searcher
+            except Exception:  # noqa: BLE001 - missing/corrupt: report unavailable
+                if attempt == 0:
+                    time.sleep(0.05)  # a non-atomic swap may be mid-way
+        return None
+
+    # ---- search ------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        access: Sequence[str],
+        filters: Mapping[str, Sequence[str]] | None = None,
+        include_archived: bool = False,
+        sort: Literal["relevance", "newest"] = "relevance",
+        page: int = 1,
+        pagelen: int = 20,
+    ) -> SearchResults:
+        """Search as a caller holding ``access`` tokens; never raises on user input.
+
+        ``text`` may hold words (all must match), "phrases", -exclusions, OR, brackets,
+        prefix* and typed filters (year:3, strand:fractions, type:lesson, school:7, rtp:3NF-2,
+        segment:2.7, project:NCP24-11, status:approved, author:, spine:, wg:, ay:). ``filters``
+        takes the same names (or facet names) mapped to lists of values; values of one name
+        are OR-ed, names are AND-ed. Empty text lists everything allowed, newest first.
+        """
+        page = max(1, int(page))
+        pagelen = min(max(1, int(pagelen)), 100)
+        parsed = parse_text(text or "")
+        notes = list(parsed.notes)
+
+        constraints = list(parsed.constraints)
+        for name, values in (filters or {}).items():
+            target = FILTER_NAMES.get(name)
+            vals = [str(v) for v in values if v]
+            if target is None:
+                notes.append(f"Unknown filter {name} ignored.")
+            elif vals:
+                constraints.append((target, vals, False))
+
+        tokens = sorted({str(a) for a in access if a})
+        if not tokens:
+            return _empty(notes)
+        # The permission filter: a Whoosh query over the access field, AND-ed with the typed
+        # filters and the archive flag. Nothing the user types reaches it except as a narrower
+        # constraint.
+        must: list[query.Query] = [query.Or([query.Term("access", t) for t in tokens])]
+        if not include_archived:
+            must.append(query.Term("archived", False))
+        nots: list[query.Query] = []
+        for fieldname, values, negated in constraints:
+            (nots if negated else must).append(constraint_query(fieldname, values))
+        filter_q: query.Query = query.And(must)
+        if nots:
+            filter_q = query.AndNot(filter_q, query.Or(nots))
+        filter_key = (
+            tuple(tokens),
+            include_archived,
+            tuple((f, tuple(v), n) for f, v, n in constraints),
+        )
+
+        has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
+        if sort not in ("relevance", "newest") or not has_text:
+            sort = "newest"  # nothing to rank by: newest first
+
+        with self._lock:
+            s = self._current_searcher()
+            if s is None:
+                return SearchResults(
+                    [], 0, 1, 0, {name: [] for name in FACET_FIELDS}, None,
+                    "Search is unavailable while its index is rebuilt. Please try again soon.",
+                    available=False,
+                )  # fmt: skip
+            views = self._views(s, filter_key, filter_q)
+            if not any(v.allowed for v in views):
+                return _empty(notes)
+            q = self._parse(items_to_string(parsed.items)) if has_text else query.Every()
+            if q is query.NullQuery:
+                notes.append("Your search had no searchable words.")
+                return _empty(notes)
+
+            matched, lists = match(q, views)
+            total = sum(m.bit_count() for m in matched)
+            suggestion = None
+            if has_text and total < SUGGEST_BELOW:
+                suggestion = self._suggest(s, views, parsed, total)
+            if total == 0 and has_text:
+                fq = fuzzify(q)
+                if fq is not q:
+                    fmatched, flists = match(fq, views)
+                    ftotal = sum(m.bit_count() for m in fmatched)
+                    if ftotal:
+                        q, matched, lists, total = fq, fmatched, flists, ftotal
+                        notes.append("No exact matches, so close spellings are included.")
+
+            pages = math.ceil(total / pagelen)
+            page = min(page, max(pages, 1))
+            docnums = rank(views, matched, lists, page * pagelen, sort)
+            terms = highlight_terms(q, views)
+            hits = [
+                to_hit(s.stored_fields(d), terms)
+                for d in docnums[(page - 1) * pagelen : page * pagelen]
+            ]
+            facets = count_facets(views, matched)
+            if total == 0 and not suggestion:
+                notes.append("No results. Try fewer words or remove a filter.")
+            return SearchResults(
+                hits, total, page, pages, facets, suggestion, " ".join(notes) or None
+            )
+
+    def _segment_views(self, s: Searcher) -> list[SegView]:
+        """One view per segment, with its cache (caches of merged-away segments dropped)."""
+        views = []
+        for sub, offset in s.leaf_searchers():
+            segment = sub.reader().segment()
+            if segment is None:  # an empty index has no segments
+                continue
+            segid = segment.segment_id()
+            cache = self._segcaches.get(segid)
+            if cache is None:
+                cache = self._segcaches[segid] = SegmentCache()
+            views.append(SegView(s, sub, offset, cache))
+        current = {v.reader.segment().segment_id() for v in views}
+        for gone in set(self._segcaches) - current:
+            del self._segcaches[gone]
+        return views
+
+    def _views(self, s: Searcher, filter_key: Any, filter_q: query.Query) -> list[SegView]:
+        """Per-segment views with the caller's allowed doc set (cached per filter)."""
+        views = self._segment_views(s)
+        for v in views:
+            cache = v.cache
+            live = v.live()
+            key = (filter_key, live.bit_count())
+            allowed = cache.allowed.get(key)
+            if allowed is None:
+                allowed = evaluate(filter_q, v, None) & live
+                cache.allowed[key] = allowed
+                while len(cache.allowed) > 256:
+                    cache.allowed.popitem(last=False)
+            v.allowed = allowed
+        return views
+
+    def warm(self) -> None:
+        """Load what the first searches would (facet, access and archive doc sets, field
+        lengths, newest-first order), e.g. at worker start; optional."""
+        with self._lock:
+            s = self._current_searcher()
+            if s is None:
+                return
+            for v in self._segment_views(s):
+                for fieldname in (*FACET_FIELDS.values(), "access"):
+                    for value in v.facet_values(fieldname):
+                        v.term_bits(fieldname, value)
+                v.term_bits("archived", False)
+                for fieldname in TEXT_FIELD_BOOSTS:
+                    v._lengths(fieldname)
+                v.newest()
+
+    def _parse(self, qstring: str) -> query.Query:
+        if not qstring.strip():
+            return query.NullQuery
+        try:
+            q = PARSER.parse(qstring)
+        except Exception:  # noqa: BLE001 - belt and braces: fall back to plain words
+            words = " ".join(re.findall(r"\w+", qstring))
+            q = PARSER.parse(words) if words else query.NullQuery
+        return q.normalize()
+
+    # ---- suggestions -------------------------------------------------------------------
+
+    def _suggest(
+        self, s: Searcher, views: Sequence[SegView], parsed: ParsedText, total: int
+    ) -> str | None:
+        """A corrected query that finds more than ``total`` documents the caller may see."""
+        replace: dict[int, str] = {}
+        for i, it in enumerate(parsed.items):
+            if it.kind != "word" or it.negated or it.text.endswith("*"):
+                continue
+            forms = analyse_word(it.text)
+            if len(forms) != 1 or DIGIT_RE.search(forms[0]) or not 3 <= len(forms[0]) <= 30:
+                continue
+            if visible_doc(views, forms[0]) is not None:
+                continue
+            better = correct(s, views, it.text.lower(), forms[0], self._spell)
+            if better:
+                replace[i] = better
+        if not replace:
+            return None
+        corrected = items_to_string(parsed.items, replace)
+        q = self._parse(corrected)
+        if q is query.NullQuery:
+            return None
+        matched, _ = match(q, views)
+        if sum(m.bit_count() for m in matched) <= total:
+            return None
+        return " ".join([corrected, *parsed.filter_text])
+
+
+def _empty(notes: Sequence[str]) -> SearchResults:
+    if not any(n.startswith("No results") for n in notes):
+        notes = [*notes, "No results. Try fewer words or remove a filter."]
+    return SearchResults([], 0, 1, 0, {name: [] for name in FACET_FIELDS}, None, " ".join(notes))

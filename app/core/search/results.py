@@ -1,0 +1,47 @@
+"""What a search returns: ``SearchResults`` holding ``Hit``s, and the rebuild's busy error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.core.markdown import SafeHtml
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result, ready for a template (``snippet`` is already safe HTML)."""
+
+    key: str
+    type: str
+    title: str
+    url: str
+    sequence_title: str
+    school_name: str
+    year_group: str
+    updated: datetime | None
+    snippet: SafeHtml
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SearchResults:
+    """A page of hits plus totals, facet counts, a suggestion and a notice for the user."""
+
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+    #: facet name -> [(value, count)], most frequent first; counts cover all allowed matches.
+    facets: dict[str, list[tuple[str, int]]]
+    #: A corrected query string ("did you mean"), only if it finds something the caller may see.
+    suggestion: str | None = None
+    #: What was ignored or changed in the query, or why there are no results.
+    message: str | None = None
+    #: False when the index is missing or unreadable (the app shows a notice, keeps serving).
+    available: bool = True
+
+
+class IndexBusyError(RuntimeError):
+    """Another process kept the index's write lock for longer than a rebuild waits."""

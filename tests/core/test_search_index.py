@@ -1,4 +1,8 @@
-"""Unit tests for the Flask-free search index (a real index on disk under tmp_path)."""
+"""Unit tests for the Flask-free search backends: the Whoosh index (on disk under tmp_path) and,
+when TEST_DATABASE_URL is set, PostgreSQL (``PostgresSearch`` in the session's test schema).
+
+Tests using the ``index`` fixture run on both backends unless marked ``@whoosh_only`` (they
+reach into Whoosh's files, locks or internals)."""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from whoosh.index import open_dir
 
 from app.core.markdown import SafeHtml
 from app.core.search import FACET_FIELDS, SCHEMA, SearchIndex, SearchResults, analyse, ranking
+from app.core.search.postgres import PostgresSearch
+from tests.conftest import PG_URL
 
 ALICE = ["all", "school:1", "wg:1"]  # teacher at school 1, work group 1
 BOB = ["all", "school:2", "wg:2"]  # teacher at school 2, work group 2
@@ -119,10 +125,32 @@ DOCS = [
 ]
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def whoosh_only(fn: _F) -> _F:
+    """Run a test that uses ``index`` on the Whoosh backend only."""
+    fn.whoosh_only = True  # type: ignore[attr-defined]
+    return fn
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # As tests/conftest.py's BACKENDS: without TEST_DATABASE_URL there is no postgres variant
+    # (the report header says PostgreSQL runs are skipped).
+    if "index" in metafunc.fixturenames:
+        backends: list[Any] = ["whoosh"]
+        if PG_URL and not getattr(metafunc.function, "whoosh_only", False):
+            backends.append(pytest.param("postgres", marks=pytest.mark.postgres))
+        metafunc.parametrize("backend", backends)
+
+
 @pytest.fixture
-def index(tmp_path: Path) -> Iterator[SearchIndex]:
-    """An index holding DOCS."""
-    ix = SearchIndex(tmp_path / "search")
+def index(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A search backend holding DOCS (``rebuild`` replaces any earlier test's documents)."""
+    if backend == "postgres":
+        ix: Any = PostgresSearch(request.getfixturevalue("pg_engine"))
+    else:
+        ix = SearchIndex(tmp_path / "search")
     assert ix.rebuild(DOCS, total=len(DOCS)) == len(DOCS)
     yield ix
     ix.close()
@@ -381,6 +409,28 @@ def test_malformed_queries_never_raise(index: SearchIndex, text: str) -> None:
     assert {h.key for h in r.hits} <= visible(ALICE)
 
 
+# Characters that mean something to SQL, to tsquery syntax or to Whoosh's parser.
+METACHARACTERS = [
+    "'", "''", "\\", "\\'", "fract:*", "fractions:*", "fractions & line", "fractions | cake",
+    "!fractions", "fractions <-> line", "fractions <2> line", "(fractions", "fractions:A",
+    "'fractions':*B", "'; DROP TABLE search_documents; --", "fractions' OR '1'='1",
+    "fractions & !", "a:* & b:*", "&&", "||", "!!", "<->", ":*", "%_", "$1", "E'\\x00'",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", METACHARACTERS)
+def test_query_metacharacters_never_error(index: SearchIndex, text: str) -> None:
+    r = index.search(text, access=ALICE)
+    assert r.available and r.total >= 0
+    assert {h.key for h in r.hits} <= visible(ALICE)
+    assert index.search("zebrafinch", access=BOB).total == 1  # nothing was dropped
+
+
+def test_metacharacters_in_words_still_find_them(index: SearchIndex) -> None:
+    assert "lesson:1" in keys(index.search("fractions & line", access=ALICE))
+    assert "lesson:1" in keys(index.search("'equivalent'", access=ALICE))
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
@@ -475,6 +525,7 @@ def test_pagination_totals(index: SearchIndex) -> None:
     assert last.page == 3 and keys(last) == keys(pages[2])
 
 
+@whoosh_only
 @pytest.mark.parametrize("text", ["practice", "intelligent practice", "practice OR chain"])
 def test_threshold_walk_ranks_like_scoring_everything(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch, text: str
@@ -519,6 +570,7 @@ def test_apply_upserts_and_deletes(index: SearchIndex) -> None:
     assert set(index.versions()) == {d["key"] for d in DOCS} - {"lesson:3"}
 
 
+@whoosh_only
 def test_apply_is_seen_by_another_instance(index: SearchIndex) -> None:
     other = SearchIndex(index.path)  # as another worker process would
     assert other.search("kangaroo", access=ALICE).total == 0
@@ -527,6 +579,7 @@ def test_apply_is_seen_by_another_instance(index: SearchIndex) -> None:
     other.close()
 
 
+@whoosh_only
 def test_apply_returns_false_while_another_writer_holds_the_lock(index: SearchIndex) -> None:
     writer = open_dir(str(index.path), schema=SCHEMA).writer()
     try:
@@ -563,6 +616,7 @@ def test_create_exists_and_empty_search(tmp_path: Path) -> None:
     assert ix.search("fractions", access=ALICE).total == 0
 
 
+@whoosh_only
 def test_rebuild_swaps_in_a_whole_index(index: SearchIndex) -> None:
     reader = SearchIndex(index.path)
     assert reader.search("practice", access=ALICE).total == 45
@@ -595,6 +649,7 @@ def test_rebuild_with_two_processes(tmp_path: Path) -> None:
     assert ix.is_healthy()
 
 
+@whoosh_only
 def test_failed_rebuild_leaves_the_old_index(index: SearchIndex) -> None:
     def docs() -> Iterator[dict[str, Any]]:
         yield doc("lesson:ok")
@@ -616,6 +671,7 @@ def _corrupt_segments(path: Path) -> None:
         seg.write_bytes(os.urandom(4096))
 
 
+@whoosh_only
 @pytest.mark.parametrize(
     "damage",
     [_corrupt_toc, _corrupt_segments, lambda p: __import__("shutil").rmtree(p)],
@@ -646,6 +702,7 @@ def test_prefix_count_is_capped(index: SearchIndex) -> None:
     assert r.message and "5 at most" in r.message
 
 
+@whoosh_only
 def test_many_small_commits_merge_without_duplicates(index: SearchIndex) -> None:
     # Whoosh merges small segments as commits pile up; a searcher kept across them must not
     # see merged-away segments again (whoosh-reloaded's own refresh() does).

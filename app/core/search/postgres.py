@@ -1,0 +1,849 @@
+"""PostgreSQL full-text search with the same interface and query language as ``SearchIndex``.
+
+Chosen by the app with ``SEARCH_BACKEND=postgres``. Documents live in the ``search_documents``
+table (``documents_table``), written by ``write()`` inside the caller's transaction, so a
+document commits or rolls back with the change that produced it.
+
+Public API::
+
+    pg = PostgresSearch(engine)                       # one per process; thread-safe
+    documents_table(metadata) -> Table                # also defines search_words (see below)
+    pg.write(conn, upserts, deletes)                  # in the caller's transaction
+    pg.apply(upserts, deletes, timeout=2.0) -> bool   # own transaction; False: locked/down
+    pg.search(...) / count() / versions() / exists() / is_healthy() / create() / rebuild()
+    pg.warm() / pg.close()                            # no-ops (the engine belongs to the app)
+
+One analysis, one query language. Documents and queries go through the package's own Python
+analysis (tokenizer, maths tokens, dash normalisation, stop words, stemming), the package's
+typed-filter and repair rules (``parse_text``) and its parser (``PARSER``); the parsed Whoosh
+query is translated into a ``tsquery`` literal of already-analysed lexemes, each restricted to
+the weight of its field (title A, sequence_title B, body C, codes D), and cast with
+``CAST(:q AS tsquery)``. PostgreSQL's own parser and dictionaries never see the text, so both
+backends stem and match identically, and user text only ever travels as a bound parameter.
+Each field's lexemes keep their positions (fields are laid out one after another with a gap),
+so "phrases" are ``<->`` chains within one field. PostgreSQL caps positions at 16,383, so a
+phrase deep inside a very long body may be missed.
+
+Permissions are in the WHERE clause of every statement: ``terms && <access tokens>``, the
+archive flag and the typed filters (values of one filter OR-ed, filters AND-ed, negated ones
+NOT-ed), so totals, facets, ranking, snippets and suggestions only ever see allowed rows.
+
+Ranking is bounded: the newest ``rank_limit`` matches are ranked with ``ts_rank_cd`` (field
+weights as in Whoosh's boosts), ties broken by key; matches past them follow, newest first, and
+the message says so. Totals and facets are exact up to ``count_limit`` matches, and the
+message says when they stop there.
+
+Snippets come from the package's Python snippet builder (``to_hit``), not ``ts_headline``:
+the same highlighting as Whoosh (inflected forms, maths tokens) and one safe-HTML door.
+
+"Did you mean" and the fuzzy fallback use the ``search_words`` table (stemmed title, body and
+sequence-title words, maintained by ``write``) searched with ``pg_trgm`` when
+``CREATE EXTENSION IF NOT EXISTS pg_trgm`` works or the extension is already there (checked
+once per object). Candidates are then checked in Python with the same edit distance as Whoosh
+and offered only if a document the caller may see holds them. Without ``pg_trgm``: no
+suggestion and no fuzzy fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC
+from typing import Any, Literal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from whoosh import query
+
+from app.core.search.analysis import DIGIT_RE, SCHEMA, analyse, analyse_word
+from app.core.search.documents import to_fields
+from app.core.search.querying import PARSER, constraint_query, items_to_string, parse_text
+from app.core.search.results import SearchResults
+from app.core.search.snippets import highlight_terms, to_hit
+from app.core.search.spelling import _distance, _surface_form, fuzzify
+from app.core.search.vocabulary import FACET_FIELDS, FILTER_NAMES, SUGGEST_BELOW
+
+__all__ = ["PostgresSearch", "documents_table"]
+
+_log = logging.getLogger(__name__)
+
+DOCUMENTS = "search_documents"
+WORDS = "search_words"
+
+#: tsvector weight of each free-text field; ts_rank_cd takes weights as {D, C, B, A}.
+_FIELD_WEIGHTS: dict[str, str] = {"title": "A", "sequence_title": "B", "body": "C", "codes": "D"}
+# Whoosh's boosts (title 3, sequence title 1.5, body and codes 1) scaled into (0, 1].
+_RANK_WEIGHTS = [1 / 3, 1 / 3, 0.5, 1.0]
+#: Keyword fields stored as "field:value" terms (split on whitespace, as Whoosh's KEYWORD).
+_KEYWORD_FIELDS = (
+    "type", "year_group", "strand", "rtp", "segment", "spine", "work_group", "sequence",
+    "project_code", "school", "academic_year", "status",
+)  # fmt: skip
+_POSITION_MAX = 16383  # PostgreSQL's limit; larger positions are clamped
+_POSITIONS_PER_LEXEME = 255
+_LEXEME_MAX_BYTES = 2046
+_FIELD_GAP = 8  # positions between fields, so no phrase spans two fields
+_WORD_CHARS = (3, 30)  # words kept for suggestions (as Whoosh's suggester)
+_MAX_EXPANSIONS = 128
+_TRIGRAM_THRESHOLD = "0.2"
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+def documents_table(metadata: MetaData) -> Table:
+    """The ``search_documents`` table on ``metadata`` (and the ``search_words`` table beside it).
+
+    ``search_words`` (one stemmed word per row) feeds "did you mean"; defining it here keeps the
+    app's registration to this one call. GIN indexes are PostgreSQL-only, so SQLite's
+    ``create_all`` still works (searching needs PostgreSQL).
+    """
+    name = f"{metadata.schema}.{DOCUMENTS}" if metadata.schema else DOCUMENTS
+    if name in metadata.tables:
+        return metadata.tables[name]
+    table = Table(
+        DOCUMENTS,
+        metadata,
+        Column("key", String(60), primary_key=True),
+        Column("type", String(40), nullable=False),
+        Column("title", Text, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("sequence_title", Text, nullable=False),
+        #: "field:value" for every filter and facet field, "access:<token>", "archived:false".
+        Column("terms", ARRAY(Text).with_variant(JSON, "sqlite"), nullable=False),
+        #: What a Hit needs beyond the columns: url, school_name, year_group, extra.
+        Column("stored", JSON, nullable=False),
+        Column("tsv", TSVECTOR().with_variant(Text, "sqlite"), nullable=False),
+        Column("archived", Boolean, nullable=False),
+        Column("updated", DateTime(timezone=True)),
+        #: The content checksum (``versions()``).
+        Column("version", BigInteger, nullable=False),
+        #: The change-log position that produced the row; an older one never replaces it.
+        Column("seq", BigInteger),
+    )
+    Index(f"ix_{DOCUMENTS}_tsv", table.c.tsv, postgresql_using="gin").ddl_if(dialect="postgresql")
+    Index(f"ix_{DOCUMENTS}_terms", table.c.terms, postgresql_using="gin").ddl_if(
+        dialect="postgresql"
+    )
+    Index(f"ix_{DOCUMENTS}_updated", table.c.updated)
+    Table(WORDS, metadata, Column("word", Text, primary_key=True))
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Documents -> rows
+# --------------------------------------------------------------------------------------------
+
+
+def _lexeme(term: str) -> str:
+    """A quoted lexeme for a tsvector/tsquery literal (analysed terms hold no quotes, but the
+    literal must be safe whatever they hold)."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _code_terms(value: str, field: str = "codes") -> list[str]:
+    return [t.text for t in SCHEMA[field].analyzer(value)]
+
+
+def _tsvector(fields: Mapping[str, Any]) -> tuple[str, set[str]]:
+    """The tsvector literal of a document, and its words for the suggestion table."""
+    positions: dict[str, dict[str, list[int]]] = {}  # lexeme -> weight -> positions
+    words: set[str] = set()
+    offset = 0
+    # Body last: it is the long one, and positions past 16,383 are clamped.
+    for name in ("title", "sequence_title", "codes", "body"):
+        value = fields.get(name) or ""
+        terms = _code_terms(value) if name == "codes" else analyse(value)
+        weight = _FIELD_WEIGHTS[name]
+        for i, term in enumerate(terms, 1):
+            if len(term.encode()) > _LEXEME_MAX_BYTES:
+                continue
+            at = positions.setdefault(term, {}).setdefault(weight, [])
+            if len(at) < _POSITIONS_PER_LEXEME:
+                at.append(min(offset + i, _POSITION_MAX))
+            if name != "codes" and not DIGIT_RE.search(term):
+                if _WORD_CHARS[0] <= len(term) <= _WORD_CHARS[1]:
+                    words.add(term)
+        offset += len(terms) + _FIELD_GAP
+    parts = []
+    for term, by_weight in positions.items():
+        pos = ",".join(f"{p}{w}" for w, ps in by_weight.items() for p in dict.fromkeys(ps))
+        parts.append(f"{_lexeme(term)}:{pos}")
+    return " ".join(parts), words
+
+
+def _terms(fields: Mapping[str, Any]) -> list[str]:
+    """Filter, facet and access terms: ``field:value``, as Whoosh indexes its keyword fields."""
+    out = [f"{name}:{v}" for name in _KEYWORD_FIELDS for v in str(fields.get(name) or "").split()]
+    for name in ("school_name", "author"):
+        out.extend(f"{name}:{w}" for w in _code_terms(fields.get(name) or "", name))
+    out.extend(f"access:{t}" for t in fields["access"].split())
+    out.append(f"archived:{'true' if fields['archived'] else 'false'}")
+    return sorted(set(out))
+
+
+def _row(doc: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """A table row from a document dict (validated exactly as Whoosh does), and its words."""
+    seq = doc.get("seq")
+    fields = to_fields({k: v for k, v in doc.items() if k != "seq"})
+    tsv, words = _tsvector(fields)
+    updated = fields.get("updated")
+    row = {
+        "key": fields["key"],
+        "type": fields["type"],
+        "title": fields["title"],
+        "body": fields["body"],
+        "sequence_title": fields["sequence_title"],
+        "terms": _terms(fields),
+        "stored": {
+            "url": fields["url"],
+            "school_name": fields["school_name"],
+            "year_group": fields.get("year_group", ""),
+            "extra": fields.get("extra"),
+        },
+        "tsv": tsv,
+        "archived": fields["archived"],
+        # to_fields gives naive UTC; say so, whatever the session's time zone.
+        "updated": updated.replace(tzinfo=UTC) if updated else None,
+        "version": fields["version"],
+        "seq": None if seq is None else int(seq),
+    }
+    return row, words
+
+
+# --------------------------------------------------------------------------------------------
+# Queries -> SQL
+# --------------------------------------------------------------------------------------------
+
+
+class _Everything:
+    """A query part that matches every document (e.g. NOT of nothing)."""
+
+
+_ALL = _Everything()
+_TsQuery = str | _Everything | None  # None: matches nothing
+
+
+def _tsquery(node: query.Query) -> _TsQuery:
+    """A tsquery literal for a parsed (free-text) Whoosh query."""
+    if isinstance(node, query.Every):
+        return _ALL
+    if isinstance(node, query.Prefix):
+        return f"{_lexeme(node.text)}:*{_FIELD_WEIGHTS[node.fieldname]}"
+    if isinstance(node, query.Phrase):
+        w = _FIELD_WEIGHTS[node.fieldname]
+        words = [f"{_lexeme(t)}:{w}" for t in node.words]
+        return f"({' <-> '.join(words)})" if words else None
+    if isinstance(node, query.Term) and not isinstance(node, query.FuzzyTerm):
+        return f"{_lexeme(node.text)}:{_FIELD_WEIGHTS[node.fieldname]}"
+    if isinstance(node, query.Not):
+        inner = _tsquery(node.query)
+        return _negate(inner)
+    if isinstance(node, query.AndNot):
+        return _and([_tsquery(node.a), _negate(_tsquery(node.b))])
+    if isinstance(node, query.And):
+        return _and([_tsquery(c) for c in node.children()])
+    if isinstance(node, query.Or):
+        parts = [_tsquery(c) for c in node.children()]
+        if any(isinstance(p, _Everything) for p in parts):
+            return _ALL
+        strs = [p for p in parts if isinstance(p, str)]
+        return f"({' | '.join(strs)})" if strs else None
+    return None  # NullQuery, or anything our parser does not produce
+
+
+def _negate(inner: _TsQuery) -> _TsQuery:
+    if inner is None:
+        return _ALL
+    if isinstance(inner, _Everything):
+        return None
+    return f"!{inner}"
+
+
+def _and(parts: Sequence[_TsQuery]) -> _TsQuery:
+    if any(p is None for p in parts):
+        return None
+    strs = [p for p in parts if isinstance(p, str)]
+    return f"({' & '.join(strs)})" if strs else _ALL
+
+
+def _parse(qstring: str) -> query.Query:
+    """The clean query string parsed as ``SearchIndex`` parses it."""
+    if not qstring.strip():
+        return query.NullQuery
+    try:
+        q = PARSER.parse(qstring)
+    except Exception:  # noqa: BLE001 - belt and braces: fall back to plain words
+        words = " ".join(re.findall(r"\w+", qstring))
+        q = PARSER.parse(words) if words else query.NullQuery
+    return q.normalize()
+
+
+class _Sql:
+    """A WHERE clause under construction: SQL text of fixed fragments, values as parameters."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def constraint(self, node: query.Query) -> str:
+        """SQL for a typed-filter query (Term, Prefix, And, Or over keyword terms)."""
+        if isinstance(node, query.Prefix):
+            p = self.param(f"{node.fieldname}:{node.text}")
+            return f"EXISTS (SELECT 1 FROM unnest(terms) AS u(t) WHERE starts_with(u.t, {p}))"
+        if isinstance(node, query.Term):
+            return f"terms @> CAST({self.param([f'{node.fieldname}:{node.text}'])} AS text[])"
+        if isinstance(node, query.And | query.Or):
+            joiner = " AND " if isinstance(node, query.And) else " OR "
+            subs = [self.constraint(c) for c in node.children()]
+            return f"({joiner.join(subs)})" if subs else "FALSE"
+        return "FALSE"  # NullQuery or unknown: a filter can only narrow
+
+    def where(self) -> str:
+        return " AND ".join(self.parts) or "TRUE"
+
+
+# --------------------------------------------------------------------------------------------
+# The backend
+# --------------------------------------------------------------------------------------------
+
+
+class PostgresSearch:
+    """Search documents in PostgreSQL; safe to share between threads."""
+
+    #: Relevance ranks at most this many matches (the newest); the rest follow newest first.
+    rank_limit = 5000
+    #: Totals and facet counts stop at this many matches (the message says so).
+    count_limit = 50_000
+    #: Rows per INSERT during ``rebuild``.
+    batch_size = 500
+
+    def __init__(self, engine: Engine, *, schema: str | None = None) -> None:
+        self.engine = engine
+        self.metadata = MetaData(schema=schema)
+        self.table = documents_table(self.metadata)
+        self.words = self.metadata.tables[f"{schema}.{WORDS}" if schema else WORDS]
+        prep = engine.dialect.identifier_preparer
+        self._t = prep.format_table(self.table)
+        self._w = prep.format_table(self.words)
+        self._lock = threading.Lock()
+        self._trgm_checked = False
+        self._trgm: str | None = None  # quoted schema of pg_trgm, once known to work
+
+    # ---- writing ------------------------------------------------------------------------
+
+    def write(
+        self, conn: Connection, upserts: Sequence[Mapping[str, Any]], deletes: Sequence[str]
+    ) -> None:
+        """Upsert and delete documents on ``conn``, inside the caller's transaction.
+
+        Raises ValueError for an invalid document before anything is written. Deletes come
+        first, then upserts (the last of one key wins), as in ``SearchIndex.apply``. A
+        document with a ``seq`` never replaces a row that has a greater one.
+        """
+        built = [_row(d) for d in upserts]
+        rows = {row["key"]: row for row, _ in built}
+        words = sorted(set().union(*(w for _, w in built))) if built else []
+        if deletes:
+            conn.execute(self.table.delete().where(self.table.c.key.in_([str(k) for k in deletes])))
+        if rows:
+            stmt = pg_insert(self.table)
+            excluded = stmt.excluded
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[self.table.c.key],
+                set_={c.name: excluded[c.name] for c in self.table.c if c.name != "key"},
+                where=(self.table.c.seq.is_(None))
+                | (excluded.seq.is_(None))
+                | (self.table.c.seq <= excluded.seq),
+            )
+            # Sorted by key, so concurrent writers lock rows in one order (no deadlocks).
+            conn.execute(stmt, [rows[k] for k in sorted(rows)])
+        if words:
+            conn.execute(
+                text(
+                    f"INSERT INTO {self._w} (word) SELECT unnest(CAST(:words AS text[])) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                {"words": words},
+            )
+
+    def apply(
+        self, upserts: Sequence[Mapping[str, Any]], deletes: Sequence[str], timeout: float = 2.0
+    ) -> bool:
+        """``write`` in its own transaction; False if locked for ``timeout`` or unavailable.
+
+        Raises ValueError for an invalid document (before any change is made).
+        """
+        for d in upserts:
+            _row(d)  # validate first: a bad document is the caller's bug, not "retry later"
+        if not upserts and not deletes:
+            return True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    text("SELECT set_config('lock_timeout', :ms, true)"),
+                    {"ms": f"{max(1, int(timeout * 1000))}ms"},
+                )
+                self.write(conn, upserts, deletes)
+        except SQLAlchemyError:
+            _log.warning("search documents: apply failed; the caller retries", exc_info=True)
+            return False
+        return True
+
+    def rebuild(
+        self,
+        docs: Iterable[Mapping[str, Any]],
+        total: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Replace every row in one transaction (readers see the old rows until it commits).
+
+        Returns the number of documents written; a ValueError leaves the old rows in place.
+        """
+        step = max(1, min(500, (total or 0) // 100 or 500))
+        n = 0
+        self.metadata.create_all(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            conn.execute(self.table.delete())
+            conn.execute(self.words.delete())
+            batch: list[Mapping[str, Any]] = []
+            for doc in docs:
+                batch.append(doc)
+                n += 1
+                if len(batch) >= self.batch_size:
+                    self.write(conn, batch, [])
+                    batch = []
+                if progress is not None and n % step == 0:
+                    progress(n)
+            if batch:
+                self.write(conn, batch, [])
+        if progress is not None:
+            progress(n)
+        return n
+
+    def create(self) -> None:
+        """Create the tables if missing, and empty them."""
+        self.rebuild([], total=0)
+
+    # ---- state --------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """True if the documents table exists."""
+        try:
+            with self.engine.connect() as conn:
+                return inspect(conn).has_table(DOCUMENTS, schema=self.metadata.schema)
+        except SQLAlchemyError:
+            return False
+
+    def is_healthy(self) -> bool:
+        """Read from the table; False (never an exception) if that fails."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text(f"SELECT key, tsv, terms FROM {self._t} LIMIT 1")).all()
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def count(self) -> int:
+        """Number of documents (0 if the table is missing)."""
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(text(f"SELECT count(*) FROM {self._t}")).scalar_one())
+        except SQLAlchemyError:
+            return 0
+
+    def versions(self) -> dict[str, int]:
+        """``key -> version`` for every document (for verify)."""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(text(f"SELECT key, version FROM {self._t}")).all()
+        except SQLAlchemyError:
+            return {}
+        return {k: int(v) for k, v in rows}
+
+    def warm(self) -> None:
+        """Nothing to preload: PostgreSQL keeps its own caches."""
+
+    def close(self) -> None:
+        """Nothing to close: the engine belongs to the caller."""
+
+    # ---- search -------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        access: Sequence[str],
+        filters: Mapping[str, Sequence[str]] | None = None,
+        include_archived: bool = False,
+        sort: Literal["relevance", "newest"] = "relevance",
+        page: int = 1,
+        pagelen: int = 20,
+    ) -> SearchResults:
+        """Search as a caller holding ``access`` tokens; never raises on user input.
+
+        The same query language, filters, notes and result shapes as ``SearchIndex.search``.
+        """
+        page = max(1, int(page))
+        pagelen = min(max(1, int(pagelen)), 100)
+        parsed = parse_text(text or "")
+        notes = list(parsed.notes)
+        constraints = list(parsed.constraints)
+        for name, values in (filters or {}).items():
+            target = FILTER_NAMES.get(name)
+            vals = [str(v) for v in values if v]
+            if target is None:
+                notes.append(f"Unknown filter {name} ignored.")
+            elif vals:
+                constraints.append((target, vals, False))
+
+        tokens = sorted({str(a) for a in access if a})
+        if not tokens:
+            return _empty(notes)
+        allowed = _Sql()
+        # The permission filter. Nothing the user types reaches it except as a narrower
+        # constraint (typed filters), so no query text can widen it.
+        allowed.parts.append(
+            f"terms && CAST({allowed.param([f'access:{t}' for t in tokens])} AS text[])"
+        )
+        if not include_archived:
+            allowed.parts.append("NOT archived")
+        for fieldname, values, negated in constraints:
+            clause = allowed.constraint(constraint_query(fieldname, values))
+            allowed.parts.append(f"NOT {clause}" if negated else clause)
+
+        has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
+        if sort not in ("relevance", "newest") or not has_text:
+            sort = "newest"
+        q: query.Query = query.Every()
+        if has_text:
+            q = _parse(items_to_string(parsed.items))
+            if q is query.NullQuery:
+                notes.append("Your search had no searchable words.")
+                return _empty(notes)
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                return self._search(conn, parsed, q, allowed, notes, has_text, sort, page, pagelen)
+        except SQLAlchemyError:
+            _log.exception("search documents: search failed")
+            return SearchResults(
+                [], 0, 1, 0, {name: [] for name in FACET_FIELDS}, None,
+                "Search is unavailable just now. Please try again soon.",
+                available=False,
+            )  # fmt: skip
+
+    def _search(
+        self,
+        conn: Connection,
+        parsed: Any,
+        q: query.Query,
+        allowed: _Sql,
+        notes: list[str],
+        has_text: bool,
+        sort: str,
+        page: int,
+        pagelen: int,
+    ) -> SearchResults:
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        tsq = _tsquery(q)
+        total, facets = self._counts(conn, allowed, tsq)
+        suggestion = None
+        if has_text and total < SUGGEST_BELOW:
+            suggestion = self._suggest(conn, allowed, parsed, total)
+        if total == 0 and has_text:
+            fq = fuzzify(q)
+            if fq is not q:
+                fq = self._expand_fuzzy(conn, fq).normalize()
+                ftsq = _tsquery(fq)
+                ftotal, ffacets = self._counts(conn, allowed, ftsq)
+                if ftotal:
+                    q, tsq, total, facets = fq, ftsq, ftotal, ffacets
+                    notes.append("No exact matches, so close spellings are included.")
+        if total >= self.count_limit:
+            notes.append(f"Counts stop at {self.count_limit:,} matches.")
+        pages = math.ceil(total / pagelen)
+        page = min(page, max(pages, 1))
+        keys = self._page(conn, allowed, tsq, sort, (page - 1) * pagelen, pagelen, notes)
+        hits = self._hits(conn, keys, highlight_terms(q, []))
+        if total == 0 and not suggestion:
+            notes.append("No results. Try fewer words or remove a filter.")
+        return SearchResults(hits, total, page, pages, facets, suggestion, " ".join(notes) or None)
+
+    def _matching(self, allowed: _Sql, tsq: _TsQuery) -> tuple[str, dict[str, Any]] | None:
+        """WHERE clause and parameters for allowed documents matching ``tsq`` (None: none)."""
+        if tsq is None:
+            return None
+        params = dict(allowed.params)
+        where = allowed.where()
+        if isinstance(tsq, str):
+            params["q"] = tsq
+            where += " AND tsv @@ CAST(:q AS tsquery)"
+        return where, params
+
+    def _counts(
+        self, conn: Connection, allowed: _Sql, tsq: _TsQuery
+    ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+        """Total and facet counts over the allowed matches (up to ``count_limit``)."""
+        facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_FIELDS}
+        matching = self._matching(allowed, tsq)
+        if matching is None:
+            return 0, facets
+        where, params = matching
+        rows = conn.execute(
+            text(
+                f"WITH m AS MATERIALIZED (SELECT terms FROM {self._t} WHERE {where} LIMIT :cap) "
+                "SELECT NULL, count(*) FROM m UNION ALL "
+                "SELECT u.t, count(*) FROM m, unnest(m.terms) AS u(t) "
+                "WHERE split_part(u.t, ':', 1) = ANY(CAST(:facet_fields AS text[])) "
+                "GROUP BY u.t"
+            ),
+            {**params, "cap": self.count_limit, "facet_fields": sorted(set(FACET_FIELDS.values()))},
+        ).all()
+        total = 0
+        by_field: dict[str, list[tuple[str, int]]] = {}
+        for term, n in rows:
+            if term is None:
+                total = int(n)
+            else:
+                fieldname, _, value = term.partition(":")
+                by_field.setdefault(fieldname, []).append((value, int(n)))
+        for name, fieldname in FACET_FIELDS.items():
+            facets[name] = sorted(by_field.get(fieldname, []), key=lambda vc: (-vc[1], vc[0]))
+        return total, facets
+
+    def _page(
+        self,
+        conn: Connection,
+        allowed: _Sql,
+        tsq: _TsQuery,
+        sort: str,
+        offset: int,
+        limit: int,
+        notes: list[str],
+    ) -> list[str]:
+        """Keys of one page: ranked (bounded) or newest first, ties broken by key."""
+        matching = self._matching(allowed, tsq)
+        if matching is None:
+            return []
+        where, params = matching
+        newest = f"SELECT key FROM {self._t} WHERE {where} ORDER BY updated DESC NULLS LAST, key"
+        if sort != "relevance" or not isinstance(tsq, str):
+            sql = f"{newest} LIMIT :limit OFFSET :offset"
+            return list(conn.execute(text(sql), {**params, "limit": limit, "offset": offset})
+                        .scalars())  # fmt: skip
+        n = self.rank_limit
+        keys: list[str] = []
+        if offset < n:
+            # Candidates by a cheap order (key and date only), then ranked on their tsvectors.
+            ranked = (
+                f"WITH m AS MATERIALIZED (SELECT key, updated FROM {self._t} WHERE {where}), "
+                "c AS (SELECT key FROM m ORDER BY updated DESC NULLS LAST, key LIMIT :n) "
+                f"SELECT d.key FROM c JOIN {self._t} AS d ON d.key = c.key "
+                "ORDER BY ts_rank_cd(CAST(:w AS float4[]), d.tsv, CAST(:q AS tsquery)) DESC, "
+                "d.key LIMIT :limit OFFSET :offset"
+            )
+            keys = list(
+                conn.execute(
+                    text(ranked),
+                    {**params, "n": n, "w": _RANK_WEIGHTS, "limit": limit, "offset": offset},
+                ).scalars()
+            )
+        if offset + limit > n:
+            more = conn.execute(
+                text(f"{newest} LIMIT :limit OFFSET :offset"),
+                {**params, "limit": limit - len(keys), "offset": max(offset, n)},
+            ).scalars()
+            keys.extend(more)
+        if conn.execute(text(f"{newest} LIMIT 1 OFFSET :n"), {**params, "n": n}).first():
+            notes.append(
+                f"Over {n:,} matches: the best of the {n:,} newest come first, "
+                "then the rest, newest first."
+            )
+        return keys
+
+    def _hits(self, conn: Connection, keys: Sequence[str], terms: Any) -> list[Any]:
+        if not keys:
+            return []
+        rows = conn.execute(
+            text(
+                "SELECT key, type, title, body, sequence_title, stored, updated "
+                f"FROM {self._t} WHERE key = ANY(CAST(:keys AS text[]))"
+            ),
+            {"keys": list(keys)},
+        ).mappings()
+        by_key = {r["key"]: r for r in rows}
+        hits = []
+        for key in keys:
+            r = by_key.get(key)
+            if r is None:
+                continue
+            stored = r["stored"] or {}
+            updated = r["updated"]
+            if updated is not None and updated.tzinfo is not None:
+                updated = updated.astimezone(UTC).replace(tzinfo=None)  # as Whoosh returns it
+            fields = {
+                "key": r["key"],
+                "type": r["type"],
+                "title": r["title"],
+                "body": r["body"],
+                "sequence_title": r["sequence_title"],
+                "url": stored.get("url", ""),
+                "school_name": stored.get("school_name", ""),
+                "year_group": stored.get("year_group", ""),
+                "extra": stored.get("extra"),
+                "updated": updated,
+            }
+            hits.append(to_hit(fields, terms))
+        return hits
+
+    # ---- spelling -----------------------------------------------------------------------
+
+    def _trigram_schema(self) -> str | None:
+        """The quoted schema holding pg_trgm, installing it if allowed; checked once."""
+        with self._lock:
+            if self._trgm_checked:
+                return self._trgm
+            self._trgm_checked = True
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            except SQLAlchemyError:
+                _log.info("search: cannot create pg_trgm; checking whether it is installed")
+            try:
+                with self.engine.connect() as conn:
+                    schema = conn.execute(
+                        text(
+                            "SELECT n.nspname FROM pg_extension e "
+                            "JOIN pg_namespace n ON n.oid = e.extnamespace "
+                            "WHERE e.extname = 'pg_trgm'"
+                        )
+                    ).scalar()
+            except SQLAlchemyError:
+                schema = None
+            if schema is None:
+                _log.warning("search: pg_trgm unavailable, so no 'did you mean' suggestions")
+                return None
+            quoted = self.engine.dialect.identifier_preparer.quote(schema)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        text(
+                            f"CREATE INDEX IF NOT EXISTS ix_{WORDS}_trgm ON {self._w} "
+                            f"USING gin (word {quoted}.gin_trgm_ops)"
+                        )
+                    )
+            except SQLAlchemyError:
+                _log.info("search: no trigram index on %s; suggestions scan it", WORDS)
+            self._trgm = quoted
+            return quoted
+
+    def _near(self, conn: Connection, stem: str, maxdist: int) -> list[str]:
+        """Known words within ``maxdist`` edits of ``stem`` sharing its first letter, closest
+        first (pg_trgm finds candidates; the edit distance is Whoosh's)."""
+        schema = self._trigram_schema()
+        if schema is None or not stem:
+            return []
+        try:
+            with conn.begin_nested():  # a failure here must not abort the search
+                conn.execute(
+                    text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
+                    {"t": _TRIGRAM_THRESHOLD},
+                )
+                rows = conn.execute(
+                    text(
+                        f"SELECT word, {schema}.similarity(word, :w) AS s FROM {self._w} "
+                        f"WHERE word OPERATOR({schema}.%) :w AND left(word, 1) = left(:w, 1) "
+                        "ORDER BY s DESC, word LIMIT 500"
+                    ),
+                    {"w": stem},
+                ).all()
+        except SQLAlchemyError:
+            _log.warning("search: pg_trgm lookup failed; suggestions off", exc_info=True)
+            with self._lock:
+                self._trgm = None
+            return []
+        scored = [(_distance(w, stem), -s, w) for w, s in rows]
+        return [w for d, _, w in sorted(scored) if d <= maxdist]
+
+    def _expand_fuzzy(self, conn: Connection, q: query.Query) -> query.Query:
+        """Replace fuzzy terms with the known words they stand for (as Whoosh expands them)."""
+        if isinstance(q, query.FuzzyTerm):
+            words = self._near(conn, q.text, q.maxdist)[:_MAX_EXPANSIONS]
+            if not words:
+                return query.NullQuery
+            return query.Or([query.Term(q.fieldname, w, boost=q.boost) for w in words])
+        if q.is_leaf():
+            return q
+        return q.apply(lambda child: self._expand_fuzzy(conn, child))
+
+    def _visible(self, conn: Connection, allowed: _Sql, term: str) -> Mapping[str, Any] | None:
+        """Title and body of a document the caller may see holding ``term`` in either."""
+        matching = self._matching(allowed, f"{_lexeme(term)}:AC")
+        if matching is None:
+            return None
+        where, params = matching
+        row = conn.execute(
+            text(f"SELECT title, body FROM {self._t} WHERE {where} LIMIT 1"), params
+        ).mappings().first()  # fmt: skip
+        return dict(row) if row is not None else None
+
+    def _suggest(self, conn: Connection, allowed: _Sql, parsed: Any, total: int) -> str | None:
+        """A corrected query that finds more than ``total`` documents the caller may see."""
+        replace: dict[int, str] = {}
+        for i, it in enumerate(parsed.items):
+            if it.kind != "word" or it.negated or it.text.endswith("*"):
+                continue
+            forms = analyse_word(it.text)
+            if len(forms) != 1 or DIGIT_RE.search(forms[0]) or not 3 <= len(forms[0]) <= 30:
+                continue
+            if self._visible(conn, allowed, forms[0]) is not None:
+                continue
+            typed = it.text.lower()
+            for cand in self._near(conn, forms[0], 2):
+                fields = self._visible(conn, allowed, cand)
+                if fields is not None:
+                    replace[i] = _surface_form(fields, cand, typed)
+                    break
+        if not replace:
+            return None
+        corrected = items_to_string(parsed.items, replace)
+        q = _parse(corrected)
+        if q is query.NullQuery:
+            return None
+        found, _ = self._counts(conn, allowed, _tsquery(q))
+        if found <= total:
+            return None
+        return " ".join([corrected, *parsed.filter_text])
+
+
+def _empty(notes: Sequence[str]) -> SearchResults:
+    if not any(n.startswith("No results") for n in notes):
+        notes = [*notes, "No results. Try fewer words or remove a filter."]
+    return SearchResults([], 0, 1, 0, {name: [] for name in FACET_FIELDS}, None, " ".join(notes))

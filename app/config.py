@@ -12,6 +12,10 @@ ENV_KEYS: dict[str, type] = {
     "DATABASE_URL": str,
     "SECRET_KEY": str,
     "SEARCH_INDEX_DIR": str,
+    "SEARCH_BACKEND": str,
+    "SEARCH_INDEXER": str,
+    "SEARCH_INDEX_NAME": str,
+    "SEARCH_MEMORY_MB": int,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,
@@ -60,8 +64,21 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RESET_HOURS": 24,
         #: "thread" rebuilds a missing index in the background, "sync" at once, "off" never.
         "SEARCH_AUTO_REBUILD": "thread",
-        #: How long a save waits for the index writer before leaving the work to the outbox.
+        #: How long the indexer waits for the index writer (a rebuild swapping in) per try.
         "SEARCH_WRITE_TIMEOUT": 1.0,
+        #: "whoosh" (an index per host, fed from the change log) or "postgres" (documents in
+        #: the database, written with each change; needs PostgreSQL).
+        "SEARCH_BACKEND": "whoosh",
+        #: Who applies the change log to this host's Whoosh index: "thread" (one web worker
+        #: per host, elected by a file lock), "process" (`flask search worker`, started beside
+        #: the web workers) or "off" (nobody: tests apply it themselves).
+        "SEARCH_INDEXER": "thread",
+        #: This index's name in the log (default: host name and index directory).
+        "SEARCH_INDEX_NAME": None,
+        #: How often the indexer looks for new log entries.
+        "SEARCH_POLL_SECONDS": 0.2,
+        #: An index silent this long is no longer waited for when the log is pruned.
+        "SEARCH_FORGET_DAYS": 7,
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,
         "MAIL_USE_TLS": False,

@@ -33,7 +33,7 @@ from app.reviews.models import (  # noqa: F401, E402
     ReviewRequest,
 )
 from app.revisions.models import Document, Revision  # noqa: F401, E402
-from app.search.models import SearchOutbox  # noqa: F401, E402
+from app.search.models import SearchLog, SearchReader  # noqa: F401, E402
 from app.throttle import ThrottleCounter  # noqa: F401, E402
 from app.workgroups.models import (  # noqa: F401, E402
     ActionPlan,

@@ -16,8 +16,10 @@ from flask import Flask, current_app
 
 if TYPE_CHECKING:  # only for annotations: these modules import this one
     from app.comments.targets import Target
-    from app.core.search import SearchIndex
+    from app.core.search import SearchBackend
+    from app.search.log import Cursor
     from app.search.sources import Source
+    from app.search.worker import Running
 
 KEY = "coplan"
 
@@ -35,17 +37,23 @@ class Registry:
     comment_targets: dict[str, Target] = field(default_factory=dict)
     #: Visibility rules for the ids in notification links, by URL variable name.
     visibility_checks: dict[str, VisibilityCheck] = field(default_factory=dict)
-    #: The Whoosh index wrapper, created on first use (it keeps a searcher open).
-    search_index: SearchIndex | None = None
-    #: Pending "try the index writer again" timers. They are daemon threads that give up after
-    #: a bounded number of attempts; only the test fixture cancels them (stop_retries), a
-    #: server exiting just drops them (the outbox keeps the work for the next drain).
-    search_retries: list[threading.Timer] = field(default_factory=list)
+    #: The search backend, created on first use (Whoosh keeps a searcher open).
+    search_index: SearchBackend | None = None
+    #: Where this process has read the search change log (gaps it still waits for).
+    search_cursor: Cursor = field(default_factory=lambda: _new_cursor())
+    #: This process's indexer thread (SEARCH_INDEXER=thread), once started.
+    search_indexer: Running | None = None
     #: Held while this app's background rebuild runs (ensure_index), so a second request does
     #: not start another; per app, so one app's rebuild never blocks another app's.
     rebuild_lock: threading.Lock = field(default_factory=threading.Lock)
     #: Pending mail retries after a failed first attempt (cancelled at shutdown and in tests).
     mail_retries: list[threading.Timer] = field(default_factory=list)
+
+
+def _new_cursor() -> Cursor:
+    from app.search.log import Cursor  # app.search imports this module
+
+    return Cursor()
 
 
 def install(app: Flask) -> Registry:

@@ -64,9 +64,13 @@ def test_upgrade_queues_research_lessons_for_reindexing(tmp_path):
         with db.engine.begin() as conn:
             conn.execute(text("PRAGMA foreign_keys=OFF"))
             conn.execute(table.insert().values(id=41, **row))
-        upgrade()
+        upgrade(revision="9d4e2b7c1a05")
         with db.engine.connect() as conn:
             keys = list(conn.execute(text("SELECT key FROM search_outbox")).scalars())
+        assert keys == ["observation:41"]
+        upgrade()  # the outbox becomes the log: the queued key is carried over
+        with db.engine.connect() as conn:
+            keys = list(conn.execute(text("SELECT key FROM search_log")).scalars())
         assert keys == ["observation:41"]
         db.engine.dispose()
 

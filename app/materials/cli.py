@@ -58,9 +58,9 @@ def register_cli(app: Flask) -> None:
 
 
 def _refresh_search() -> None:
-    """Apply the committed changes to the search index now (the outbox keeps them otherwise)."""
+    """Apply the committed changes to this host's index now (the log keeps them otherwise)."""
     try:
-        indexer.drain()
+        indexer.catch_up()
     except Exception as error:  # the index is a cache: never fail an import over it
         click.echo(f"Search index not updated yet ({error}); it catches up on the next change "
                    "or `flask search rebuild`.", err=True)

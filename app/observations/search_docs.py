@@ -9,6 +9,7 @@ from flask import Flask, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, object_session, selectinload
 
+from app import visibility
 from app.extensions import db
 from app.observations.models import (
     FIELD_LABELS,
@@ -115,4 +116,5 @@ def register_sources(app: Flask) -> None:
     register(app, Source("observation", research_lesson_document, _ids, _keys,
                     (ResearchLesson, Observation, Discussion, AgreedChange, Lesson, Sequence),
                     lambda i: url_for("observations.research_lesson", research_lesson_id=i),
-                    "Research lesson", build_many=research_lesson_documents))
+                    "Research lesson", build_many=research_lesson_documents,
+                    read_rule=visibility.RESEARCH_LESSON_READ))

@@ -9,7 +9,7 @@ from flask import Flask, url_for
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload, object_session
 
-from app import policy, revisions
+from app import policy, revisions, visibility
 from app.accounts.models import User
 from app.core.markdown import extract_links
 from app.extensions import db
@@ -189,7 +189,7 @@ def register_sources(app: Flask) -> None:
     """Make lessons and sequences searchable in this app (from app.planning.init_app)."""
     register(app, Source("lesson", lesson_document, lambda: _ids(Lesson), _lesson_keys, (Lesson,),
                     lambda i: url_for("planning.lesson", lesson_id=i), "Lesson",
-                    build_many=lesson_documents))
+                    build_many=lesson_documents, read_rule=visibility.LESSON_READ))
     register(app, Source("sequence", sequence_document, lambda: _ids(Sequence), _sequence_keys,
                     (Sequence,), lambda i: url_for("planning.sequence", sequence_id=i),
-                    "Sequence", build_many=sequence_documents))
+                    "Sequence", build_many=sequence_documents, read_rule=visibility.SEQUENCE_READ))

@@ -1,35 +1,50 @@
-"""Keeping the index in step with the database: outbox, drain after commit, rebuild, verify."""
+"""Keeping the search backend in step with the database.
+
+Whoosh (the default): each commit that changes searchable things writes change-log rows in its
+own transaction (app/search/log.py); nothing touches the index inside a request. One indexer
+per host (app/search/worker.py) applies the log to that host's index. PostgreSQL backend: the
+documents themselves are written in the committing transaction, so there is nothing to apply.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import random
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, has_request_context
-from sqlalchemy import delete, event, func, select
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.core.search import SearchIndex
+from app.core.search import SearchBackend, SearchIndex
 from app.database import unit_of_work
 from app.extensions import db
 from app.registry import registry
-from app.search import sources
-from app.search.models import SearchOutbox
+from app.search import log, sources
 from app.search.sources import Doc
 
 
-def get_index(app: Flask | None = None) -> SearchIndex:
-    """The app's index object (one per process, so its searcher is reused)."""
+def get_index(app: Flask | None = None) -> SearchBackend:
+    """The app's search backend (one per process, so Whoosh's searcher is reused)."""
     # Flask types current_app as Flask, but it is a LocalProxy that has this method.
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     state = registry(app)
     if state.search_index is None:
-        state.search_index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
+        if uses_postgres(app):
+            from app.core.search.postgres import PostgresSearch  # imports psycopg's types
+
+            state.search_index = PostgresSearch(db.engine)
+        else:
+            state.search_index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
     return state.search_index
+
+
+def uses_postgres(app: Flask) -> bool:
+    return app.config.get("SEARCH_BACKEND", "whoosh") == "postgres"
 
 
 # --- capturing changes ---------------------------------------------------------------------------
@@ -48,138 +63,160 @@ def touch(keys: list[str]) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    """Write outbox rows in the same transaction as the change they describe."""
+    """Write the change into the log (Whoosh) or the documents table (PostgreSQL), in the
+    same transaction as the change itself."""
     session.flush()  # run pending flushes now so their keys are collected below
     keys = session.info.pop("search_keys", set())
-    if keys:
-        session.add_all(SearchOutbox(key=key) for key in sorted(keys))
-        session.info["search_pending"] = True
+    if not keys or not has_app_context():
+        return
+    if uses_postgres(current_app):
+        upserts, deletes = build_documents(sorted(keys))
+        from app.core.search.postgres import PostgresSearch
 
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop("search_pending", False) and has_request_context():
-        g.search_pending = True
+        backend = get_index()
+        assert isinstance(backend, PostgresSearch)
+        backend.write(session.connection(), upserts, deletes)
+    else:
+        log.record(session, keys)
 
 
 def _after_rollback(session: Session, _previous_transaction: object) -> None:
     session.info.pop("search_keys", None)
-    session.info.pop("search_pending", None)
 
 
 #: Listeners on the Session class: SQLAlchemy keeps them, so one of each serves every app.
 _SESSION_HOOKS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("after_flush", _collect), ("before_commit", _before_commit),
-    ("after_commit", _after_commit), ("after_soft_rollback", _after_rollback))
+    ("after_soft_rollback", _after_rollback))
 
 
 def install(app: Flask) -> None:
-    """Hook outbox writing into every session, and drain after each request that wrote."""
+    """Hook change capture into every session, and start this host's indexer if configured."""
     for name, listener in _SESSION_HOOKS:
         # Asked of SQLAlchemy itself rather than a flag of ours, so a second app adds none.
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+    if not uses_postgres(app) and app.config.get("SEARCH_INDEXER") == "thread":
+        from app.search import worker
 
-    @app.after_request
-    def drain_after_commit(response: Response) -> Response:
-        # After the response has gone: the person who saved does not wait for the index.
-        if g.pop("search_pending", False):
-            # Flask types current_app as Flask, but it is a LocalProxy that has this method.
-            this_app = current_app._get_current_object()  # type: ignore[attr-defined]
-            response.call_on_close(partial(_drain_after_response, this_app))
-        return response
-
-
-def _drain_after_response(app: Flask) -> None:
-    with app.app_context():
-        try:
-            if drain() == BUSY:
-                retry_later(app)
-        except Exception:  # the outbox keeps the work; never fail anything for it
-            app.logger.exception("Search indexing failed; it will be retried")
-            db.session.rollback()
-        finally:
-            db.session.remove()
+        @app.before_request
+        def start_indexer() -> None:
+            # Started lazily in each process (gunicorn forks after create_app); one of them
+            # wins the host's lock and indexes, the others stand by to take over.
+            worker.ensure_thread(app)
 
 
-def retry_later(app: Flask, delay: float = 0.3, attempts: int = 20) -> None:
-    """Another process had the index writer: try again shortly, off the request thread."""
-
-    def attempt(left: int) -> None:
-        with app.app_context():
-            try:
-                done = drain() != BUSY
-            except Exception:
-                app.logger.exception("Search indexing retry failed")
-                done = False
-            finally:
-                db.session.remove()
-        if not done and left > 1:
-            _start(left - 1)
-
-    def _start(left: int) -> None:
-        timer = threading.Timer(delay, attempt, args=(left,))
-        timer.daemon = True
-        registry(app).search_retries.append(timer)
-        timer.start()
-
-    _start(attempts)
+def build_documents(keys: list[str]) -> tuple[list[Doc], list[str]]:
+    """Current documents for `keys` (batched per kind), and the keys to delete."""
+    by_kind: dict[str, list[int]] = {}
+    for key in keys:
+        kind, _, raw_id = key.partition(":")
+        if raw_id.isdigit():
+            by_kind.setdefault(kind, []).append(int(raw_id))
+    upserts = [doc for kind, ids in by_kind.items() for doc in sources.build_batch(kind, ids)]
+    found = {doc["key"] for doc in upserts}
+    return upserts, [key for key in keys if key not in found]
 
 
-def stop_retries(app: Flask) -> None:
-    """Cancel and wait for pending retries (at shutdown, and between tests)."""
-    timers = registry(app).search_retries
-    while timers:
-        timer = timers.pop()
-        timer.cancel()
-        timer.join(timeout=5)
+# --- applying the log ----------------------------------------------------------------------------
 
 
-# --- applying -----------------------------------------------------------------------------------
-
-
-#: What drain() returns when another process held the index writer throughout.
+#: What catch_up() returns when the index writer stayed busy (a rebuild swapping in).
 BUSY = -1
 
 
-def drain(limit: int = 500, timeout: float | None = None) -> int:
-    """Apply pending outbox rows to the index; returns how many were applied, or BUSY.
+def catch_up(limit: int = 500, timeout: float | None = None) -> int:
+    """Apply the log after this index's position; returns documents applied, or BUSY.
 
-    When another process holds the index writer this gives up after `timeout`; the rows stay
-    in the outbox and whichever process gets the writer next applies them.
+    Documents are built inside the index's write lock, from a fresh read of the database, so
+    of two appliers the later one always writes the newer text; each document also carries
+    the log id it was built for, and the index never replaces a newer one with an older one.
     """
-    index = get_index()
-    if not index.exists():
+    # Flask types current_app as Flask, but it is a LocalProxy that has this method.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if uses_postgres(app):
         return 0
-    timeout = current_app.config.get("SEARCH_WRITE_TIMEOUT", 1.0) if timeout is None else timeout
-    rows = list(db.session.execute(select(SearchOutbox.id, SearchOutbox.key)
-                                   .order_by(SearchOutbox.id).limit(limit)))
-    if not rows:
-        return 0
-    keys = list(dict.fromkeys(key for _id, key in rows))
-    upserts, deletes = [], []
-    for key in keys:
-        doc = sources.build(key)
-        if doc is None:
-            deletes.append(key)
-        else:
-            upserts.append(doc)
-    if not index.apply(upserts, deletes, timeout=timeout):
-        db.session.rollback()
-        return BUSY
-    # The outbox consumer is a unit of work of its own (after a response, in a CLI command,
-    # or before a search page reads, where the request has nothing else pending).
+    index = get_index(app)
+    assert isinstance(index, SearchIndex)
+    timeout = app.config.get("SEARCH_WRITE_TIMEOUT", 1.0) if timeout is None else timeout
+    state = registry(app)
+    applied = 0
+    while True:
+        position = index.position()
+        if position is None:  # no index yet: ensure_index builds one
+            return applied
+        if position < log.pruned_to():
+            # Silent for so long that the entries it missed were pruned: start again.
+            app.logger.warning("search index %s fell behind the pruned log; rebuilding",
+                               index.path)
+            rebuild()
+            continue
+        batch = state.search_cursor.next_batch(position, limit)
+        db.session.rollback()  # end this read; the documents are read afresh under the lock
+        if batch is None:
+            return applied
+
+        def build(keys: list[str] = batch.keys, seqs: dict[str, int] = batch.seqs
+                  ) -> tuple[list[Doc], list[str]]:
+            db.session.rollback()  # a new snapshot, taken now that the writer lock is held
+            upserts, deletes = build_documents(keys)
+            for doc in upserts:
+                doc["seq"] = seqs[doc["key"]]
+            db.session.rollback()
+            return upserts, deletes
+
+        outcome = index.update(build, from_position=position, position=batch.position,
+                               timeout=timeout)
+        if outcome == "busy":
+            return applied or BUSY
+        if outcome == "moved":  # a rebuild swapped in meanwhile: read its position again
+            state.search_cursor = log.Cursor()
+            continue
+        state.search_cursor.done(batch)
+        applied += len(batch.keys)
+        with unit_of_work():
+            log.register(log.reader_name(app), batch.position, index.count(),
+                         applied=bool(batch.keys))
+        if len(batch.ids) < limit:
+            return applied
+
+
+def heartbeat(app: Flask) -> None:
+    """Say this index is alive (and where it is), and prune what every index has read."""
+    index = get_index(app)
+    if not isinstance(index, SearchIndex):
+        return
+    position = index.position()
+    if position is None:
+        return
     with unit_of_work():
-        db.session.execute(delete(SearchOutbox)
-                           .where(SearchOutbox.id.in_([i for i, _k in rows])))
-    return len(keys)
+        log.register(log.reader_name(app), position, index.count(), applied=False)
+    # Pruning from every host at once would only contend; now and then is plenty.
+    if random.random() < 0.2:
+        with unit_of_work():
+            log.prune(forget_after=_days(app.config.get("SEARCH_FORGET_DAYS", 7)))
+
+
+def _days(value: float) -> timedelta:
+    return timedelta(days=float(value))
 
 
 def pending_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+    """Log entries this host's index has still to apply (0 for the PostgreSQL backend)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if uses_postgres(app):
+        return 0
+    index = get_index(app)
+    assert isinstance(index, SearchIndex)
+    return log.pending_after(index.position() or 0)
+
+
+# --- rebuilding and verifying --------------------------------------------------------------------
 
 
 @dataclass
 class VerifyReport:
+    checked: int
     missing: list[str]
     stale: list[str]
     extra: list[str]
@@ -189,38 +226,64 @@ class VerifyReport:
         return not (self.missing or self.stale or self.extra)
 
 
-def expected_documents(progress: Callable[[int], None] | None = None) -> Iterator[Doc]:
-    """Every document the database says should be indexed, built fresh."""
-    for key in sources.all_keys():
-        doc = sources.build(key)
+def expected_documents(keys: list[str] | None = None,
+                       progress: Callable[[int], None] | None = None) -> Iterator[Doc]:
+    """Documents the database says should be indexed (all of them, or those of `keys`)."""
+    from app.search import rebuild as batched
+
+    if keys is None:
+        yield from batched.iter_documents(progress)
+        return
+    for start in range(0, len(keys), 500):
+        upserts, _deletes = build_documents(keys[start:start + 500])
+        yield from upserts
         if progress:
-            progress(1)
-        if doc is not None:
-            yield doc
+            progress(len(keys[start:start + 500]))
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index from the database (the index is only a cache)."""
-    index = get_index()
+    """Build a new index from the database beside the live one and swap it in.
+
+    Searches keep answering from the live index, and the host's indexer keeps applying the
+    log to it, until the swap; the new index then applies every entry after the position its
+    snapshot stands for, so changes made during the rebuild are not lost.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    index = get_index(app)
+    if not isinstance(index, SearchIndex):
+        return index.rebuild(expected_documents(progress=progress))
     lock_path = str(index.path) + ".rebuild.lock"
     os.makedirs(os.path.dirname(lock_path) or ".", exist_ok=True)
     with open(lock_path, "w") as handle:
         # One rebuild at a time across processes; later callers wait, then rebuild again.
         fcntl.flock(handle, fcntl.LOCK_EX)
-        count = index.rebuild(expected_documents(progress), total=None)
-        # Anything committed meanwhile is still in the outbox: applying it again is harmless.
-        drain()
+        position = log.rebuild_start()
+        db.session.rollback()
+        count = index.rebuild(expected_documents(progress=progress), position=position)
+        db.session.rollback()
+    with unit_of_work():
+        log.register(log.reader_name(app), position, count, applied=True)
     return count
 
 
-def verify() -> VerifyReport:
-    """Compare the index with the database: missing, stale and extra documents."""
+def verify(sample: int | None = None) -> VerifyReport:
+    """Compare the index with the database: missing, stale and extra documents.
+
+    With `sample`, that many random keys of the database are checked (extra documents are
+    then not looked for); without it, everything.
+    """
     indexed = get_index().versions()
-    expected = {doc["key"]: doc["version"] for doc in expected_documents()}
+    if sample is None:
+        expected = {doc["key"]: doc["version"] for doc in expected_documents()}
+        extra = sorted(k for k in indexed if k not in expected)
+    else:
+        every = list(sources.all_keys())
+        keys = random.sample(every, min(sample, len(every)))
+        expected = {doc["key"]: doc["version"] for doc in expected_documents(keys)}
+        extra = []
     missing = sorted(k for k in expected if k not in indexed)
     stale = sorted(k for k in expected if k in indexed and indexed[k] != expected[k])
-    extra = sorted(k for k in indexed if k not in expected)
-    return VerifyReport(missing, stale, extra)
+    return VerifyReport(len(expected), missing, stale, extra)
 
 
 def ensure_index(app: Flask) -> str:

@@ -6,12 +6,15 @@ import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, has_app_context
 
 from app.core.text import is_whole_number
 from app.registry import registry
+
+if TYPE_CHECKING:  # annotations only: app.visibility imports the features' models
+    from app.visibility import Rule
 
 Doc = dict[str, Any]
 
@@ -37,6 +40,8 @@ class Source:
     label: str
     #: Every document of `ids` at once ({id: document or None}); None: build one by one.
     build_many: Callable[[list[int]], dict[int, Doc | None]] | None = None
+    #: The visibility rule a reader must pass to open one (None: everyone who can search).
+    read_rule: Rule | None = None
 
 
 def register(app: Flask, source: Source) -> None:
@@ -120,6 +125,12 @@ def url_for_key(key: str) -> str | None:
     return source.url(int(raw_id)) if source and is_whole_number(raw_id) else None
 
 
+def read_rule(kind: str) -> Rule | None:
+    source = _sources().get(kind)
+    return source.read_rule if source else None
+
+
 def label_for(kind: str) -> str:
     source = _sources().get(kind)
     return source.label if source else kind.capitalize()
+

@@ -59,6 +59,7 @@ from app.core.search.analysis import (
     normalise_project_code,
     normalise_year_group,
 )
+from app.core.search.backend import SearchBackend
 from app.core.search.index import SearchIndex
 from app.core.search.results import Hit, IndexBusyError, SearchResults
 from app.core.search.vocabulary import (
@@ -84,6 +85,7 @@ __all__ = [
     "STRANDS",
     "Hit",
     "IndexBusyError",
+    "SearchBackend",
     "SearchIndex",
     "SearchResults",
     "analyse",

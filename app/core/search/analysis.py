@@ -132,6 +132,8 @@ SCHEMA = Schema(
     access=KEYWORD(),
     # shift_step=0: one term per document, not a 16-term trie; nobody range-queries versions.
     version=NUMERIC(int, bits=64, stored=True, sortable=True, shift_step=0),
+    # The change-log position a document was built for: an older one never replaces it.
+    seq=NUMERIC(int, bits=64, stored=True, shift_step=0),
     url=STORED(),
     extra=STORED(),
 )

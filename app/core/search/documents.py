@@ -8,7 +8,8 @@ Documents (``DOCUMENT_FIELDS``; ``REQUIRED_FIELDS`` are key, type, title, access
     spine, work_group, school (ids)    project_code "NCP 24-11"   academic_year "2024/25"
     status   updated (datetime; aware ones are stored as naive UTC)   archived (bool)
     access ["all", "hub:3", "wg:5", "school:7"] (visibility tokens; at least one)
-    version (int)   extra (dict, stored as JSON and returned on Hit.extra)
+    version (int, a content checksum)   seq (int, the change-log position it was built for)
+    extra (dict, stored as JSON and returned on Hit.extra)
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def to_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
         "access": " ".join(access),
         "archived": bool(doc.get("archived", False)),
         "version": int(doc.get("version") or 0),
+        "seq": int(doc.get("seq") or 0),
         "url": text("url"),
         "school_name": text("school_name"),
         "author": text("author"),

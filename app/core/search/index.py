@@ -47,6 +47,28 @@ from app.core.search.vocabulary import FACET_FIELDS, FILTER_NAMES, SUGGEST_BELOW
 _log = logging.getLogger(__name__)
 _INDEX_NAME = "MAIN"
 _WRITELOCK = f"{_INDEX_NAME}_WRITELOCK"
+#: The file in the index directory holding its change-log position.
+_POSITION = "POSITION"
+
+
+def _write_position(directory: Path, position: int) -> None:
+    """Replace the position file atomically (readers see the old or the new number)."""
+    tmp = directory / f".{_POSITION}.{os.getpid()}.{threading.get_ident()}"
+    tmp.write_text(str(int(position)))
+    os.replace(tmp, directory / _POSITION)
+
+
+def _stored_seqs(writer: Any, keys: Sequence[str]) -> dict[str, int]:
+    """The change-log position stored with each of ``keys`` that is in the index."""
+    if not keys:
+        return {}
+    out: dict[str, int] = {}
+    with writer.searcher() as s:
+        for key in keys:
+            docnum = s.document_number(key=key)
+            if docnum is not None:
+                out[key] = int(s.stored_fields(docnum).get("seq") or 0)
+    return out
 
 
 class _Damaged(Exception):
@@ -158,6 +180,20 @@ class SearchIndex:
                     out[key.decode() if isinstance(key, bytes) else key] = int(vers[docnum])
             return out
 
+    def position(self) -> int | None:
+        """How far this index has applied the app's change log (None: there is no index).
+
+        Kept in a file inside the index directory, written after each commit, so it travels
+        with the index through a rebuild's swap; a kill between the two only means the last
+        batch is applied again, which is harmless.
+        """
+        if not self.exists():
+            return None
+        try:
+            return int((self.path / _POSITION).read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
     def apply(
         self, upserts: Sequence[Mapping[str, Any]], deletes: Sequence[str], timeout: float = 2.0
     ) -> bool:
@@ -168,29 +204,70 @@ class SearchIndex:
         fields = [to_fields(d) for d in upserts]
         if not fields and not deletes:
             return True
+        return self._write(lambda: (fields, list(deletes)), None, None, timeout) == "applied"
+
+    def update(
+        self,
+        build: Callable[[], tuple[Sequence[Mapping[str, Any]], Sequence[str]]],
+        *,
+        from_position: int,
+        position: int,
+        timeout: float = 2.0,
+    ) -> Literal["applied", "busy", "moved"]:
+        """Apply the documents ``build()`` returns, building them while the write lock is held,
+        and move the position from ``from_position`` to ``position``.
+
+        "busy": another writer kept the lock (nothing done, try later). "moved": the index
+        is no longer at ``from_position`` (a rebuild swapped in), so nothing was done.
+        """
+
+        def fields() -> tuple[list[dict[str, Any]], list[str]]:
+            upserts, deletes = build()
+            return [to_fields(d) for d in upserts], list(deletes)
+
+        return self._write(fields, from_position, position, timeout)
+
+    def _write(
+        self,
+        build: Callable[[], tuple[list[dict[str, Any]], list[str]]],
+        from_position: int | None,
+        position: int | None,
+        timeout: float,
+    ) -> Literal["applied", "busy", "moved"]:
         try:
             ix = _guarded(self._open)
             writer = _guarded(lambda: ix.writer(timeout=timeout, delay=0.05))
-        except LockError:
-            return False
-        except Exception:  # noqa: BLE001 - missing or corrupt index: the caller retries later
-            return False
-
-        def write() -> None:
-            for key in deletes:
-                writer.delete_by_term("key", str(key))
-            for doc in fields:
-                writer.update_document(**doc)
-            writer.commit()
-
+        except Exception:  # noqa: BLE001 - locked, missing or corrupt: the caller retries
+            return "busy"
         try:
+            if from_position is not None and self.position() != from_position:
+                writer.cancel()
+                return "moved"
+            fields, deletes = build()
+
+            def write() -> None:
+                stored = _stored_seqs(writer, [f["key"] for f in fields if f["seq"]])
+                for key in deletes:
+                    writer.delete_by_term("key", str(key))
+                for doc in fields:
+                    # Versions only move forward: of two appliers, the one that built an older
+                    # document (for an earlier log entry) never overwrites the newer one.
+                    if doc["seq"] and stored.get(doc["key"], 0) > doc["seq"]:
+                        continue
+                    writer.update_document(**doc)
+                writer.commit()
+
             _guarded(write)
-        except Exception:  # noqa: BLE001 - e.g. a damaged segment met while merging
+        except BaseException as exc:
             with contextlib.suppress(Exception):
                 writer.cancel()
-            _log.exception("search index %s: apply failed; rebuild it", self.path)
-            return False
-        return True
+            if not isinstance(exc, _Damaged):
+                raise
+            _log.error("search index %s: writing failed (%s); rebuild it", self.path, exc)
+            return "busy"
+        if position is not None:
+            _write_position(self.path, position)
+        return "applied"
 
     def rebuild(
         self,
@@ -199,22 +276,20 @@ class SearchIndex:
         progress: Callable[[int], None] | None = None,
         *,
         procs: int | None = None,
+        position: int = 0,
     ) -> int:
         """Build a new index beside the live one, then swap it in; returns documents indexed.
 
-        While it runs the live index's write lock is held, so ``apply`` in other processes
-        returns False and the caller's retry lands in the new index. ``procs`` defaults to 2
-        worker processes for 1,000+ documents on a multi-core machine, else 1.
+        The live index keeps answering searches and taking writes while the new one is
+        built; only the swap takes its write lock. The new index starts at ``position`` (the
+        change-log position its documents stand for), so writes made meanwhile are applied
+        again after the swap. ``procs`` defaults to 2 worker processes for 1,000+ documents
+        on a multi-core machine, else 1. ``progress(n)`` gets the documents added since its
+        last call.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.build-", dir=self.path.parent))
-        live_lock = None
         try:
-            if self.path.is_dir():
-                live_lock = FileStorage(str(self.path)).lock(_WRITELOCK)
-                if not try_for(live_lock.acquire, self.rebuild_lock_timeout, 0.1):
-                    live_lock = None
-                    raise IndexBusyError(f"{self.path} is locked by another writer")
             ix = FileIndex.create(FileStorage(str(tmp)), SCHEMA, _INDEX_NAME)
             if procs is None:
                 procs = 2 if (total or 0) >= 1000 and (os.cpu_count() or 1) >= 2 else 1
@@ -226,26 +301,37 @@ class SearchIndex:
             else:
                 writer = ix.writer(limitmb=256)
             step = max(1, min(500, (total or 0) // 100 or 500))
-            n = 0
+            n = reported = 0
             try:
                 for doc in docs:
                     writer.add_document(**to_fields(doc))
                     n += 1
                     if progress is not None and n % step == 0:
-                        progress(n)
+                        progress(n - reported)
+                        reported = n
                 writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
             ix.close()
-            if progress is not None:
-                progress(n)
-            self._swap_in(tmp)
+            if progress is not None and n > reported:
+                progress(n - reported)
+            _write_position(tmp, position)
+            live_lock = None
+            if self.path.is_dir():
+                # Wait for a write in progress, so it is not made to the index swapped out
+                # after it has read the position (it would then be lost).
+                live_lock = FileStorage(str(self.path)).lock(_WRITELOCK)
+                if not try_for(live_lock.acquire, self.rebuild_lock_timeout, 0.05):
+                    raise IndexBusyError(f"{self.path} is locked by another writer")
+            try:
+                self._swap_in(tmp)
+            finally:
+                if live_lock is not None:
+                    with contextlib.suppress(Exception):
+                        live_lock.release()
             return n
         finally:
-            if live_lock is not None:
-                with contextlib.suppress(Exception):
-                    live_lock.release()
             shutil.rmtree(tmp, ignore_errors=True)
             self._drop_searcher()
 

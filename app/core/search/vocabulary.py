@@ -25,6 +25,7 @@ DOCUMENT_FIELDS: tuple[str, ...] = (
     "key", "type", "title", "body", "sequence_title", "year_group", "strand", "rtp", "segment",
     "spine", "work_group", "project_code", "school", "school_name", "academic_year", "status",
     "author", "updated", "archived", "access", "version", "url", "extra", "sequence",
+    "seq",
 )  # fmt: skip
 #: Fields every document must have (``access`` must hold at least one token).
 REQUIRED_FIELDS: tuple[str, ...] = ("key", "type", "title", "access")

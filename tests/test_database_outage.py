@@ -136,9 +136,9 @@ def assert_unavailable(response) -> None:
 
 
 def dispose(app: Flask) -> None:
-    from app.search.indexer import stop_retries
+    from app.search.worker import stop_thread
 
-    stop_retries(app)
+    stop_thread(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -204,12 +204,12 @@ def _search_page(the_client, query: str) -> str:
 
 
 def _index(app) -> None:
-    from app.search.indexer import drain, get_index, rebuild
+    from app.search.indexer import catch_up, get_index, rebuild
 
     with app.app_context():
         get_index(app).create()
         rebuild()
-        drain()
+        catch_up()
 
 
 def test_search_hides_a_school_only_plan_from_another_school_of_the_group(app, login,

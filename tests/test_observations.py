@@ -784,5 +784,5 @@ def test_narrowing_the_plan_narrows_the_research_lesson_in_search(app, client, l
                            data={"visibility": "school", "status": "draft"})
     assert response.status_code == 302
     with app.app_context():
-        indexer.drain()
+        indexer.catch_up()
     assert _search(app, world.observer.id, "numberline") == []

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.planning import services as planning
 from app.planning.models import Sequence
 from app.search.indexer import get_index
-from app.search.models import SearchOutbox
+from app.search.models import SearchLog
 from tests.conftest import build_app
 from tests.planning_helpers import sequence_data
 
@@ -99,7 +99,7 @@ def test_a_request_that_raises_after_a_service_call_leaves_nothing(app, client, 
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)
     assert _count(app, Sequence) == 0
-    assert _count(app, SearchOutbox) == 0
+    assert _count(app, SearchLog) == 0
     assert not _found_in_search(client)
 
 
@@ -107,7 +107,7 @@ def test_a_4xx_answer_after_a_service_call_leaves_nothing(app, client, teacher):
     response = client.post("/test/create-then-400", data=sequence_data(teacher))
     assert response.status_code == 400
     assert _count(app, Sequence) == 0
-    assert _count(app, SearchOutbox) == 0
+    assert _count(app, SearchLog) == 0
     assert not _found_in_search(client)
 
 
@@ -115,8 +115,8 @@ def test_a_successful_post_persists_and_is_indexed_after_commit(app, client, tea
     response = client.post("/sequences/new", data=sequence_data(teacher))
     assert response.status_code == 302
     assert _count(app, Sequence) == 1
-    # Indexed after the response (call_on_close), from the outbox row the commit wrote.
-    assert _count(app, SearchOutbox) == 0
+    # The commit wrote the change into the search log; the indexer applies it from there.
+    assert _count(app, SearchLog) == 1
     assert _found_in_search(client)
     assert TITLE in client.get(response.headers["Location"]).get_data(as_text=True)
 
@@ -132,7 +132,7 @@ def test_a_clash_at_the_final_commit_is_a_409_page_and_nothing_is_kept(app, clie
     assert "Someone else saved a change here at the same moment" in body
     assert "Traceback" not in body and "IntegrityError" not in body
     assert _count(app, Sequence) == 0 and _count(app, Hub) == hubs
-    assert _count(app, SearchOutbox) == 0
+    assert _count(app, SearchLog) == 0
     assert not _found_in_search(client)
     # The "Saved." message went with the refused commit; the teacher is still signed in.
     page = client.get("/")
@@ -168,9 +168,9 @@ def test_a_locked_database_at_the_final_commit_is_a_503_page(tmp_path, make_work
             assert db.session.get(User, user_id).display_name == "Lock Teacher"
         assert client.get("/").status_code == 200  # still signed in afterwards
     finally:
-        from app.search.indexer import stop_retries
+        from app.search.worker import stop_thread
 
-        stop_retries(app)
+        stop_thread(app)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

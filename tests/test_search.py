@@ -46,9 +46,9 @@ def test_results_only_show_what_the_reader_may_see(indexed, client, login, make_
     author = make_user(group=other)
     plan = make_plan(indexed, author, other, lessons=1, title="Zebra crossings geometry")
     with indexed.app_context():
-        from app.search.indexer import drain
+        from app.search.indexer import catch_up
 
-        drain()
+        catch_up()
     login(make_user(group=mine))
     for query in ("zebra", "zebra OR school:" + str(other.school_ids[0]), '"zebra crossings"',
                   "zeb*", "zebra access:all"):
@@ -82,9 +82,9 @@ def test_membership_change_applies_to_the_next_search(indexed, client, login, ma
     author = make_user(group=group)
     plan = make_plan(indexed, author, group, lessons=1, title="Narwhal number bonds")
     with indexed.app_context():
-        from app.search.indexer import drain
+        from app.search.indexer import catch_up
 
-        drain()
+        catch_up()
     reader = make_user(group=group)
     login(reader)
     assert f"/sequences/{plan.id}" in _search(client, "narwhal")
@@ -104,9 +104,9 @@ def test_filters_facets_archived_and_search_in_sequence(indexed, client, login,
     second = make_plan(indexed, user, group, lessons=1, title="Walrus place value",
                        year_group="Y5", strand="npv")
     with indexed.app_context():
-        from app.search.indexer import drain
+        from app.search.indexer import catch_up
 
-        drain()
+        catch_up()
     page = _search(client, "walrus")
     assert "Year group" in page and "(2)" in page  # facet counts
     only_y5 = _search(client, "walrus year:5")
@@ -184,17 +184,17 @@ def test_cli_rebuild_and_verify(app, make_work_group, make_user):
 
 def test_a_locked_index_never_loses_an_update(indexed, client, login, make_work_group,
                                               make_user):
-    """Another process holding the writer: the save succeeds, the outbox keeps the update."""
+    """Another process holding the writer: the save succeeds, the log keeps the update."""
     from whoosh import index as whoosh_index
 
-    from app.search.indexer import drain, get_index, pending_count
+    from app.search.indexer import catch_up, get_index, pending_count
 
     group = make_work_group()
     user = make_user(group=group)
     login(user)
     plan = make_plan(indexed, user, group, lessons=1)
     with indexed.app_context():
-        drain()
+        catch_up()
         writer = whoosh_index.open_dir(str(get_index(indexed).path)).writer()
     try:
         indexed.config["SEARCH_WRITE_TIMEOUT"] = 0.1
@@ -205,7 +205,7 @@ def test_a_locked_index_never_loses_an_update(indexed, client, login, make_work_
             assert pending_count() >= 1
     finally:
         writer.cancel()
-    assert "Capybara" in _search(client, "capybara")  # the next drain applies it
+    assert "Capybara" in _search(client, "capybara")  # the indexer applies it next
     with indexed.app_context():
         assert pending_count() == 0
 
@@ -214,7 +214,7 @@ def test_parallel_saves_from_several_threads_all_reach_the_index(indexed, make_w
                                                                  make_user):
     from app.accounts.models import User
     from app.planning import services
-    from app.search.indexer import drain, get_index
+    from app.search.indexer import catch_up, get_index
 
     group = make_work_group()
     user = make_user(group=group)
@@ -228,7 +228,7 @@ def test_parallel_saves_from_several_threads_all_reach_the_index(indexed, make_w
                 services.update_lesson(author, lesson_id, {
                     **services.empty_lesson_fields(f"Lesson {lesson_id}"), "body": word}, 1, "")
                 db.session.commit()
-                drain(timeout=0.05)
+                catch_up(timeout=0.05)
         except BaseException as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
 
@@ -241,7 +241,7 @@ def test_parallel_saves_from_several_threads_all_reach_the_index(indexed, make_w
         thread.join()
     assert not errors
     with indexed.app_context():
-        drain()
+        catch_up()
         for word in words:
             results = get_index(indexed).search(word, access=["site"])
             assert results.total == 1, word

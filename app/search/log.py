@@ -128,7 +128,8 @@ def prune(forget_after: timedelta) -> int:
         SearchReader.name != PRUNED, SearchReader.seen_at >= cutoff))
     if not upto:
         return 0
-    deleted = db.session.execute(delete(SearchLog).where(SearchLog.id <= upto)).rowcount
+    result = db.session.execute(delete(SearchLog).where(SearchLog.id <= upto))
+    deleted = getattr(result, "rowcount", 0)
     marker = db.session.get(SearchReader, PRUNED)
     if marker is None:
         db.session.add(SearchReader(name=PRUNED, host="", position=upto, seen_at=utcnow()))

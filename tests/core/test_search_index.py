@@ -621,24 +621,72 @@ def test_rebuild_swaps_in_a_whole_index(index: SearchIndex) -> None:
     reader = SearchIndex(index.path)
     assert reader.search("practice", access=ALICE).total == 45
     seen_during: list[int] = []
-    refused_during: list[bool] = []
+    accepted_during: list[bool] = []
 
     def progress(n: int) -> None:
-        # Mid-rebuild: other processes still see the old, complete index, and their writes
-        # are refused (so their outbox retries them against the new index).
+        # Mid-rebuild: other processes still see the old, complete index, and it still takes
+        # their writes (search is never frozen; the log re-applies them after the swap).
         seen_during.append(reader.search("practice", access=ALICE).total)
-        refused_during.append(reader.apply([doc("lesson:z")], [], timeout=0.05))
+        accepted_during.append(reader.apply([doc("lesson:z", title="Zither")], [],
+                                            timeout=0.05))
 
     new_docs = [doc(f"lesson:n{i}", title=f"Number bonds {i}") for i in range(1200)]
-    assert index.rebuild(new_docs, total=1200, progress=progress, procs=1) == 1200
+    assert index.rebuild(new_docs, total=1200, progress=progress, procs=1, position=77) == 1200
     assert seen_during and set(seen_during) == {45}
-    assert not any(refused_during)
+    assert accepted_during and all(accepted_during)
+    assert index.position() == 77  # where the change log must be read from again
     assert reader.search("practice", access=ALICE).total == 0
     assert reader.search("bonds", access=ALICE).total == 1200
     assert index.count() == 1200
     leftovers = [p.name for p in index.path.parent.iterdir() if p.name != index.path.name]
     assert leftovers == []
     reader.close()
+
+
+def test_update_builds_under_the_lock_and_moves_the_position(index: SearchIndex) -> None:
+    start = index.position()
+    assert start is not None
+    built_while_locked: list[bool] = []
+
+    def build() -> tuple[list[dict[str, Any]], list[str]]:
+        other = SearchIndex(index.path)  # a second applier cannot write meanwhile
+        built_while_locked.append(not other.apply([doc("lesson:x")], [], timeout=0.05))
+        return [doc("lesson:new", title="Quotitive division", seq=start + 3)], ["lesson:1"]
+
+    assert index.update(build, from_position=start, position=start + 3) == "applied"
+    assert built_while_locked == [True]
+    assert index.position() == start + 3
+    assert index.search("quotitive", access=ALICE).total == 1
+    assert "lesson:1" not in index.versions()
+
+
+def test_update_refuses_a_moved_index(index: SearchIndex) -> None:
+    """A rebuild swapped in between reading the position and writing: nothing is written,
+    so no log entry between the two positions is skipped."""
+    start = index.position() or 0
+    calls: list[int] = []
+
+    def build() -> tuple[list[dict[str, Any]], list[str]]:
+        calls.append(1)
+        return [doc("lesson:late", title="Late")], []
+
+    assert index.update(build, from_position=start + 5, position=start + 9) == "moved"
+    assert calls == [] and index.position() == start
+    assert "lesson:late" not in index.versions()
+
+
+def test_an_older_document_never_replaces_a_newer_one(index: SearchIndex) -> None:
+    """Two interleaved appliers: the one holding the document built for the later log
+    entry wins, whichever writes last."""
+    newer = doc("lesson:race", title="Partitioning with place value counters", seq=12)
+    older = doc("lesson:race", title="Partitioning with straws", seq=11)
+    assert index.apply([newer], [])
+    assert index.apply([older], [])
+    assert index.search("counters", access=ALICE).total == 1
+    assert index.search("straws", access=ALICE).total == 0
+    newest = doc("lesson:race", title="Partitioning with a bead string", seq=13)
+    assert index.apply([newest], [])
+    assert index.search("bead", access=ALICE).total == 1
 
 
 def test_rebuild_with_two_processes(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import Model
+from app.core.search.postgres import documents_table
+from app.extensions import Model, db
 from app.timeutil import utcnow
 
 
@@ -42,3 +43,9 @@ class SearchReader(Model):
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: The indexer's heartbeat: readers silent for long are no longer waited for when pruning.
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+#: The PostgreSQL backend's documents (and its "did you mean" words), defined by the backend
+#: and registered here so migrations, create_all and the tests' TRUNCATE know them. Unused
+#: (empty) with the default Whoosh backend.
+SearchDocuments = documents_table(db.metadata)

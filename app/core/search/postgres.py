@@ -92,6 +92,10 @@ WORDS = "search_words"
 
 #: tsvector weight of each free-text field; ts_rank_cd takes weights as {D, C, B, A}.
 _FIELD_WEIGHTS: dict[str, str] = {"title": "A", "sequence_title": "B", "body": "C", "codes": "D"}
+#: Code lexemes (year groups, strands, RTP codes...) are stored as "#y5": a namespace of their
+#: own, so a word query ("y5" in any text field, or the code) needs no weight labels, which
+#: GIN cannot check (labelled queries recheck every matching row's tsvector).
+_CODE_MARK = "#"
 # Whoosh's boosts (title 3, sequence title 1.5, body and codes 1) scaled into (0, 1].
 _RANK_WEIGHTS = [1 / 3, 1 / 3, 0.5, 1.0]
 #: Keyword fields stored as "field:value" terms (split on whitespace, as Whoosh's KEYWORD).
@@ -117,8 +121,8 @@ def documents_table(metadata: MetaData) -> Table:
     """The ``search_documents`` table on ``metadata`` (and the ``search_words`` table beside it).
 
     ``search_words`` (one stemmed word per row) feeds "did you mean"; defining it here keeps the
-    app's registration to this one call. GIN indexes are PostgreSQL-only, so SQLite's
-    ``create_all`` still works (searching needs PostgreSQL).
+    app's registration to this one call. SQLite's ``create_all`` works too (the table stays
+    empty there: searching needs PostgreSQL).
     """
     name = f"{metadata.schema}.{DOCUMENTS}" if metadata.schema else DOCUMENTS
     if name in metadata.tables:
@@ -143,10 +147,10 @@ def documents_table(metadata: MetaData) -> Table:
         #: The change-log position that produced the row; an older one never replaces it.
         Column("seq", BigInteger),
     )
-    Index(f"ix_{DOCUMENTS}_tsv", table.c.tsv, postgresql_using="gin").ddl_if(dialect="postgresql")
-    Index(f"ix_{DOCUMENTS}_terms", table.c.terms, postgresql_using="gin").ddl_if(
-        dialect="postgresql"
-    )
+    # GIN on PostgreSQL; on SQLite (where the table stays empty) plain indexes, so the schema
+    # is the same everywhere and migrations compare cleanly with the models.
+    Index(f"ix_{DOCUMENTS}_tsv", table.c.tsv, postgresql_using="gin")
+    Index(f"ix_{DOCUMENTS}_terms", table.c.terms, postgresql_using="gin")
     Index(f"ix_{DOCUMENTS}_updated", table.c.updated)
     Table(WORDS, metadata, Column("word", Text, primary_key=True))
     return table
@@ -175,7 +179,10 @@ def _tsvector(fields: Mapping[str, Any]) -> tuple[str, set[str]]:
     # Body last: it is the long one, and positions past 16,383 are clamped.
     for name in ("title", "sequence_title", "codes", "body"):
         value = fields.get(name) or ""
-        terms = _code_terms(value) if name == "codes" else analyse(value)
+        if name == "codes":
+            terms = [_CODE_MARK + t for t in _code_terms(value)]
+        else:
+            terms = analyse(value)
         weight = _FIELD_WEIGHTS[name]
         for i, term in enumerate(terms, 1):
             if len(term.encode()) > _LEXEME_MAX_BYTES:
@@ -206,8 +213,7 @@ def _terms(fields: Mapping[str, Any]) -> list[str]:
 
 def _row(doc: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
     """A table row from a document dict (validated exactly as Whoosh does), and its words."""
-    seq = doc.get("seq")
-    fields = to_fields({k: v for k, v in doc.items() if k != "seq"})
+    fields = to_fields(doc)
     tsv, words = _tsvector(fields)
     updated = fields.get("updated")
     row = {
@@ -228,7 +234,7 @@ def _row(doc: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
         # to_fields gives naive UTC; say so, whatever the session's time zone.
         "updated": updated.replace(tzinfo=UTC) if updated else None,
         "version": fields["version"],
-        "seq": None if seq is None else int(seq),
+        "seq": fields["seq"] or None,  # 0: built outside the change log
     }
     return row, words
 
@@ -251,13 +257,12 @@ def _tsquery(node: query.Query) -> _TsQuery:
     if isinstance(node, query.Every):
         return _ALL
     if isinstance(node, query.Prefix):
-        return f"{_lexeme(node.text)}:*{_FIELD_WEIGHTS[node.fieldname]}"
+        return f"{_field_lexeme(node.fieldname, node.text)}:*"
     if isinstance(node, query.Phrase):
-        w = _FIELD_WEIGHTS[node.fieldname]
-        words = [f"{_lexeme(t)}:{w}" for t in node.words]
+        words = [_field_lexeme(node.fieldname, t) for t in node.words]
         return f"({' <-> '.join(words)})" if words else None
     if isinstance(node, query.Term) and not isinstance(node, query.FuzzyTerm):
-        return f"{_lexeme(node.text)}:{_FIELD_WEIGHTS[node.fieldname]}"
+        return _field_lexeme(node.fieldname, node.text)
     if isinstance(node, query.Not):
         inner = _tsquery(node.query)
         return _negate(inner)
@@ -269,9 +274,16 @@ def _tsquery(node: query.Query) -> _TsQuery:
         parts = [_tsquery(c) for c in node.children()]
         if any(isinstance(p, _Everything) for p in parts):
             return _ALL
-        strs = [p for p in parts if isinstance(p, str)]
+        strs = list(dict.fromkeys(p for p in parts if isinstance(p, str)))
         return f"({' | '.join(strs)})" if strs else None
     return None  # NullQuery, or anything our parser does not produce
+
+
+def _field_lexeme(fieldname: str, term: str) -> str:
+    """A lexeme as a query over one field. The parser always asks for a word in every text
+    field at once (title, sequence title and body), and fields never share positions (a gap
+    lies between them), so text lexemes need no weight label: only codes are told apart."""
+    return _lexeme(_CODE_MARK + term if fieldname == "codes" else term)
 
 
 def _negate(inner: _TsQuery) -> _TsQuery:
@@ -572,8 +584,9 @@ class PostgresSearch:
         pagelen: int,
     ) -> SearchResults:
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        offset = (page - 1) * pagelen
         tsq = _tsquery(q)
-        total, facets = self._counts(conn, allowed, tsq)
+        total, facets, keys = self._run(conn, allowed, tsq, sort, offset, pagelen)
         suggestion = None
         if has_text and total < SUGGEST_BELOW:
             suggestion = self._suggest(conn, allowed, parsed, total)
@@ -582,15 +595,19 @@ class PostgresSearch:
             if fq is not q:
                 fq = self._expand_fuzzy(conn, fq).normalize()
                 ftsq = _tsquery(fq)
-                ftotal, ffacets = self._counts(conn, allowed, ftsq)
-                if ftotal:
-                    q, tsq, total, facets = fq, ftsq, ftotal, ffacets
+                found = self._run(conn, allowed, ftsq, sort, offset, pagelen)
+                if found[0]:
+                    q, (total, facets, keys) = fq, found
                     notes.append("No exact matches, so close spellings are included.")
         if total >= self.count_limit:
             notes.append(f"Counts stop at {self.count_limit:,} matches.")
+        if sort == "relevance" and total > self.rank_limit:
+            notes.append(
+                f"Over {self.rank_limit:,} matches: the best of the {self.rank_limit:,} newest "
+                "come first, then the rest, newest first."
+            )
         pages = math.ceil(total / pagelen)
-        page = min(page, max(pages, 1))
-        keys = self._page(conn, allowed, tsq, sort, (page - 1) * pagelen, pagelen, notes)
+        page = min(page, max(pages, 1))  # the SQL clamped the offset the same way
         hits = self._hits(conn, keys, highlight_terms(q, []))
         if total == 0 and not suggestion:
             notes.append("No results. Try fewer words or remove a filter.")
@@ -607,38 +624,7 @@ class PostgresSearch:
             where += " AND tsv @@ CAST(:q AS tsquery)"
         return where, params
 
-    def _counts(
-        self, conn: Connection, allowed: _Sql, tsq: _TsQuery
-    ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
-        """Total and facet counts over the allowed matches (up to ``count_limit``)."""
-        facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_FIELDS}
-        matching = self._matching(allowed, tsq)
-        if matching is None:
-            return 0, facets
-        where, params = matching
-        rows = conn.execute(
-            text(
-                f"WITH m AS MATERIALIZED (SELECT terms FROM {self._t} WHERE {where} LIMIT :cap) "
-                "SELECT NULL, count(*) FROM m UNION ALL "
-                "SELECT u.t, count(*) FROM m, unnest(m.terms) AS u(t) "
-                "WHERE split_part(u.t, ':', 1) = ANY(CAST(:facet_fields AS text[])) "
-                "GROUP BY u.t"
-            ),
-            {**params, "cap": self.count_limit, "facet_fields": sorted(set(FACET_FIELDS.values()))},
-        ).all()
-        total = 0
-        by_field: dict[str, list[tuple[str, int]]] = {}
-        for term, n in rows:
-            if term is None:
-                total = int(n)
-            else:
-                fieldname, _, value = term.partition(":")
-                by_field.setdefault(fieldname, []).append((value, int(n)))
-        for name, fieldname in FACET_FIELDS.items():
-            facets[name] = sorted(by_field.get(fieldname, []), key=lambda vc: (-vc[1], vc[0]))
-        return total, facets
-
-    def _page(
+    def _run(
         self,
         conn: Connection,
         allowed: _Sql,
@@ -646,47 +632,64 @@ class PostgresSearch:
         sort: str,
         offset: int,
         limit: int,
-        notes: list[str],
-    ) -> list[str]:
-        """Keys of one page: ranked (bounded) or newest first, ties broken by key."""
+    ) -> tuple[int, dict[str, list[tuple[str, int]]], list[str]]:
+        """Total, facet counts and one page of keys, in one statement (matches found once).
+
+        Totals and facets cover the first ``count_limit`` allowed matches. With relevance,
+        the newest ``rank_limit`` of those are ranked by ``ts_rank_cd`` (ties by key) and the
+        rest follow newest first; a page past the last one is the last one, as in Whoosh.
+        """
+        facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_FIELDS}
         matching = self._matching(allowed, tsq)
         if matching is None:
-            return []
+            return 0, facets, []
         where, params = matching
-        newest = f"SELECT key FROM {self._t} WHERE {where} ORDER BY updated DESC NULLS LAST, key"
-        if sort != "relevance" or not isinstance(tsq, str):
-            sql = f"{newest} LIMIT :limit OFFSET :offset"
-            return list(conn.execute(text(sql), {**params, "limit": limit, "offset": offset})
-                        .scalars())  # fmt: skip
-        n = self.rank_limit
-        keys: list[str] = []
-        if offset < n:
-            # Candidates by a cheap order (key and date only), then ranked on their tsvectors.
-            ranked = (
-                f"WITH m AS MATERIALIZED (SELECT key, updated FROM {self._t} WHERE {where}), "
-                "c AS (SELECT key FROM m ORDER BY updated DESC NULLS LAST, key LIMIT :n) "
-                f"SELECT d.key FROM c JOIN {self._t} AS d ON d.key = c.key "
-                "ORDER BY ts_rank_cd(CAST(:w AS float4[]), d.tsv, CAST(:q AS tsquery)) DESC, "
-                "d.key LIMIT :limit OFFSET :offset"
+        ranked = sort == "relevance" and isinstance(tsq, str) and limit > 0
+        newest = "row_number() OVER (ORDER BY updated DESC NULLS LAST, key)"
+        if ranked:
+            order = (
+                "SELECT key, row_number() OVER (ORDER BY "
+                "ts_rank_cd(CAST(:w AS float4[]), tsv, CAST(:q AS tsquery)) DESC, key) AS ord "
+                "FROM c WHERE nr <= :n UNION ALL SELECT key, nr FROM c WHERE nr > :n"
             )
-            keys = list(
-                conn.execute(
-                    text(ranked),
-                    {**params, "n": n, "w": _RANK_WEIGHTS, "limit": limit, "offset": offset},
-                ).scalars()
+            params.update(w=_RANK_WEIGHTS, n=self.rank_limit)
+        else:
+            order = "SELECT key, nr AS ord FROM c"
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT key, updated, terms{', tsv' if ranked else ''} "
+            f"FROM {self._t} WHERE {where} LIMIT :cap), "
+            f"c AS (SELECT *, {newest} AS nr FROM m), "
+            "b AS (SELECT LEAST(:offset, GREATEST((count(*) - 1) / :limit * :limit, 0)) AS o "
+            "FROM m) "
+            "SELECT 0, NULL, count(*) FROM m UNION ALL "
+            "SELECT 1, u.t, count(*) FROM m, unnest(m.terms) AS u(t) "
+            "WHERE split_part(u.t, ':', 1) = ANY(CAST(:facet_fields AS text[])) GROUP BY u.t"
+        )
+        if limit > 0:
+            sql += (
+                f" UNION ALL SELECT 2, r.key, r.ord FROM ({order}) AS r, b "
+                "WHERE r.ord > b.o AND r.ord <= b.o + :limit"
             )
-        if offset + limit > n:
-            more = conn.execute(
-                text(f"{newest} LIMIT :limit OFFSET :offset"),
-                {**params, "limit": limit - len(keys), "offset": max(offset, n)},
-            ).scalars()
-            keys.extend(more)
-        if conn.execute(text(f"{newest} LIMIT 1 OFFSET :n"), {**params, "n": n}).first():
-            notes.append(
-                f"Over {n:,} matches: the best of the {n:,} newest come first, "
-                "then the rest, newest first."
-            )
-        return keys
+        params.update(
+            cap=self.count_limit,
+            offset=offset,
+            limit=max(limit, 1),
+            facet_fields=sorted(set(FACET_FIELDS.values())),
+        )
+        total = 0
+        by_field: dict[str, list[tuple[str, int]]] = {}
+        page: list[tuple[int, str]] = []
+        for kind, value, n in conn.execute(text(sql), params):
+            if kind == 0:
+                total = int(n)
+            elif kind == 1:
+                fieldname, _, v = value.partition(":")
+                by_field.setdefault(fieldname, []).append((v, int(n)))
+            else:
+                page.append((int(n), value))
+        for name, fieldname in FACET_FIELDS.items():
+            facets[name] = sorted(by_field.get(fieldname, []), key=lambda vc: (-vc[1], vc[0]))
+        return total, facets, [key for _, key in sorted(page)]
 
     def _hits(self, conn: Connection, keys: Sequence[str], terms: Any) -> list[Any]:
         if not keys:
@@ -837,7 +840,7 @@ class PostgresSearch:
         q = _parse(corrected)
         if q is query.NullQuery:
             return None
-        found, _ = self._counts(conn, allowed, _tsquery(q))
+        found, _, _ = self._run(conn, allowed, _tsquery(q), "newest", 0, 0)
         if found <= total:
             return None
         return " ".join([corrected, *parsed.filter_text])

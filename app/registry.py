@@ -43,6 +43,8 @@ class Registry:
     search_cursor: Cursor = field(default_factory=lambda: _new_cursor())
     #: This process's indexer thread (SEARCH_INDEXER=thread), once started.
     search_indexer: Running | None = None
+    #: The process that started the indexer thread and warm-up (they run once per process).
+    started_pid: int | None = None
     #: Held while this app's background rebuild runs (ensure_index), so a second request does
     #: not start another; per app, so one app's rebuild never blocks another app's.
     rebuild_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -96,14 +96,15 @@ def install(app: Flask) -> None:
         # Asked of SQLAlchemy itself rather than a flag of ours, so a second app adds none.
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
-    if not uses_postgres(app) and app.config.get("SEARCH_INDEXER") == "thread":
+    if not app.config.get("TESTING"):
         from app.search import worker
 
         @app.before_request
         def start_indexer() -> None:
-            # Started lazily in each process (gunicorn forks after create_app); one of them
-            # wins the host's lock and indexes, the others stand by to take over.
-            worker.ensure_thread(app)
+            # Each process starts its own (gunicorn forks after create_app; its config file
+            # starts them before the first request): one of them wins the host's indexer lock
+            # and indexes, the others stand by to take over.
+            worker.start_in_process(app)
 
 
 def build_documents(keys: list[str]) -> tuple[list[Doc], list[str]]:

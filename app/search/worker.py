@@ -79,6 +79,31 @@ def _serve(app: Flask, stop: threading.Event) -> None:
             stop.wait(poll)
 
 
+def start_in_process(app: Flask) -> None:
+    """What each web process starts beside serving: the indexer thread (SEARCH_INDEXER=thread,
+    Whoosh) and a background warm-up of the index, so the first search after a deploy does
+    not pay for loading it. Called by gunicorn's post_worker_init (gunicorn.conf.py) and, for
+    `flask run`, on the first request."""
+    state = registry(app)
+    if state.started_pid == os.getpid():
+        return
+    state.started_pid = os.getpid()
+    if not indexer.uses_postgres(app) and app.config.get("SEARCH_INDEXER") == "thread":
+        ensure_thread(app)
+    if app.config.get("SEARCH_WARM", True):
+        threading.Thread(target=_warm, args=(app,), name="search-warm", daemon=True).start()
+
+
+def _warm(app: Flask) -> None:
+    with app.app_context():
+        try:
+            indexer.get_index(app).warm()
+        except Exception:  # warming is an optimisation: the first search loads what it needs
+            app.logger.exception("Search warm-up failed")
+        finally:
+            db.session.remove()
+
+
 def ensure_thread(app: Flask) -> None:
     """Start this process's indexer thread (it becomes the host's indexer or stands by)."""
     state = registry(app)

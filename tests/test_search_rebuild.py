@@ -110,6 +110,7 @@ def test_batched_builders_give_exactly_the_documents_built_one_by_one(app, world
         # The archived lesson, the suggestion and the archived material are handled alike.
         lessons = {doc["key"]: doc for doc in expected["lesson"]}
         assert lessons[f"lesson:{world.plans[0].lesson_ids[2]}"]["archived"] is True
+        assert lessons[f"lesson:{world.plans[0].lesson_ids[0]}"]["segment"] == ["2.7"]
         assert len(expected["material"]) == 1
         observation = {doc["key"]: doc for doc in expected["observation"]}[
             f"observation:{world.research}"]

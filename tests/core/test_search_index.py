@@ -643,6 +643,7 @@ def test_rebuild_swaps_in_a_whole_index(index: SearchIndex) -> None:
     reader.close()
 
 
+@whoosh_only
 def test_update_builds_under_the_lock_and_moves_the_position(index: SearchIndex) -> None:
     start = index.position()
     assert start is not None
@@ -660,6 +661,7 @@ def test_update_builds_under_the_lock_and_moves_the_position(index: SearchIndex)
     assert "lesson:1" not in index.versions()
 
 
+@whoosh_only
 def test_update_refuses_a_moved_index(index: SearchIndex) -> None:
     """A rebuild swapped in between reading the position and writing: nothing is written,
     so no log entry between the two positions is skipped."""

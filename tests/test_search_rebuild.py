@@ -61,9 +61,9 @@ def world(app, make_hub, make_work_group, make_user) -> SimpleNamespace:
         make_plan(app, far, faraway, lessons=2, visibility="school"),
         make_plan(app, teacher, group, lessons=0),
     ]
-    edit_lesson(app, colleague, plans[0].lesson_ids[0],
+    edit_lesson(app, colleague, plans[0].lesson_ids[0], key_learning_point="Four is double two.")
+    edit_lesson(app, teacher, plans[0].lesson_ids[0], difficult_points="Doubling both factors.",
                 key_learning_point="Four is double two; see [[pd:2.7]].")
-    edit_lesson(app, teacher, plans[0].lesson_ids[0], difficult_points="Doubling both factors.")
     with app.app_context():
         author = db.session.get(User, teacher.id)
         planning.archive_lesson(author, plans[0].lesson_ids[2])

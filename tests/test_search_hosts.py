@@ -1,0 +1,389 @@
+"""Search on several hosts: each with its own index, fed from one change log, never lagging
+behind the permissions.
+
+Two apps on one database stand for two hosts: each has its own index directory and runs the
+real indexer thread (app/search/worker.py), as a web worker of that host would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.extensions import db
+from tests.conftest import build_app
+from tests.planning_helpers import lesson_form, make_plan, sequence_data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _host(tmp_path: Path, backend: str, pg_schema: str | None, name: str) -> Flask:
+    host = build_app(tmp_path, backend, pg_schema, SEARCH_INDEX_DIR=str(tmp_path / name),
+                     SEARCH_INDEXER="thread", SEARCH_POLL_SECONDS=0.05)
+    from app.search.indexer import get_index
+
+    with host.app_context():
+        get_index(host).create()
+    return host
+
+
+def _stop(host: Flask) -> None:
+    from app.search.worker import stop_thread
+
+    stop_thread(host)
+    with host.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, backend, pg_schema) -> Iterator[Flask]:
+    """Host A (the `app` the user and group fixtures write through)."""
+    host = _host(tmp_path, backend, pg_schema, "index-a")
+    yield host
+    _stop(host)
+
+
+@pytest.fixture
+def host_b(app, tmp_path, backend, pg_schema) -> Iterator[Flask]:
+    """Host B: the same database, its own index directory and indexer."""
+    host = build_app(tmp_path, backend, pg_schema, SEARCH_INDEX_DIR=str(tmp_path / "index-b"),
+                     SEARCH_INDEXER="thread", SEARCH_POLL_SECONDS=0.05)
+    # build_app empties a PostgreSQL schema: it must come before any data, so B is built
+    # before the test makes users; host A's index is made again on the emptied database.
+    from app.search.indexer import get_index
+
+    for each in (app, host):
+        with each.app_context():
+            get_index(each).create()
+    yield host
+    _stop(host)
+
+
+def _start_indexers(*hosts: Flask) -> None:
+    from app.search.worker import ensure_thread
+
+    for host in hosts:
+        ensure_thread(host)
+
+
+def _head_number(lesson_id: int) -> int:
+    from app import revisions
+    from app.planning.models import Lesson
+
+    lesson = db.session.get(Lesson, lesson_id)
+    assert lesson is not None
+    head = revisions.head_revision(lesson.document)
+    assert head is not None
+    return head.number
+
+
+def _search(client, query: str) -> str:
+    response = client.get("/search", query_string={"q": query})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _within(seconds: float, check: Callable[[], bool]) -> float:
+    """Seconds until `check()` held; fails the test if it did not within `seconds`."""
+    started = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - started
+        if time.monotonic() - started > seconds:
+            pytest.fail(f"not true within {seconds} s")
+        time.sleep(0.02)
+
+
+def test_changes_on_one_host_reach_the_other_within_a_second(app, host_b, login, make_work_group,
+                                                              make_user):
+    group = make_work_group()
+    author = make_user(group=group)
+    plan = make_plan(app, author, group, lessons=1, title="Partitioning tens and ones")
+    lesson = f'href="/lessons/{plan.lesson_ids[0]}"'
+    on_a, on_b = app.test_client(), host_b.test_client()
+    login(author, on_a)
+    login(author, on_b)
+    _start_indexers(app, host_b)
+
+    assert on_a.post(f"/lessons/{plan.lesson_ids[0]}/edit",
+                     data=lesson_form(body="Quokkas share 24 cubes equally")).status_code == 302
+    assert _within(1.0, lambda: lesson in _search(on_b, "quokkas"))  # an edit
+
+    assert on_a.post(f"/sequences/{plan.id}/archive").status_code == 302
+    assert _within(1.0, lambda: lesson not in _search(on_b, "quokkas"))  # an archive
+
+    with host_b.app_context():  # both indexes hold the same documents at the end
+        from app.search import indexer
+
+        _within(1.0, lambda: indexer.pending_count() == 0)
+    for host in (app, host_b):
+        with host.app_context():
+            from app.search import indexer
+
+            assert indexer.verify().ok
+
+
+def test_a_narrowing_on_one_host_is_never_shown_on_the_other(app, host_b, login,
+                                                             make_work_group, make_user):
+    """Visibility narrowed, and a teacher removed from the Work Group, on host A: host B's
+    index still has the old access tokens, but B never shows the title or snippet."""
+    from app.accounts.models import Membership
+
+    group = make_work_group()
+    author = make_user(group=group)
+    other_school = make_user(group=group, school_id=group.school_ids[1])
+    plan = make_plan(app, author, group, lessons=1, title="Walrus column addition",
+                     visibility="work_group")
+    on_a, reader_b = app.test_client(), host_b.test_client()
+    login(author, on_a)
+    login(other_school, reader_b)
+    with host_b.app_context():  # B's index has the plan, readable by the whole group
+        from app.search import indexer
+
+        indexer.catch_up()
+    assert "Walrus" in _search(reader_b, "walrus")
+
+    # B's indexer is not running: its index keeps the old tokens for as long as this test.
+    assert on_a.post(f"/sequences/{plan.id}/settings",
+                     data={"visibility": "school", "status": "draft"}).status_code == 302
+    page = _search(reader_b, "walrus")
+    assert "Walrus" not in page and f"/sequences/{plan.id}" not in page
+    assert "About" in page or "0 results" in page  # the counts say they are estimates
+
+    with app.app_context():  # back to the group; then the reader leaves the group
+        from app.planning import services
+        from app.accounts.models import User
+
+        services.update_settings(db.session.get(User, author.id), plan.id, "work_group",
+                                 "draft")
+        db.session.commit()
+    with host_b.app_context():
+        indexer.catch_up()
+    assert "Walrus" in _search(reader_b, "walrus")
+    with app.app_context():
+        for member in db.session.scalars(select(Membership).filter_by(user_id=other_school.id)):
+            db.session.delete(member)
+        db.session.commit()
+    page = _search(reader_b, "walrus")
+    assert "Walrus" not in page and f"/lessons/{plan.lesson_ids[0]}" not in page
+
+
+def test_the_log_is_pruned_only_once_every_index_has_read_it(app, host_b, make_work_group,
+                                                             make_user):
+    from app.search import indexer, log
+    from app.search.models import SearchLog
+
+    group = make_work_group()
+    author = make_user(group=group)
+    make_plan(app, author, group, lessons=2)
+    with app.app_context():
+        indexer.catch_up()  # A has read everything; B has not read anything yet
+        with host_b.app_context():
+            indexer.heartbeat(host_b)  # B registers at its position
+        assert log.prune(forget_after=log.timedelta(days=7)) == 0
+        kept = db.session.scalar(select(func.count()).select_from(SearchLog))
+        db.session.commit()
+        assert kept > 0
+    with host_b.app_context():
+        indexer.catch_up()
+    with app.app_context():
+        assert log.prune(forget_after=log.timedelta(days=7)) == kept
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(SearchLog)) == 0
+
+
+def test_an_index_behind_the_pruned_log_rebuilds_itself(app, host_b, make_work_group, make_user):
+    """A host that was away longer than SEARCH_FORGET_DAYS: the entries it missed are gone,
+    so it rebuilds rather than silently missing them."""
+    from app.search import indexer, log
+
+    group = make_work_group()
+    author = make_user(group=group)
+    plan = make_plan(app, author, group, lessons=1, title="Dugong doubling")
+    with app.app_context():
+        indexer.catch_up()
+        indexer.heartbeat(app)
+        assert log.prune(forget_after=log.timedelta(days=7)) > 0  # B never registered
+        db.session.commit()
+    with host_b.app_context():
+        indexer.catch_up()
+        found = indexer.get_index(host_b).search("dugong", access=["site"])
+        assert [hit.key for hit in found.hits if hit.key.startswith("sequence")] == [
+            f"sequence:{plan.id}"]
+        assert indexer.verify().ok
+
+
+def test_a_rebuild_loses_none_of_fifty_saves_made_while_it_runs(app, make_work_group, make_user):
+    from app.accounts.models import User
+    from app.planning import services
+    from app.search import indexer
+
+    group = make_work_group()
+    author = make_user(group=group)
+    plan = make_plan(app, author, group, lessons=5)
+    rebuilding = threading.Event()
+    finished = threading.Event()
+
+    def slow(_n: int) -> None:
+        rebuilding.set()
+        time.sleep(0.05)  # documents trickle in, so the saves land mid-rebuild
+
+    def rebuild() -> None:
+        with app.app_context():
+            indexer.rebuild(progress=slow)
+            db.session.remove()
+        finished.set()
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    assert rebuilding.wait(10)
+    with app.app_context():
+        user = db.session.get(User, author.id)
+        for n in range(50):
+            lesson_id = plan.lesson_ids[n % 5]
+            number = _head_number(lesson_id)
+            services.update_lesson(user, lesson_id, {
+                **services.empty_lesson_fields(f"Lesson {lesson_id}"),
+                "body": f"Save number xq{n}z"}, number, "")
+            db.session.commit()
+        saved_during = not finished.is_set()
+    thread.join(60)
+    assert saved_during, "the rebuild ended before the saves; make it slower"
+    with app.app_context():
+        indexer.catch_up()
+        assert indexer.verify().ok
+        index = indexer.get_index(app)
+        for n in range(45, 50):  # each lesson's last save is what the index holds
+            assert index.search(f"xq{n}z", access=["site"]).total == 1, n
+
+
+def test_interleaved_appliers_leave_the_newest_text(app, make_work_group, make_user):
+    """Several threads applying the log to one index while saves arrive: the index ends
+    with every lesson's newest text, whatever order their writes landed in."""
+    from app.accounts.models import User
+    from app.planning import services
+    from app.search import indexer
+    from app.search.log import Cursor
+    from app.registry import registry
+
+    group = make_work_group()
+    author = make_user(group=group)
+    plan = make_plan(app, author, group, lessons=3)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def applier() -> None:
+        while not stop.is_set():
+            with app.app_context():
+                try:
+                    registry(app).search_cursor = Cursor()  # each pass reads afresh
+                    indexer.catch_up(limit=2, timeout=0.05)
+                except BaseException as error:  # noqa: BLE001 - asserted below
+                    errors.append(error)
+                finally:
+                    db.session.remove()
+
+    threads = [threading.Thread(target=applier) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        with app.app_context():
+            user = db.session.get(User, author.id)
+            for n in range(30):
+                lesson_id = plan.lesson_ids[n % 3]
+                number = _head_number(lesson_id)
+                services.update_lesson(user, lesson_id, {
+                    **services.empty_lesson_fields(f"Lesson {lesson_id}"),
+                    "body": f"Version vv{n}q"}, number, "")
+                db.session.commit()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    assert not errors
+    with app.app_context():
+        indexer.catch_up()
+        assert indexer.verify().ok
+        index = indexer.get_index(app)
+        for n in range(27, 30):
+            assert index.search(f"vv{n}q", access=["site"]).total == 1
+
+
+def test_a_killed_indexer_resumes_and_the_index_agrees(app, tmp_path, backend, pg_schema,
+                                                       make_work_group, make_user):
+    """`flask search worker` killed with SIGKILL mid-work; started again, it carries on from
+    its position and the index matches the database."""
+    from app.accounts.models import User
+    from app.planning import services
+    from app.search import indexer
+
+    group = make_work_group()
+    author = make_user(group=group)
+    with app.app_context():
+        user = db.session.get(User, author.id)
+        sequence = services.create_sequence(user, sequence_data(group, title="Many lessons"))
+        for n in range(400):
+            services.add_lesson(user, sequence.id, f"Ocelot lesson {n}")
+        db.session.commit()
+        start = indexer.get_index(app).position()
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"], "SECRET_KEY": "x",
+           "SEARCH_INDEXER": "process", "FLASK_APP": "wsgi:app"}
+    flask = str(Path(sys.executable).with_name("flask"))
+
+    def worker() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([flask, "search", "worker"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    first = worker()
+    try:
+        index = indexer.get_index(app)
+        _within(60, lambda: (index.position() or 0) > (start or 0))
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    with app.app_context():
+        assert indexer.pending_count() > 0, "the worker finished before it was killed"
+    second = worker()
+    try:
+        with app.app_context():
+            _within(60, lambda: indexer.pending_count() == 0)
+    finally:
+        second.terminate()
+        second.wait(10)
+    with app.app_context():
+        assert indexer.verify().ok
+        assert indexer.get_index(app).search("ocelot", access=["site"]).total == 401
+
+
+def test_search_status_lists_each_index_and_what_it_has_pending(app, host_b, make_work_group,
+                                                                make_user):
+    from app.search import indexer
+
+    group = make_work_group()
+    author = make_user(group=group)
+    make_plan(app, author, group, lessons=2)
+    with app.app_context():
+        indexer.catch_up()
+    with host_b.app_context():
+        indexer.heartbeat(host_b)
+    result = app.test_cli_runner().invoke(args=["search", "status"])
+    assert result.exit_code == 0, result.output
+    assert "Backend: whoosh" in result.output
+    lines = {line.split(":", 1)[0].strip("- "): line for line in result.output.splitlines()
+             if line.startswith("- ")}
+    path_a = os.path.realpath(app.config["SEARCH_INDEX_DIR"])
+    path_b = os.path.realpath(host_b.config["SEARCH_INDEX_DIR"])
+    assert any(path_a in line and " 0 pending" in line for line in lines.values())
+    assert any(path_b in line and " 0 pending" not in line for line in lines.values())

@@ -600,6 +600,11 @@ def test_apply_without_an_index_returns_false(tmp_path: Path) -> None:
     assert SearchIndex(tmp_path / "missing").apply([doc("lesson:x")], []) is False
 
 
+def test_nul_characters_in_documents_are_accepted(index: SearchIndex) -> None:
+    assert index.apply([doc("lesson:nul", title="Nul\x00byte", body="bad\x00 input")], [])
+    assert "lesson:nul" in index.versions()
+
+
 def test_aware_datetimes_are_stored_as_utc(index: SearchIndex) -> None:
     when = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     index.apply([doc("lesson:tz", title="Timezone", updated=when)], [])
@@ -627,8 +632,7 @@ def test_rebuild_swaps_in_a_whole_index(index: SearchIndex) -> None:
         # Mid-rebuild: other processes still see the old, complete index, and it still takes
         # their writes (search is never frozen; the log re-applies them after the swap).
         seen_during.append(reader.search("practice", access=ALICE).total)
-        accepted_during.append(reader.apply([doc("lesson:z", title="Zither")], [],
-                                            timeout=0.05))
+        accepted_during.append(reader.apply([doc("lesson:z", title="Zither")], [], timeout=0.05))
 
     new_docs = [doc(f"lesson:n{i}", title=f"Number bonds {i}") for i in range(1200)]
     assert index.rebuild(new_docs, total=1200, progress=progress, procs=1, position=77) == 1200

@@ -213,7 +213,10 @@ def _terms(fields: Mapping[str, Any]) -> list[str]:
 
 def _row(doc: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
     """A table row from a document dict (validated exactly as Whoosh does), and its words."""
-    fields = to_fields(doc)
+    # PostgreSQL text cannot hold NUL characters; Whoosh takes them, so drop them here.
+    fields: dict[str, Any] = {
+        k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in to_fields(doc).items()
+    }
     tsv, words = _tsvector(fields)
     updated = fields.get("updated")
     row = {
@@ -584,6 +587,13 @@ class PostgresSearch:
         pagelen: int,
     ) -> SearchResults:
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        # The planner does not count the cost of detoasting every tsvector in a sequential
+        # scan, so for common words it picks one over the GIN index (measured at 10,000
+        # documents: 71 ms against 16 ms). Without seqscan it falls back to the indexes; jit
+        # off, as the disabled plans' huge costs would otherwise trigger JIT compilation.
+        if has_text:
+            conn.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+            conn.execute(text("SELECT set_config('jit', 'off', true)"))
         offset = (page - 1) * pagelen
         tsq = _tsquery(q)
         total, facets, keys = self._run(conn, allowed, tsq, sort, offset, pagelen)

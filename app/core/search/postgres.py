@@ -16,13 +16,18 @@ Public API::
 One analysis, one query language. Documents and queries go through the package's own Python
 analysis (tokenizer, maths tokens, dash normalisation, stop words, stemming), the package's
 typed-filter and repair rules (``parse_text``) and its parser (``PARSER``); the parsed Whoosh
-query is translated into a ``tsquery`` literal of already-analysed lexemes, each restricted to
-the weight of its field (title A, sequence_title B, body C, codes D), and cast with
+query is translated into a ``tsquery`` literal of already-analysed lexemes and cast with
 ``CAST(:q AS tsquery)``. PostgreSQL's own parser and dictionaries never see the text, so both
 backends stem and match identically, and user text only ever travels as a bound parameter.
-Each field's lexemes keep their positions (fields are laid out one after another with a gap),
-so "phrases" are ``<->`` chains within one field. PostgreSQL caps positions at 16,383, so a
-phrase deep inside a very long body may be missed.
+
+The tsvector holds each field's lexemes weighted (title A, sequence_title B, body C, codes D;
+the weights drive ``ts_rank_cd``) at their own positions, fields laid out one after another
+with a gap, so "phrases" are ``<->`` chains that never span two fields. Code lexemes (year
+group, strand, RTP codes, segments, spine, project code; not stemmed, as Whoosh's ``codes``
+field) are stored as ``#y5``, a namespace of their own. The parser always asks for a word in
+all text fields at once, so queries need no weight labels, which GIN cannot check: word
+queries are answered by the index without rereading tsvectors (phrases still are reread).
+PostgreSQL caps positions at 16,383, so a phrase deep inside a very long body may be missed.
 
 Permissions are in the WHERE clause of every statement: ``terms && <access tokens>``, the
 archive flag and the typed filters (values of one filter OR-ed, filters AND-ed, negated ones
@@ -41,7 +46,8 @@ sequence-title words, maintained by ``write``) searched with ``pg_trgm`` when
 ``CREATE EXTENSION IF NOT EXISTS pg_trgm`` works or the extension is already there (checked
 once per object). Candidates are then checked in Python with the same edit distance as Whoosh
 and offered only if a document the caller may see holds them. Without ``pg_trgm``: no
-suggestion and no fuzzy fallback.
+suggestion and no fuzzy fallback. Words are never removed before a rebuild; a stale one costs
+a lookup, never a leak, as only documents are checked for visibility.
 """
 
 from __future__ import annotations

@@ -423,6 +423,8 @@ def test_query_metacharacters_never_error(index: SearchIndex, text: str) -> None
     r = index.search(text, access=ALICE)
     assert r.available and r.total >= 0
     assert {h.key for h in r.hits} <= visible(ALICE)
+    filtered = index.search("", access=ALICE, filters={n: [text] for n in ("rtp", "school", "ay")})
+    assert filtered.available and {h.key for h in filtered.hits} <= visible(ALICE)
     assert index.search("zebrafinch", access=BOB).total == 1  # nothing was dropped
 
 

@@ -54,10 +54,11 @@ MATERIALS = 200
 
 
 @contextmanager
-def database(directory: str, url: str | None) -> Iterator[str]:
-    """A fresh SQLite file, or a throwaway schema on the PostgreSQL server at `url`."""
+def database(directory: str, url: str | None, keep: str = "") -> Iterator[str]:
+    """A fresh SQLite file (or the one at `keep`, kept for the next run), or a throwaway
+    schema on the PostgreSQL server at `url`."""
     if not url:
-        yield f"sqlite:///{directory}/bench.sqlite"
+        yield f"sqlite:///{Path(keep).resolve() if keep else Path(directory) / 'bench.sqlite'}"
         return
     from sqlalchemy import create_engine, text
 
@@ -310,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", type=int, default=10_000)
     parser.add_argument("--import", dest="mode", choices=("service", "bulk"), default="service")
     parser.add_argument("--database-url", default="", help="PostgreSQL server (default SQLite)")
+    parser.add_argument("--keep", default="", metavar="FILE",
+                        help="SQLite file to import into and keep; if it has lessons already, "
+                             "only the timings run (re-measure when the machine is quiet)")
     parser.add_argument("--combos", default="1x1,1x2,2x1,2x2",
                         help="builder processes x Whoosh writer processes to time")
     parser.add_argument("--sample", type=int, default=1000,
@@ -319,11 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="coplan-bench-rebuild-") as directory, \
-            database(directory, args.database_url) as uri:
+            database(directory, args.database_url, args.keep) as uri:
         app = build_app(directory, uri)
         from app.extensions import db
+        from app.planning.models import Lesson
         from app.search import indexer, sources
-        from app.search.models import SearchOutbox
 
         backend = "PostgreSQL" if args.database_url else "SQLite"
         print(f"Coplan rebuild benchmark: {args.lessons:,} lessons, {backend}, "
@@ -338,12 +342,11 @@ def main(argv: list[str] | None = None) -> int:
 
         with app.app_context():
             db.create_all()
-            groups = make_people()
-            (import_with_services if args.mode == "service" else import_bulk)(
-                groups, args.lessons, args.jobs, report)
-            add_materials()
-            db.session.query(SearchOutbox).delete()  # no index yet: nothing to catch up
-            db.session.commit()
+            if not db.session.query(Lesson.id).limit(1).all():
+                groups = make_people()
+                (import_with_services if args.mode == "service" else import_bulk)(
+                    groups, args.lessons, args.jobs, report)
+                add_materials()
             total = sum(1 for _ in sources.all_keys())
         print(f"  import: {time.perf_counter() - started:.0f} s; {total:,} ids to consider",
               flush=True)

@@ -9,7 +9,6 @@ they finish (the index does not care about order).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -21,9 +20,6 @@ from flask import Flask, current_app
 from app.extensions import db
 from app.search import sources
 from app.search.sources import Doc
-
-#: Below this many documents worker processes cost more to start than they save.
-PARALLEL_FROM = 1000
 
 Batch = tuple[str, list[int]]
 
@@ -38,21 +34,18 @@ def batches(size: int = 500) -> list[Batch]:
     return out
 
 
-def default_procs(total: int) -> int:
-    """Two builders for a large rebuild on a multi-core machine, else build in-process."""
-    return 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) >= 2 else 1
-
-
 def iter_documents(progress: Callable[[int], None] | None = None, *, batch: int = 500,
-                   procs: int | None = None) -> Iterator[Doc]:
+                   procs: int = 1) -> Iterator[Doc]:
     """Every document the database says should be indexed, built fresh.
 
     `progress(n)` hears how many ids were considered since its last call (some, such as an
     unpublished material, give no document), so it reaches the count of `sources.all_keys()`.
+
+    `procs` builder processes: one by default, because batched building is several times
+    faster than the index can take documents in, and on two cores the index's own writer
+    processes need the CPU (bench/bench_rebuild.py times each combination).
     """
     work = batches(batch)
-    if procs is None:
-        procs = default_procs(sum(len(ids) for _kind, ids in work))
     # Children cannot see a private in-memory SQLite database.
     if procs > 1 and not _shared_database(current_app.config["SQLALCHEMY_DATABASE_URI"]):
         procs = 1

@@ -343,6 +343,7 @@ def test_facets_reflect_only_allowed_documents(index: SearchIndex) -> None:
     assert dict(bob.facets["type"]) == {"lesson": 47}
     assert dict(alice.facets["year_group"])["R"] == 1 and "R" not in dict(bob.facets["year_group"])
     assert sum(c for _, c in alice.facets["type"]) == alice.total
+    assert all(value for counts in alice.facets.values() for value, _ in counts)  # no "" value
 
 
 def test_suggestion_only_from_visible_documents(index: SearchIndex) -> None:

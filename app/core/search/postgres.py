@@ -36,7 +36,8 @@ NOT-ed), so totals, facets, ranking, snippets and suggestions only ever see allo
 Ranking is bounded: the newest ``rank_limit`` matches are ranked with ``ts_rank_cd`` (field
 weights as in Whoosh's boosts), ties broken by key; matches past them follow, newest first, and
 the message says so. Totals and facets are exact up to ``count_limit`` matches, and the
-message says when they stop there.
+message says when they stop there. Totals, facet counts and the page come from one statement
+that finds the matches once.
 
 Snippets come from the package's Python snippet builder (``to_hit``), not ``ts_headline``:
 the same highlighting as Whoosh (inflected forms, maths tokens) and one safe-HTML door.
@@ -143,7 +144,8 @@ def documents_table(metadata: MetaData) -> Table:
         Column("title", Text, nullable=False),
         Column("body", Text, nullable=False),
         Column("sequence_title", Text, nullable=False),
-        #: "field:value" for every filter and facet field, "access:<token>", "archived:false".
+        #: "field:value" for every filter and facet field, "access:<token>", "archived:false";
+        #: the facet fields first, in a fixed order (see ``_terms``).
         Column("terms", ARRAY(Text).with_variant(JSON, "sqlite"), nullable=False),
         #: What a Hit needs beyond the columns: url, school_name, year_group, extra.
         Column("stored", JSON, nullable=False),
@@ -214,7 +216,8 @@ def _terms(fields: Mapping[str, Any]) -> list[str]:
 
     The first ``len(_FACET_SLOTS)`` terms are the facet fields' values in slot order
     (``"year_group:"`` when there is none), so facets are counted from fixed array positions
-    with GROUPING SETS instead of unnesting every term of every match (7x faster).
+    with GROUPING SETS instead of unnesting every term of every match (7x faster). A facet
+    value holding a space ("in review") counts whole, where Whoosh counts each word.
     """
     slots = [f"{name}:{str(fields.get(name) or '').strip()}" for name in _FACET_SLOTS]
     out = [f"{name}:{v}" for name in _KEYWORD_FIELDS for v in str(fields.get(name) or "").split()]

@@ -11,7 +11,8 @@ Public API::
     pg.write(conn, upserts, deletes)                  # in the caller's transaction
     pg.apply(upserts, deletes, timeout=2.0) -> bool   # own transaction; False: locked/down
     pg.search(...) / count() / versions() / exists() / is_healthy() / create() / rebuild()
-    pg.warm() / pg.close()                            # no-ops (the engine belongs to the app)
+    pg.warm()                                         # checks for pg_trgm once
+    pg.close()                                        # no-op (the engine belongs to the app)
 
 One analysis, one query language. Documents and queries go through the package's own Python
 analysis (tokenizer, maths tokens, dash normalisation, stop words, stemming), the package's
@@ -521,7 +522,8 @@ class PostgresSearch:
         return {k: int(v) for k, v in rows}
 
     def warm(self) -> None:
-        """Nothing to preload: PostgreSQL keeps its own caches."""
+        """Check for pg_trgm now rather than in the first search (PostgreSQL keeps its caches)."""
+        self._trigram_schema()
 
     def close(self) -> None:
         """Nothing to close: the engine belongs to the caller."""

@@ -5,12 +5,15 @@ hands it plain dicts and gets back ``SearchResults``; everything Whoosh-specific
 
 Public API::
 
-    ix = SearchIndex(path)            # one per process; thread-safe; keeps a searcher open
+    ix = SearchIndex(path, memory_mb=64)   # one per process; thread-safe; keeps a searcher
+                                      # open; cached data (LRU) stays within memory_mb
     ix.exists() / ix.is_healthy() / ix.count() / ix.versions()   # key -> version, for verify
     ix.create()                       # fresh empty index (swapped in like a rebuild)
     ix.apply(upserts, deletes, timeout=2.0) -> bool   # False: locked/missing/damaged, retry
     ix.rebuild(docs, total, progress) -> int          # build beside, then swap in atomically
     ix.warm()                         # optional: preload per-segment data at worker start
+    ix.warm_in_background()           # the same in a daemon thread; searches may run meanwhile
+    ix.cache_bytes()                  # estimated bytes cached
     ix.search(text, access=[...], filters=None, include_archived=False,
               sort="relevance" | "newest", page=1, pagelen=20) -> SearchResults
 
@@ -40,6 +43,7 @@ Modules, in the order a search uses them:
 * ``analysis`` - tokenizer, stemming, the schema, ``normalise_*`` for codes and year groups.
 * ``documents`` - validates document dicts and turns them into Whoosh fields.
 * ``querying`` - typed filters, repair of what was typed, the parser, filter queries.
+* ``budget`` - the byte-bounded LRU holding everything cached (``memory_mb``).
 * ``segments`` - per-segment doc sets (Python ints), cached postings and BM25 score lists.
 * ``evaluation`` - a parsed query evaluated to a doc set and its ranking lists per segment.
 * ``ranking`` - the first page by relevance (threshold walk) or newest first.

@@ -70,7 +70,7 @@ class MathsStemFilter(StemFilter):
             elif not t.stopped:
                 stemmed = cache.get(text)
                 if stemmed is None:
-                    if len(cache) > 200_000:
+                    if len(cache) > 100_000:
                         cache.clear()
                     stemmed = cache[text] = stem(text)
                 t.text = stemmed
@@ -150,7 +150,7 @@ def analyse_word(word: str) -> tuple[str, ...]:
     # Snippets and suggestions analyse the same few hundred words over and over.
     hit = _analysis_cache.get(word)
     if hit is None:
-        if len(_analysis_cache) > 50_000:
+        if len(_analysis_cache) > 20_000:
             _analysis_cache.clear()
         hit = _analysis_cache[word] = tuple(analyse(word))
     return hit

@@ -45,21 +45,21 @@ def _add_ranking(lists: list[Scored], v: SegView, leaves: Sequence[query.Query])
         text = tuple(leaf.words) if isinstance(leaf, query.Phrase) else leaf.text
         return (type(leaf).__name__, leaf.fieldname, text, leaf.boost)
 
-    def specs() -> list[tuple[str, str, float]]:
-        out: list[tuple[str, str, float]] = []
-        for leaf in leaves:
-            f = leaf.fieldname
-            if isinstance(leaf, query.Phrase):
-                terms = list(dict.fromkeys(leaf.words))
-            elif isinstance(leaf, query.Prefix | query.FuzzyTerm):
-                terms = v.expand(leaf)
-            else:
-                terms = [leaf.text]
-            # idf is fixed when the list is built; it drifts only as the collection grows.
-            out.extend((f, t, leaf.boost * v.idf(f, t)) for t in terms)
-        return out
-
-    lists.append(v.scored(tuple(key(leaf) for leaf in leaves), specs))
+    specs: list[tuple[str, str, float]] = []
+    for leaf in leaves:
+        f = leaf.fieldname
+        if isinstance(leaf, query.Phrase):
+            terms = list(dict.fromkeys(leaf.words))
+        elif isinstance(leaf, query.Prefix | query.FuzzyTerm):
+            terms = v.expand(leaf)
+        else:
+            terms = [leaf.text]
+        specs.extend((f, t, leaf.boost * v.idf(f, t)) for t in terms)
+    # The collection statistics the scores use are part of the key: a list built before
+    # other documents changed them is never reused, so every worker ranks alike.
+    fields = sorted({leaf.fieldname for leaf in leaves})
+    stats = (tuple(s[2] for s in specs), tuple(v.avg_length(f) for f in fields))
+    lists.append(v.scored((tuple(key(leaf) for leaf in leaves), stats), specs))
 
 
 def evaluate(node: query.Query, v: SegView, lists: list[Scored] | None) -> int:

@@ -17,6 +17,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -27,6 +28,7 @@ from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
 from app.core.search.analysis import DIGIT_RE, SCHEMA, analyse_word
+from app.core.search.budget import Budget
 from app.core.search.documents import to_fields
 from app.core.search.evaluation import evaluate, match
 from app.core.search.facets import count_facets
@@ -116,16 +118,21 @@ class SearchIndex:
     #: How long ``rebuild`` waits for a running ``apply`` in another process to finish.
     rebuild_lock_timeout = 60.0
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    #: Cache budget when the app passes none (SEARCH_MEMORY_MB).
+    default_memory_mb = 64
+
+    def __init__(self, path: str | os.PathLike[str], memory_mb: float | None = None) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._ix: FileIndex | None = None
         self._searcher: Searcher | None = None
         self._ident: tuple[int, int] | None = None
-        # Segment id -> data derived from that segment (doc sets, scores, allowed sets).
+        # Segment id -> its view of the cache (doc sets, scores, allowed sets, ...).
         self._segcaches: dict[str, SegmentCache] = {}
-        # Spelling candidates for the current searcher generation.
-        self._spell: dict[Any, list[str]] = {}
+        # Everything derived from the index, least recently used evicted first.
+        mb = self.default_memory_mb if memory_mb is None else memory_mb
+        self._budget = Budget(max(1, int(mb * 2**20)))
+        self._warming: threading.Thread | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -339,11 +346,23 @@ class SearchIndex:
         """Close the cached searcher (it reopens on the next search)."""
         self._drop_searcher()
 
+    def __del__(self) -> None:
+        # The searcher holds its segment files open (no mmap, see _open): an index dropped
+        # without close() closes them here rather than leaving them to the garbage collector.
+        searcher = getattr(self, "_searcher", None)
+        if searcher is not None:
+            with contextlib.suppress(Exception):
+                searcher.close()
+
     # ---- internals ---------------------------------------------------------------------
 
     def _open(self) -> FileIndex:
-        # Passing SCHEMA means the pickled schema in the TOC is never unpickled.
-        return FileIndex(FileStorage(str(self.path)), schema=SCHEMA, indexname=_INDEX_NAME)
+        # Passing SCHEMA means the pickled schema in the TOC is never unpickled. No mmap: with
+        # it, whoosh-reloaded 2.7.5 copies every file of a segment into a BytesIO when a
+        # reader opens (BufferFile), i.e. the whole index (250 MB at 50k lessons) into each
+        # worker's memory on every reopen; plain reads through the OS page cache are shared.
+        storage = FileStorage(str(self.path), supports_mmap=False)
+        return FileIndex(storage, schema=SCHEMA, indexname=_INDEX_NAME)
 
     def _swap_in(self, new: Path) -> None:
         """Make ``new`` the live directory; readers see the old or the new index, whole."""
@@ -369,7 +388,7 @@ class SearchIndex:
             self._ix = None
             self._ident = None
             self._segcaches.clear()
-            self._spell.clear()
+            self._budget.clear()
 
     def _current_searcher(self) -> Searcher | None:
         """The cached searcher, refreshed if the index changed; None if unavailable."""
@@ -393,7 +412,6 @@ class SearchIndex:
             old, self._searcher = self._searcher, None
             with contextlib.suppress(Exception):
                 old.close()
-            self._spell.clear()
             try:
                 self._searcher = _guarded(self._ix.searcher)
                 return self._searcher
@@ -526,11 +544,17 @@ class SearchIndex:
             segid = segment.segment_id()
             cache = self._segcaches.get(segid)
             if cache is None:
-                cache = self._segcaches[segid] = SegmentCache()
+                cache = self._segcaches[segid] = SegmentCache(segid, self._budget)
             views.append(SegView(s, sub, offset, cache))
-        current = {v.reader.segment().segment_id() for v in views}
-        for gone in set(self._segcaches) - current:
-            del self._segcaches[gone]
+        # Collection statistics depend on the segments alone (see SegView.stats_key).
+        stats_key = tuple(v.cache.segid for v in views)
+        for v in views:
+            v.stats_key = stats_key
+        gone = set(self._segcaches) - set(stats_key)
+        if gone:
+            for segid in gone:
+                del self._segcaches[segid]
+            self._budget.drop(lambda key: key[0] not in gone)  # type: ignore[index]
         return views
 
     def _views(self, s: Searcher, filter_key: Any, filter_q: query.Query) -> list[SegView]:
@@ -540,30 +564,63 @@ class SearchIndex:
             cache = v.cache
             live = v.live()
             key = (filter_key, live.bit_count())
-            allowed = cache.allowed.get(key)
+            allowed = cache.get("allowed", key)
             if allowed is None:
-                allowed = evaluate(filter_q, v, None) & live
-                cache.allowed[key] = allowed
-                while len(cache.allowed) > 256:
-                    cache.allowed.popitem(last=False)
+                allowed = cache.put("allowed", key, evaluate(filter_q, v, None) & live)
             v.allowed = allowed
         return views
 
     def warm(self) -> None:
         """Load what the first searches would (facet, access and archive doc sets, field
-        lengths, newest-first order), e.g. at worker start; optional."""
+        lengths, key and newest-first order), e.g. at worker start; optional.
+
+        Each step (one kind of data for one segment) holds the index lock on its own, so
+        searches running meanwhile wait for one step at most, never for the whole warm-up.
+        """
+        tasks: list[Callable[[SegView], object]] = [
+            *(partial(_warm_terms, fieldname=f) for f in (*FACET_FIELDS.values(), "access")),
+            partial(SegView.term_bits, fieldname="archived", text=False),
+            *(partial(SegView.load_lengths, fieldname=f) for f in TEXT_FIELD_BOOSTS),
+            SegView.keyrank,
+            SegView.newest,
+        ]
+        segment = 0
+        while True:
+            for task in tasks:
+                with self._lock:
+                    s = self._current_searcher()
+                    views = [] if s is None else self._segment_views(s)
+                    if segment >= len(views):
+                        return
+                    task(views[segment])
+            segment += 1
+
+    def warm_in_background(self) -> threading.Thread:
+        """Run ``warm()`` in a daemon thread (one at a time) and return it; searches may run
+        meanwhile. Failures are logged: warming is only an optimisation."""
         with self._lock:
-            s = self._current_searcher()
-            if s is None:
-                return
-            for v in self._segment_views(s):
-                for fieldname in (*FACET_FIELDS.values(), "access"):
-                    for value in v.facet_values(fieldname):
-                        v.term_bits(fieldname, value)
-                v.term_bits("archived", False)
-                for fieldname in TEXT_FIELD_BOOSTS:
-                    v._lengths(fieldname)
-                v.newest()
+            if self._warming is None or not self._warming.is_alive():
+                self._warming = threading.Thread(
+                    target=self._warm_logged, name="search-warm-up", daemon=True
+                )
+                self._warming.start()
+            return self._warming
+
+    def _warm_logged(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.warm()
+        except Exception:  # noqa: BLE001 - the first searches will load what they need
+            _log.exception("search index %s: warm-up failed", self.path)
+            return
+        _log.info(
+            "search index %s: warmed in %.0f ms", self.path, (time.perf_counter() - started) * 1e3
+        )
+
+    def cache_bytes(self) -> int:
+        """Estimated bytes of cached data (kept within ``memory_mb``)."""
+        with self._lock:
+            return self._budget.bytes
 
     def _parse(self, qstring: str) -> query.Query:
         if not qstring.strip():
@@ -590,7 +647,7 @@ class SearchIndex:
                 continue
             if visible_doc(views, forms[0]) is not None:
                 continue
-            better = correct(s, views, it.text.lower(), forms[0], self._spell)
+            better = correct(s, views, it.text.lower(), forms[0])
             if better:
                 replace[i] = better
         if not replace:
@@ -603,6 +660,11 @@ class SearchIndex:
         if sum(m.bit_count() for m in matched) <= total:
             return None
         return " ".join([corrected, *parsed.filter_text])
+
+
+def _warm_terms(v: SegView, fieldname: str) -> None:
+    for value in v.facet_values(fieldname):
+        v.term_bits(fieldname, value)
 
 
 def _empty(notes: Sequence[str]) -> SearchResults:

@@ -1,4 +1,8 @@
-"""The first k matches: by BM25 (a threshold walk over sorted lists) or newest first."""
+"""The first k matches: by BM25 (a threshold walk over sorted lists) or newest first.
+
+Equal scores (and equal update times) are ordered by document key, so the order never
+depends on document numbers, which differ between rebuilds of the same content.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from app.core.search.segments import Scored, SegView, iter_bits
 _EXHAUSTIVE = 64
 
 
-def _top(lists: Sequence[Scored], matched: int, k: int) -> list[tuple[float, int]]:
-    """The k best (score, doc) of ``matched`` under the summed lists, best first."""
+def _top(
+    lists: Sequence[Scored], matched: int, k: int, keyrank: Sequence[int]
+) -> list[tuple[float, int]]:
+    """The k best (score, doc) of ``matched`` under the summed lists, best first; equal
+    scores by ``keyrank`` (the document's key order)."""
     if not lists or not matched or k <= 0:
         return []
     columns = [(sc.ids, sc.parts, len(sc.ids)) for sc in lists]
@@ -33,11 +40,11 @@ def _top(lists: Sequence[Scored], matched: int, k: int) -> list[tuple[float, int
     count = matched.bit_count()
     longest = max(len(sc.order) for sc in lists)
     if count <= _EXHAUSTIVE or (_EXHAUSTIVE and count * count <= 4 * k * longest):
-        best = heapq.nlargest(k, ((score(d), -d) for d in iter_bits(matched)))
-        return [(sc, -nd) for sc, nd in best]
+        best = heapq.nlargest(k, ((score(d), -keyrank[d], d) for d in iter_bits(matched)))
+        return [(sc, d) for sc, _, d in best]
     member = matched.to_bytes((matched.bit_length() + 7) >> 3, "little")
     size = len(member)
-    heap: list[tuple[float, int]] = []  # k best so far as (score, -doc), worst on top
+    heap: list[tuple[float, int, int]] = []  # k best so far (score, -keyrank, doc), worst on top
     seen: set[int] = set()
     heads = [(sc.order, sc.ranked, len(sc.order)) for sc in lists]
     depth = 0
@@ -52,16 +59,17 @@ def _top(lists: Sequence[Scored], matched: int, k: int) -> list[tuple[float, int
                 seen.add(d)
                 i = d >> 3
                 if i < size and member[i] >> (d & 7) & 1:
-                    item = (score(d), -d)
+                    item = (score(d), -keyrank[d], d)
                     if len(heap) < k:
                         heapq.heappush(heap, item)
                     elif item > heap[0]:
                         heapq.heapreplace(heap, item)
-        # No unseen document can score more than the sum of the current list heads.
-        if len(heap) >= k and heap[0][0] >= threshold:
+        # No unseen document can score more than the sum of the current list heads (strictly
+        # more is needed: an unseen document with an equal score might have a smaller key).
+        if len(heap) >= k and heap[0][0] > threshold:
             break
         depth += 1
-    return [(sc, -nd) for sc, nd in sorted(heap, reverse=True)]
+    return [(sc, d) for sc, _, d in sorted(heap, reverse=True)]
 
 
 def rank(
@@ -73,19 +81,21 @@ def rank(
 ) -> list[int]:
     """Global document numbers of the k first matches, by relevance or newest first."""
     if sort == "relevance" and any(lists):
-        best: list[tuple[float, int]] = []
+        best: list[tuple[float, bytes, int]] = []
         for v, m, seg_lists in zip(views, matched, lists, strict=True):
-            best.extend((sc, v.offset + d) for sc, d in _top(seg_lists, m, k))
+            if seg_lists and m:
+                top = _top(seg_lists, m, k, v.keyrank())
+                best.extend((sc, v.key(d), v.offset + d) for sc, d in top)
         best.sort(key=lambda item: (-item[0], item[1]))
-        return [d for _, d in best[:k]]
+        return [d for _, _, d in best[:k]]
 
-    def newest(v: SegView, m: int) -> Iterator[tuple[int, int]]:
+    def newest(v: SegView, m: int) -> Iterator[tuple[int, bytes, int]]:
         updated, order = v.newest()
         member = m.to_bytes((m.bit_length() + 7) >> 3, "little")
         for d in order:
             i = d >> 3
             if i < len(member) and member[i] >> (d & 7) & 1:
-                yield (-updated[d], v.offset + d)
+                yield (-updated[d], v.key(d), v.offset + d)
 
     merged = heapq.merge(*(newest(v, m) for v, m in zip(views, matched, strict=True) if m))
-    return [d for _, d in itertools.islice(merged, k)]
+    return [d for _, _, d in itertools.islice(merged, k)]

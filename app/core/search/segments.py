@@ -8,6 +8,13 @@ run in C), cached per segment (segments never change; deletions are masked at qu
 and ranking walks per-term lists sorted by score (Fagin's threshold algorithm, in ranking.py),
 stopping once the page is certain. Whoosh still does analysis, storage, parsing, term
 expansion and locking.
+
+All cached data lives in the index's byte-bounded LRU (budget.py), keyed by segment id. Scores
+depend on collection statistics (idf, average field lengths), which change with every commit;
+they are read from the current searcher, rounded to 3 significant digits and made part of the
+key of a cached score list, so every worker that sees the same index ranks the same query the
+same way, while a list survives the commits that move no statistic it uses past a rounding
+step. Equal scores are ordered by document key, never by document number.
 """
 
 from __future__ import annotations
@@ -15,8 +22,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,15 +32,13 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from app.core.search.analysis import SCHEMA
+from app.core.search.budget import Budget
 
 _BM25_K1 = 1.2
 _BM25_B = 0.75
 
 #: Prefix and fuzzy terms expand to at most this many index terms (most frequent kept).
 _MAX_EXPANSIONS = 128
-#: Per segment: cached scored postings (entries) and doc-set ints (count) before eviction.
-_SCORED_BUDGET = 1_500_000  # about 16 bytes each
-_BITS_BUDGET = 4096
 _BYTE_BITS = tuple(tuple(i for i in range(8) if b >> i & 1) for b in range(256))
 
 
@@ -77,9 +81,9 @@ class Scored:
     ranked: array[float]  # score of order[i]
 
     @classmethod
-    def build(cls, scores: Mapping[int, float]) -> Scored:
+    def build(cls, scores: Mapping[int, float], keyrank: Sequence[int]) -> Scored:
         ids = array("i", sorted(scores))
-        ranked_pairs = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked_pairs = sorted(scores.items(), key=lambda kv: (-kv[1], keyrank[kv[0]]))
         return cls(
             ids,
             array("d", (scores[d] for d in ids)),
@@ -103,28 +107,45 @@ class _LazyLengths(dict[int, int]):
         return self._fetch(d)
 
 
-class SegmentCache:
-    """Data derived from one immutable segment, reused until the segment is merged away."""
+def _sig3(x: float) -> float:
+    """``x`` rounded to 3 significant digits (collection statistics in score list keys)."""
+    return float(f"{x:.3g}")
 
-    def __init__(self) -> None:
-        self.bits: OrderedDict[Any, int] = OrderedDict()
-        self.scored: OrderedDict[Any, Scored] = OrderedDict()
-        self.scored_size = 0
-        self.phrases: dict[Any, tuple[int, int]] = {}  # key -> (checked, verified)
-        self.lengths: dict[str, list[int]] = {}
-        self.newest: list[int] | None = None
-        self.updated: list[int] | None = None
-        self.facet_terms: dict[str, list[str]] = {}
-        self.expansions: dict[Any, list[str]] = {}
-        self.live: tuple[int, int] | None = None  # (deleted count, live docs)
-        self.allowed: OrderedDict[Any, int] = OrderedDict()
+
+class SegmentCache:
+    """Data derived from one immutable segment, kept in the index's shared LRU budget until
+    evicted or the segment is merged away. Kinds: bits, allowed, live, phrase, scored,
+    lengths, newest, keyrank, facets, expand."""
+
+    def __init__(self, segid: str, budget: Budget) -> None:
+        self.segid = segid
+        self.budget = budget
+
+    def get(self, kind: str, key: Hashable) -> Any:
+        return self.budget.get((self.segid, kind, key))
+
+    def put(self, kind: str, key: Hashable, value: Any) -> Any:
+        return self.budget.put((self.segid, kind, key), value)
+
+    def get_or_make(self, kind: str, key: Hashable, make: Callable[[], Any]) -> Any:
+        return self.budget.get_or_make((self.segid, kind, key), make)
 
 
 class SegView:
     """One segment during one search: its reader, offset, cache and the caller's allowed set."""
 
-    def __init__(self, searcher: Searcher, sub: Searcher, offset: int, cache: SegmentCache):
+    def __init__(
+        self,
+        searcher: Searcher,
+        sub: Searcher,
+        offset: int,
+        cache: SegmentCache,
+        stats_key: Hashable = None,
+    ) -> None:
         self.searcher = searcher  # top level, for collection statistics
+        #: Identifies the collection statistics: the searcher's segment ids (Whoosh counts
+        #: deleted documents in doc counts, frequencies and lengths, so deletions leave them).
+        self.stats_key = stats_key
         self.sub = sub
         self.reader = sub.reader()
         self.offset = offset
@@ -132,30 +153,30 @@ class SegView:
         self.n = self.reader.doc_count_all()
         self.all = (1 << self.n) - 1
         self.allowed = 0
+        self._keys: Any = None
 
     # -- doc sets --------------------------------------------------------------------------
 
     def live(self) -> int:
+        """Undeleted documents (deletions only grow, so their count identifies them)."""
         deleted = list(self.reader.segment().deleted_docs() or ())
-        cached = self.cache.live
-        if cached is None or cached[0] != len(deleted):
-            mask = bits_from_ids(deleted, self.n) if deleted else 0
-            cached = self.cache.live = (len(deleted), self.all & ~mask)
-        return cached[1]
+        count = len(deleted)
+
+        def make() -> int:
+            return self.all & ~bits_from_ids(deleted, self.n) if count else self.all
+
+        live: int = self.cache.get_or_make("live", count, make)
+        return live
 
     def term_bits(self, fieldname: str, text: Any) -> int:
         key = (fieldname, text)
-        cache = self.cache.bits
-        bits = cache.get(key)
-        if bits is not None:
-            cache.move_to_end(key)
-            return bits
-        m = _raw_postings(self.reader, fieldname, text)
-        bits = 0 if m is None else bits_from_ids(m.all_ids(), self.n)
-        cache[key] = bits
-        if len(cache) > _BITS_BUDGET:
-            cache.popitem(last=False)
-        return bits
+        bits = self.cache.get("bits", key)
+        if bits is None:
+            m = _raw_postings(self.reader, fieldname, text)
+            bits = self.cache.put(
+                "bits", key, 0 if m is None else bits_from_ids(m.all_ids(), self.n)
+            )
+        return int(bits)
 
     def expand(self, node: query.Query) -> list[str]:
         """Index terms a Prefix or FuzzyTerm stands for in this segment (most frequent first)."""
@@ -165,12 +186,7 @@ class SegView:
             if fuzzy
             else (node.fieldname, node.text)
         )
-        cache = self.cache.expansions
-        terms = cache.get(key)
-        if terms is None:
-            if len(cache) > 1024:
-                cache.clear()
-            terms = cache[key] = self._expand(node)
+        terms: list[str] = self.cache.get_or_make("expand", key, lambda: self._expand(node))
         return terms
 
     def _expand(self, node: query.Query) -> list[str]:
@@ -185,48 +201,93 @@ class SegView:
             del terms[_MAX_EXPANSIONS:]
         return terms
 
-    def newest(self) -> tuple[list[int], list[int]]:
-        """(update times, document numbers newest first), from the sortable column."""
-        cache = self.cache
-        if cache.newest is None or cache.updated is None:
-            values = list(self.reader.column_reader("updated", translate=False))
-            cache.updated = values
-            cache.newest = sorted(range(self.n), key=lambda d: (-values[d], d))
-        return cache.updated, cache.newest
+    def newest(self) -> tuple[array[int], array[int]]:
+        """(update times, document numbers newest first; equal times by key), from columns."""
+
+        def make() -> tuple[array[int], array[int]]:
+            values = array("q", self.reader.column_reader("updated", translate=False))
+            rank = self.keyrank()
+            return values, array("i", sorted(range(self.n), key=lambda d: (-values[d], rank[d])))
+
+        found: tuple[array[int], array[int]] = self.cache.get_or_make("newest", None, make)
+        return found
+
+    def keyrank(self) -> array[int]:
+        """Each document's position in this segment's documents sorted by key (tie-breaks)."""
+
+        def make() -> array[int]:
+            keys = list(self.reader.column_reader("key", translate=False))
+            rank = array("i", bytes(4 * self.n))
+            for i, d in enumerate(sorted(range(self.n), key=keys.__getitem__)):
+                rank[d] = i
+            return rank
+
+        rank: array[int] = self.cache.get_or_make("keyrank", None, make)
+        return rank
+
+    def key(self, d: int) -> bytes:
+        """The document key of document ``d`` (as stored: UTF-8 bytes), to order equal scores
+        across segments."""
+        column = self._keys
+        if column is None:
+            column = self._keys = self.reader.column_reader("key", translate=False)
+        key: bytes = column[d]
+        return key
 
     def facet_values(self, fieldname: str) -> list[str]:
-        values = self.cache.facet_terms.get(fieldname)
-        if values is None:
-            values = self.cache.facet_terms[fieldname] = list(self.reader.field_terms(fieldname))
+        def make() -> list[str]:
+            return list(self.reader.field_terms(fieldname))
+
+        values: list[str] = self.cache.get_or_make("facets", fieldname, make)
         return values
 
     # -- scores ----------------------------------------------------------------------------
 
     def idf(self, fieldname: str, text: Any) -> float:
-        n = self.searcher.doc_count_all()
-        df = self.searcher.doc_frequency(fieldname, text)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        """BM25 idf over the whole current index, rounded (see the module docstring)."""
 
-    def _lengths(self, fieldname: str) -> list[int]:
-        lengths = self.cache.lengths.get(fieldname)
-        if lengths is None:
+        def make() -> float:
+            n = self.searcher.doc_count_all()
+            df = self.searcher.doc_frequency(fieldname, text)
+            return _sig3(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+        idf: float = self.cache.budget.get_or_make((self.stats_key, "idf", fieldname, text), make)
+        return idf
+
+    def avg_length(self, fieldname: str) -> float:
+        """Average length of the field over the whole current index, rounded."""
+
+        def make() -> float:
+            return _sig3(self.searcher.avg_field_length(fieldname) or 1.0)
+
+        avg: float = self.cache.budget.get_or_make((self.stats_key, "avg", fieldname), make)
+        return avg
+
+    def lengths(self, fieldname: str) -> array[int] | None:
+        """Every document's length in the field if cached, else None."""
+        found: array[int] | None = self.cache.get("lengths", fieldname)
+        return found
+
+    def load_lengths(self, fieldname: str) -> array[int]:
+        def make() -> array[int]:
             dfl = self.reader.doc_field_length
-            lengths = self.cache.lengths[fieldname] = [dfl(d, fieldname) for d in range(self.n)]
+            return array("I", (dfl(d, fieldname) or 0 for d in range(self.n)))
+
+        lengths: array[int] = self.cache.get_or_make("lengths", fieldname, make)
         return lengths
 
     def _add_parts(self, into: dict[int, float], fieldname: str, text: str, factor: float) -> None:
         m = _raw_postings(self.reader, fieldname, text)
         if m is None:
             return
-        if (
-            fieldname in self.cache.lengths
-            or self.reader.doc_frequency(fieldname, text) * 8 > self.n
-        ):
-            lengths: Any = self._lengths(fieldname)
-        else:  # a rare term: look up just its documents rather than load the whole column
-            dfl = self.reader.doc_field_length
-            lengths = _LazyLengths(lambda d: dfl(d, fieldname))
-        avg = self.searcher.avg_field_length(fieldname) or 1.0
+        lengths: Any = self.lengths(fieldname)
+        if lengths is None:
+            if self.reader.doc_frequency(fieldname, text) * 8 > self.n:
+                lengths = self.load_lengths(fieldname)
+            else:  # a rare term: look up just its documents rather than load the whole column
+                dfl = self.reader.doc_field_length
+                lengths = _LazyLengths(lambda d: dfl(d, fieldname))
+        avg = self.avg_length(fieldname)
         k1, b = _BM25_K1, _BM25_B
         norm = k1 * (1 - b)
         slope = k1 * b / avg
@@ -236,21 +297,18 @@ class SegView:
             into[d] = into.get(d, 0.0) + factor * tf * (k1 + 1) / (tf + norm + slope * lengths[d])
             m.next()
 
-    def scored(self, key: Any, terms: Callable[[], Sequence[tuple[str, str, float]]]) -> Scored:
-        """Cached scores for ``terms()`` ((field, text, factor)) summed per document."""
-        cache = self.cache.scored
-        found = cache.get(key)
-        if found is not None:
-            cache.move_to_end(key)
-            return found
-        parts: dict[int, float] = {}
-        for fieldname, text, factor in terms():
-            self._add_parts(parts, fieldname, text, factor)
-        found = cache[key] = Scored.build(parts)
-        self.cache.scored_size += len(found.ids)
-        while self.cache.scored_size > _SCORED_BUDGET and len(cache) > 1:
-            _, old = cache.popitem(last=False)
-            self.cache.scored_size -= len(old.ids)
+    def scored(self, key: Hashable, terms: Sequence[tuple[str, str, float]]) -> Scored:
+        """Cached scores for ``terms`` ((field, text, factor)) summed per document. ``key``
+        must name everything the scores depend on: the terms, their factors (idf included)
+        and the average lengths of their fields."""
+
+        def make() -> Scored:
+            parts: dict[int, float] = {}
+            for fieldname, text, factor in terms:
+                self._add_parts(parts, fieldname, text, factor)
+            return Scored.build(parts, self.keyrank())
+
+        found: Scored = self.cache.get_or_make("scored", key, make)
         return found
 
     # -- phrases ---------------------------------------------------------------------------
@@ -258,7 +316,7 @@ class SegView:
     def phrase_bits(self, fieldname: str, words: Sequence[str], candidates: int) -> int:
         """Candidates (holding every word) where the words are adjacent, in order."""
         key = (fieldname, tuple(words))
-        checked, verified = self.cache.phrases.get(key, (0, 0))
+        checked, verified = self.cache.get("phrase", key) or (0, 0)
         todo = candidates & ~checked
         if todo:
             matchers = [_raw_postings(self.reader, fieldname, w) for w in words]
@@ -275,5 +333,5 @@ class SegView:
                     found.append(d)
             verified |= bits_from_ids(found, self.n)
             checked |= todo
-            self.cache.phrases[key] = (checked, verified)
+            self.cache.put("phrase", key, (checked, verified))
         return verified & candidates

@@ -31,23 +31,25 @@ def correct(
     views: Sequence[SegView],
     word: str,
     stem: str,
-    cache: dict[Any, list[str]],
 ) -> str | None:
     """The closest index term (edit distance 1, then 2) in a visible doc, as a written word."""
+    if not views:
+        return None
     reader = s.reader()
+    budget = views[0].cache.budget
     for dist in (1, 2):
-        key = (stem, dist)
-        candidates = cache.get(key)
-        if candidates is None:
+
+        def make(dist: int = dist) -> list[str]:
             # The word list does not depend on the caller; visibility is checked below.
             found: dict[str, int] = {}
             for fieldname in ("title", "body"):
                 for cand in set(reader.terms_within(fieldname, stem, dist, prefix=1)):
                     if cand not in found and not DIGIT_RE.search(cand):
                         found[cand] = reader.doc_frequency(fieldname, cand)
-            if len(cache) > 2048:
-                cache.clear()
-            candidates = cache[key] = sorted(found, key=lambda c: (-found[c], c))
+            return sorted(found, key=lambda c: (-found[c], c))
+
+        # Cached per set of segments (the index's word list), in the index's budget.
+        candidates: list[str] = budget.get_or_make((views[0].stats_key, "spell", stem, dist), make)
         for cand in candidates:
             docnum = visible_doc(views, cand)
             if docnum is not None:

@@ -16,6 +16,7 @@ ENV_KEYS: dict[str, type] = {
     "SEARCH_INDEXER": str,
     "SEARCH_INDEX_NAME": str,
     "SEARCH_MEMORY_MB": int,
+    "SEARCH_BATCH_SIZE": int,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
     "MAIL_USERNAME": str,
@@ -75,8 +76,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SEARCH_INDEXER": "thread",
         #: This index's name in the log (default: host name and index directory).
         "SEARCH_INDEX_NAME": None,
-        #: How often the indexer looks for new log entries.
+        #: How often the indexer looks for new log entries, and how many it applies at once.
         "SEARCH_POLL_SECONDS": 0.2,
+        "SEARCH_BATCH_SIZE": 500,
         #: An index silent this long is no longer waited for when the log is pruned.
         "SEARCH_FORGET_DAYS": 7,
         "MAIL_SERVER": None,

@@ -147,8 +147,12 @@ def rebuild_start() -> int:
     recent = db.session.scalar(select(func.min(SearchLog.id)).where(
         SearchLog.created_at >= utcnow() - REBUILD_OVERLAP))
     if recent is not None:
-        return int(recent) - 1
-    return int(db.session.scalar(select(func.max(SearchLog.id))) or 0)
+        start = int(recent) - 1
+    else:
+        start = int(db.session.scalar(select(func.max(SearchLog.id))) or 0)
+    # Never behind the pruned end: those entries cannot be re-read, and the snapshot, taken
+    # after they committed, has them anyway.
+    return max(start, pruned_to())
 
 
 @dataclass

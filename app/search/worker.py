@@ -65,7 +65,8 @@ def _serve(app: Flask, stop: threading.Event) -> None:
         with app.app_context():
             try:
                 if indexer.ensure_index(app) == "ok":
-                    applied = indexer.catch_up()
+                    applied = indexer.catch_up(limit=int(app.config.get("SEARCH_BATCH_SIZE",
+                                                                        500)))
                     if time.monotonic() - last_beat > HEARTBEAT:
                         indexer.heartbeat(app)
                         last_beat = time.monotonic()

@@ -6,6 +6,7 @@ readers, the bounded ranking and counting, the pg_trgm fallback, and the table o
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,6 +101,35 @@ def test_readers_see_the_old_rows_until_a_rebuild_commits(pg: PostgresSearch) ->
     assert pg.search("practice", access=ALICE).total == 0
     assert pg.search("bonds", access=ALICE).total == 1200
     assert pg.count() == 1200
+
+
+@pytest.mark.postgres
+def test_a_write_during_a_rebuild_waits_and_lands_on_top(
+    pg: PostgresSearch, pg_engine: Engine
+) -> None:
+    started, written = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        started.wait(10)
+        with pg_engine.begin() as conn:
+            pg.write(conn, [doc("lesson:1", title="Wallaby")], [])
+        written.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    finished_during: list[bool] = []
+
+    def progress(n: int) -> None:
+        started.set()
+        if len(finished_during) < 3:
+            finished_during.append(written.wait(0.3))
+
+    filler = [doc(f"lesson:f{i}", title="Filler") for i in range(1200)]
+    pg.rebuild([*DOCS, *filler], total=len(DOCS) + 1200, progress=progress)
+    thread.join(10)
+    assert finished_during == [False, False, False]  # the writer waited for the rebuild
+    assert written.is_set()
+    assert keys(pg.search("wallaby", access=ALICE)) == ["lesson:1"]  # and its change stayed
 
 
 @pytest.mark.postgres

@@ -162,8 +162,8 @@ def test_a_narrowing_on_one_host_is_never_shown_on_the_other(app, host_b, login,
     assert "About" in page or "0 results" in page  # the counts say they are estimates
 
     with app.app_context():  # back to the group; then the reader leaves the group
-        from app.planning import services
         from app.accounts.models import User
+        from app.planning import services
 
         services.update_settings(db.session.get(User, author.id), plan.id, "work_group",
                                  "draft")
@@ -276,9 +276,9 @@ def test_interleaved_appliers_leave_the_newest_text(app, make_work_group, make_u
     with every lesson's newest text, whatever order their writes landed in."""
     from app.accounts.models import User
     from app.planning import services
+    from app.registry import registry
     from app.search import indexer
     from app.search.log import Cursor
-    from app.registry import registry
 
     group = make_work_group()
     author = make_user(group=group)

@@ -41,6 +41,8 @@ def test_contracts_hold():
     ("core/diffing.py", "from app import errors", "app.core is plain Python"),
     ("reviews/permissions.py", "from app.planning import routes",
      "never import the planning feature's"),
+    ("search/services.py", "import whoosh", "Only app.core.search imports Whoosh"),
+    ("core/search/analysis.py", "import sqlalchemy", "app.core is plain Python"),
 ])
 def test_a_violation_breaks_the_build(tmp_path, module, line, contract):
     root = _copy(tmp_path)

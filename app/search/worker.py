@@ -64,7 +64,9 @@ def _serve(app: Flask, stop: threading.Event) -> None:
         applied = 0
         with app.app_context():
             try:
-                if indexer.ensure_index(app) == "ok":
+                # A missing index is built (a damaged one is noticed by the next search,
+                # which asks for the rebuild); checking health every poll would cost more.
+                if indexer.get_index(app).exists() or indexer.ensure_index(app) == "ok":
                     applied = indexer.catch_up(limit=int(app.config.get("SEARCH_BATCH_SIZE",
                                                                         500)))
                     if time.monotonic() - last_beat > HEARTBEAT:

@@ -11,6 +11,12 @@ worker process would, until it is found; median of 20); and the same query mix o
 table (porter tokenizer, snippet(), filters as WHERE clauses) with the Whoosh/FTS5 ratio.
 
 Targets: p95 <= 40 ms @10k and <= 150 ms @50k; rebuild >= 300 lessons/s; save->findable <= 1 s.
+
+Ranker comparison:  .venv/bin/python bench/bench_search.py --compare-whoosh --index DIR
+times, per query of the mix (relevance only), the engine's own matching + ranking (bitsets and
+a threshold walk over cached BM25 lists) against Whoosh's ``Searcher.search(q,
+filter=permission_query, limit=20)`` (BM25F), with and without an exact total, first run (a
+fresh SearchIndex / searcher per pass) and warm, and how many of the top 20 agree.
 The engine is imported as app.core.search with the repository root on sys.path; no app is created.
 """
 
@@ -358,13 +364,92 @@ def run_size(engine: ModuleType, n: int, workdir: Path) -> dict[str, float]:
     }
 
 
+def _permission_filter(engine: ModuleType, parsed: Any, access: Sequence[str]) -> Any:
+    """The filter query SearchIndex.search builds: access tokens, archive flag, typed filters."""
+    from whoosh import query
+
+    querying = importlib.import_module("app.core.search.querying")
+    must = [
+        query.Or([query.Term("access", t) for t in sorted(access)]),
+        query.Term("archived", False),
+    ]
+    nots = []
+    for fieldname, values, negated in parsed.constraints:
+        (nots if negated else must).append(querying.constraint_query(fieldname, values))
+    filter_q: Any = query.And(must)
+    return query.AndNot(filter_q, query.Or(nots)) if nots else filter_q
+
+
+def compare_whoosh(engine: ModuleType, path: Path, passes: int = 3) -> None:
+    """Home-made ranking vs Whoosh BM25F with a permission filter, on the relevance queries."""
+    querying = importlib.import_module("app.core.search.querying")
+    evaluation = importlib.import_module("app.core.search.evaluation")
+    ranking = importlib.import_module("app.core.search.ranking")
+    texts = [q.text for q in QUERIES if q.match is not None]
+    rows: dict[str, dict[str, list[float]]] = {t: {} for t in texts}
+    agree: dict[str, int] = {}
+    totals: dict[str, tuple[int, int]] = {}
+
+    def add(text: str, name: str, ms: float) -> None:
+        rows[text].setdefault(name, []).append(ms)
+
+    for first_run in (True, False):
+        label = "first" if first_run else "warm"
+        index = engine.SearchIndex(path)
+        index.count()  # opens the searcher: opening is not what is compared
+        for rep in range(passes):
+            if first_run and rep:
+                index.close()
+                index = engine.SearchIndex(path)
+                index.count()
+            for text in texts:
+                parsed = querying.parse_text(text)
+                filter_q = _permission_filter(engine, parsed, USER_ACCESS)
+                filter_key = (tuple(sorted(USER_ACCESS)), False, tuple(
+                    (f, tuple(v), n) for f, v, n in parsed.constraints))  # fmt: skip
+                with index._lock:
+                    s = index._current_searcher()
+                    q = index._parse(querying.items_to_string(parsed.items))
+                    t0 = time.perf_counter()
+                    views = index._views(s, filter_key, filter_q)
+                    matched, lists = evaluation.match(q, views)
+                    ours = ranking.rank(views, matched, lists, 20, "relevance")
+                    total = sum(m.bit_count() for m in matched)
+                    add(text, f"ours {label}", (time.perf_counter() - t0) * 1000)
+                    t0 = time.perf_counter()
+                    res = s.search(q, filter=filter_q, limit=20)
+                    page = [hit.docnum for hit in res]
+                    add(text, f"whoosh {label}", (time.perf_counter() - t0) * 1000)
+                    wtotal = len(res)
+                    add(text, f"whoosh+total {label}", (time.perf_counter() - t0) * 1000)
+                    agree[text] = len(set(page) & set(ours))
+                    totals[text] = (total, wtotal)
+        index.close()
+
+    names = ["ours first", "whoosh first", "whoosh+total first", "ours warm", "whoosh warm",
+             "whoosh+total warm"]  # fmt: skip
+    print(f"\n{'query (median ms)':30}" + "".join(f"{n:>19}" for n in names) + "  top20 agree"
+          "  total (ours/whoosh)")  # fmt: skip
+    for text in texts:
+        cells = "".join(f"{statistics.median(rows[text][n]):19.1f}" for n in names)
+        print(f"{text:30.30}{cells}  {agree[text]:11d}  {totals[text][0]}/{totals[text][1]}")
+    for n in names:
+        samples = [x for t in texts for x in rows[t][n]]
+        print(f"{n:20} p50 {percentile(samples, 50):7.1f}  p95 {percentile(samples, 95):7.1f} ms")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse arguments, run each size, print a summary against the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,50000", help="comma-separated lesson counts")
     parser.add_argument("--quick", action="store_true", help="one small run of 2,000 lessons")
     parser.add_argument("--keep", action="store_true", help="keep the index directories")
+    parser.add_argument("--compare-whoosh", action="store_true", help="ranker comparison only")
+    parser.add_argument("--index", type=Path, help="existing index for --compare-whoosh")
     args = parser.parse_args(argv)
+    if args.compare_whoosh:
+        compare_whoosh(load_engine(), args.index)
+        return
     sizes = [2000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
 
     engine = load_engine()

@@ -184,3 +184,21 @@ def test_background_warm_up_runs_alongside_searches(corpus: Path, opened: Opener
     before = index.cache_bytes()
     index.search("", access=["all"])
     assert index.cache_bytes() - before < 2000
+
+
+def test_bulk_column_reads_equal_per_document_reads(corpus: Path, opened: Opener) -> None:
+    """Field lengths and update times are read in one go from Whoosh's column files; they must
+    be what Whoosh's own per-document lookups return (after deletions and updates, too)."""
+    index = opened(corpus)
+    assert index.apply([lesson(7, random.Random(1), title="changed")], ["lesson:0009"])
+    with index._lock:
+        searcher = index._current_searcher()
+        assert searcher is not None
+        views = index._segment_views(searcher)
+        assert len(views) == 2
+        for v in views:
+            for field in ("title", "body", "sequence_title", "codes"):
+                want = [v.reader.doc_field_length(d, field) or 0 for d in range(v.n)]
+                assert list(v.load_lengths(field)) == want
+            updated, _ = v.newest()
+            assert list(updated) == list(v.reader.column_reader("updated", translate=False))

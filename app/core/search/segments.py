@@ -20,6 +20,7 @@ step. Equal scores are ordered by document key, never by document number.
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
@@ -27,9 +28,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from app.core.search.analysis import SCHEMA
 from app.core.search.budget import Budget
@@ -69,6 +72,22 @@ def _raw_postings(reader: Any, fieldname: str, text: Any) -> Any:
     # Deletions change on every update; caching the raw postings and masking deleted documents
     # per query keeps the caches of a big segment valid across saves.
     return m.child if isinstance(m, FilterMatcher) else m
+
+
+def _fixed_column(col: Any, n: int) -> array[int] | None:
+    """All n values of a fixed-width numeric Whoosh column in one read, or None if ``col``
+    is not one. Reading value by value costs a seek and a read each (no mmap, see index.py):
+    40 ms per 25,000 documents, against 1 ms for one read."""
+    try:
+        data = col._dbfile.get(col._basepos, col._count * col._fixedlen)
+        values = array(col._typecode, data)
+        default = col._default
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if values.itemsize > 1 and sys.byteorder == "little":
+        values.byteswap()  # stored big-endian ("!" struct formats)
+    values.extend([default] * (n - len(values)))
+    return values
 
 
 @dataclass(slots=True)
@@ -205,7 +224,8 @@ class SegView:
         """(update times, document numbers newest first; equal times by key), from columns."""
 
         def make() -> tuple[array[int], array[int]]:
-            values = array("q", self.reader.column_reader("updated", translate=False))
+            column = self.reader.column_reader("updated", translate=False)
+            values = _fixed_column(column, self.n) or array("Q", column)
             rank = self.keyrank()
             return values, array("i", sorted(range(self.n), key=lambda d: (-values[d], rank[d])))
 
@@ -270,6 +290,13 @@ class SegView:
 
     def load_lengths(self, fieldname: str) -> array[int]:
         def make() -> array[int]:
+            try:  # the codec's length column: one byte per document, log-scaled
+                column = self.reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+            except AttributeError:
+                column = None
+            codes = _fixed_column(column, self.n) if column is not None else None
+            if codes is not None:
+                return array("I", (byte_to_length(c) for c in codes))
             dfl = self.reader.doc_field_length
             return array("I", (dfl(d, fieldname) or 0 for d in range(self.n)))
 

@@ -1,4 +1,4 @@
-"""Every document of a full rebuild, built in batches, in worker processes on a large database.
+"""Every document of a full rebuild, built in batches (in worker processes if asked).
 
 Building one document at a time costs about six queries per lesson; a batch of 500 costs a
 handful (each source's `build_many`). With `procs` > 1 the batches are built in child

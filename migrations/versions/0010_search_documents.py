@@ -38,6 +38,8 @@ def upgrade():
         sa.Column('updated', sa.DateTime(timezone=True), nullable=True),
         sa.Column('version', sa.BigInteger(), nullable=False),
         sa.Column('seq', sa.BigInteger(), nullable=True),
+        sa.Column('written_at', sa.DateTime(timezone=True),
+                  server_default=sa.text('CURRENT_TIMESTAMP'), nullable=False),
         sa.PrimaryKeyConstraint('key', name=op.f('pk_search_documents')),
     )
     op.create_index('ix_search_documents_updated', 'search_documents', ['updated'])

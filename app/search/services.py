@@ -44,7 +44,7 @@ class SearchPage:
     approximate: bool = False
 
 
-def search(user: User, wanted: SearchRequest) -> SearchPage:
+def search(user: User, wanted: SearchRequest, *, retry: bool = True) -> SearchPage:
     """Run a search for this reader; a missing index gives a notice, never an error."""
     if wanted.is_empty:
         return SearchPage(wanted, None)
@@ -58,9 +58,8 @@ def search(user: User, wanted: SearchRequest) -> SearchPage:
         page=wanted.page, pagelen=PAGE_SIZE)
     notice = None
     if not results.available:
-        state = indexer.ensure_index(app)
-        if state == "ok":
-            return search(user, wanted)
+        if retry and indexer.ensure_index(app) == "ok":  # rebuilt at once (or readable now)
+            return search(user, wanted, retry=False)
         notice = ("Search is being rebuilt from the database and will be back in a moment. "
                   "Everything else works as usual; try again shortly.")
         return SearchPage(wanted, results, notice)

@@ -593,6 +593,9 @@ class SearchIndex:
                     if segment >= len(views):
                         return
                     task(views[segment])
+                # A released lock goes to whichever thread asks first: pausing lets a waiting
+                # search take it, and then run alone rather than share the CPU with warm-up.
+                time.sleep(0.001)
             segment += 1
 
     def warm_in_background(self) -> threading.Thread:

@@ -354,9 +354,10 @@ def test_most_used_counts_only_my_groups_visible_plans(app, client, login, make_
 
 
 def _search(app, user_id: int, text: str) -> list[str]:
-    from app.search import services
+    from app.search import indexer, services
 
     with app.app_context():
+        indexer.catch_up()  # what the host's indexer does after each change
         user = db.session.get(User, user_id)
         page = services.search(user, services.SearchRequest(text=text))
         return [hit.title for hit in page.results.hits]

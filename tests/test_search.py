@@ -8,10 +8,12 @@ import threading
 import pytest
 
 from app.extensions import db
+from tests.conftest import PG_URL
 from tests.planning_helpers import lesson_form, make_plan
 
 
-@pytest.fixture(params=["whoosh", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["whoosh"] + ([pytest.param("postgres", marks=pytest.mark.postgres)]
+                                      if PG_URL else []))
 def indexed(request, app, backend):
     """Start from a real, empty index: Whoosh on disk, or PostgreSQL's documents table (the
     same tests run on both search backends)."""

@@ -260,7 +260,11 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
         fcntl.flock(handle, fcntl.LOCK_EX)
         position = log.rebuild_start()
         db.session.rollback()
-        count = index.rebuild(expected_documents(progress=progress), position=position)
+        # The total lets the index write with two processes on a large database (its
+        # analysis is the costly part; the batched reads are cheap in one process).
+        total = sum(1 for _ in sources.all_keys())
+        count = index.rebuild(expected_documents(progress=progress), total=total,
+                              position=position)
         db.session.rollback()
     with unit_of_work():
         log.register(log.reader_name(app), position, count, applied=True)

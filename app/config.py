@@ -76,6 +76,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SEARCH_INDEXER": "thread",
         #: This index's name in the log (default: host name and index directory).
         "SEARCH_INDEX_NAME": None,
+        #: Memory each worker's search engine may use for caches (its index files are read
+        #: from disk, not copied into memory).
+        "SEARCH_MEMORY_MB": 64,
         #: How often the indexer looks for new log entries, and how many it applies at once.
         "SEARCH_POLL_SECONDS": 0.2,
         "SEARCH_BATCH_SIZE": 500,

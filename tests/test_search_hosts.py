@@ -424,3 +424,24 @@ def test_the_log_reader_waits_for_an_id_committed_late(app, monkeypatch):
         clock[0] += log.GAP_WAIT + 1
         moved = cursor.next_batch(4)
         assert moved is not None and moved.keys == [] and moved.position == 6
+
+
+def test_a_web_process_starts_one_indexer_and_warms_the_index(app, make_work_group, make_user):
+    """What gunicorn.conf.py runs in each worker: the indexer thread (which then applies
+    changes with no request asking it to) and a background warm-up; a second call is a no-op."""
+    from app.registry import registry
+    from app.search import indexer, worker
+
+    worker.start_in_process(app)
+    first = registry(app).search_indexer
+    worker.start_in_process(app)
+    assert first is not None and registry(app).search_indexer is first
+    assert first.thread.is_alive()
+    group = make_work_group()
+    author = make_user(group=group)
+    plan = make_plan(app, author, group, lessons=1, title="Okapi arrays")
+    with app.app_context():
+        index = indexer.get_index(app)
+        _within(2.0, lambda: index.search("okapi", access=["site"]).total == 2)
+    assert f"sequence:{plan.id}" in {
+        hit.key for hit in index.search("okapi", access=["site"]).hits}

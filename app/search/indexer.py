@@ -39,7 +39,8 @@ def get_index(app: Flask | None = None) -> SearchBackend:
 
             state.search_index = PostgresSearch(db.engine)
         else:
-            state.search_index = SearchIndex(app.config["SEARCH_INDEX_DIR"])
+            state.search_index = SearchIndex(app.config["SEARCH_INDEX_DIR"],
+                                             memory_mb=app.config.get("SEARCH_MEMORY_MB"))
     return state.search_index
 
 

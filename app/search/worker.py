@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from app.core.search import SearchIndex
 from app.extensions import db
 from app.registry import registry
 from app.search import indexer
@@ -94,17 +95,15 @@ def start_in_process(app: Flask) -> None:
     if not indexer.uses_postgres(app) and app.config.get("SEARCH_INDEXER") == "thread":
         ensure_thread(app)
     if app.config.get("SEARCH_WARM", True):
-        threading.Thread(target=_warm, args=(app,), name="search-warm", daemon=True).start()
-
-
-def _warm(app: Flask) -> None:
-    with app.app_context():
-        try:
-            indexer.get_index(app).warm()
-        except Exception:  # warming is an optimisation: the first search loads what it needs
-            app.logger.exception("Search warm-up failed")
-        finally:
-            db.session.remove()
+        with app.app_context():
+            index = indexer.get_index(app)
+            if isinstance(index, SearchIndex):
+                index.warm_in_background()
+            else:
+                try:
+                    index.warm()
+                except Exception:  # only an optimisation: never stop a worker starting
+                    app.logger.exception("Search warm-up failed")
 
 
 def ensure_thread(app: Flask) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.core.search import SearchBackend, SearchIndex
 from app.database import unit_of_work
 from app.extensions import db
-from app.registry import registry
+from app.registry import Registry, registry
 from app.search import log, sources
 from app.search.sources import Doc
 
@@ -143,10 +143,34 @@ def catch_up(limit: int = 500, timeout: float | None = None) -> int:
     timeout = app.config.get("SEARCH_WRITE_TIMEOUT", 1.0) if timeout is None else timeout
     state = registry(app)
     applied = 0
+    moved_to: int | None = None
+    while True:
+        result = _apply_batch(app, index, state, limit, timeout)
+        if result is None:
+            break
+        count, position, more = result
+        if count == BUSY:
+            if not applied:
+                return BUSY
+            break
+        applied += count
+        moved_to = position
+        if not more:
+            break
+    if moved_to is not None:  # once per call: `flask search status` and pruning read it
+        with unit_of_work():
+            log.register(log.reader_name(app), moved_to, index.count(), applied=applied > 0)
+    return applied
+
+
+def _apply_batch(app: Flask, index: SearchIndex, state: Registry, limit: int, timeout: float
+                 ) -> tuple[int, int, bool] | None:
+    """Apply one batch: (documents applied or BUSY, the index's position now, more to read?);
+    None when there is nothing to do (or no index yet: ensure_index builds one)."""
     while True:
         position = index.position()
-        if position is None:  # no index yet: ensure_index builds one
-            return applied
+        if position is None:
+            return None
         if position < log.pruned_to():
             # Silent for so long that the entries it missed were pruned: start again.
             app.logger.warning("search index %s fell behind the pruned log; rebuilding",
@@ -156,7 +180,7 @@ def catch_up(limit: int = 500, timeout: float | None = None) -> int:
         batch = state.search_cursor.next_batch(position, limit)
         db.session.rollback()  # end this read; the documents are read afresh under the lock
         if batch is None:
-            return applied
+            return None
 
         def build(keys: list[str] = batch.keys, seqs: dict[str, int] = batch.seqs
                   ) -> tuple[list[Doc], list[str]]:
@@ -170,17 +194,12 @@ def catch_up(limit: int = 500, timeout: float | None = None) -> int:
         outcome = index.update(build, from_position=position, position=batch.position,
                                timeout=timeout)
         if outcome == "busy":
-            return applied or BUSY
+            return BUSY, position, False
         if outcome == "moved":  # a rebuild swapped in meanwhile: read its position again
             state.search_cursor = log.Cursor()
             continue
         state.search_cursor.done(batch)
-        applied += len(batch.keys)
-        with unit_of_work():
-            log.register(log.reader_name(app), batch.position, index.count(),
-                         applied=bool(batch.keys))
-        if len(batch.ids) < limit:
-            return applied
+        return len(batch.keys), batch.position, len(batch.ids) >= limit
 
 
 def heartbeat(app: Flask) -> None:

@@ -669,6 +669,28 @@ def test_update_builds_under_the_lock_and_moves_the_position(index: SearchIndex)
 
 
 @whoosh_only
+def test_a_rebuild_swapped_in_after_an_update_keeps_its_own_position(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update commits, then a rebuild swaps in before the update records its position:
+    the position lands in the directory the update wrote (now swapped out), so the new
+    index keeps the position its snapshot stands for and re-reads the log from there."""
+    from app.core.search import index as index_module
+
+    start = index.position() or 0
+    record = index_module._write_position
+
+    def swap_first(directory: Any, position: int) -> None:
+        monkeypatch.setattr(index_module, "_write_position", record)
+        SearchIndex(index.path).rebuild([doc("lesson:fresh")], position=start + 1)
+        record(directory, position)
+
+    monkeypatch.setattr(index_module, "_write_position", swap_first)
+    assert index.update(lambda: ([doc("lesson:u", seq=start + 5)], []),
+                        from_position=start, position=start + 5) == "applied"
+    assert index.position() == start + 1
+
+
 def test_update_refuses_a_moved_index(index: SearchIndex) -> None:
     """A rebuild swapped in between reading the position and writing: nothing is written,
     so no log entry between the two positions is skipped."""

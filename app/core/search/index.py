@@ -53,11 +53,34 @@ _WRITELOCK = f"{_INDEX_NAME}_WRITELOCK"
 _POSITION = "POSITION"
 
 
-def _write_position(directory: Path, position: int) -> None:
-    """Replace the position file atomically (readers see the old or the new number)."""
-    tmp = directory / f".{_POSITION}.{os.getpid()}.{threading.get_ident()}"
-    tmp.write_text(str(int(position)))
-    os.replace(tmp, directory / _POSITION)
+def _write_position(directory: Path | int, position: int) -> None:
+    """Replace the position file atomically (readers see the old or the new number).
+
+    ``directory`` may be an open directory descriptor: the directory it was opened on, even
+    if a rebuild has since swapped another one in at the same path.
+    """
+    tmp = f".{_POSITION}.{os.getpid()}.{threading.get_ident()}"
+    if isinstance(directory, int):
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=directory)
+        except FileNotFoundError:  # swapped out and removed by a rebuild: nothing to record
+            return
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(int(position)))
+        os.replace(tmp, _POSITION, src_dir_fd=directory, dst_dir_fd=directory)
+        return
+    (directory / tmp).write_text(str(int(position)))
+    os.replace(directory / tmp, directory / _POSITION)
+
+
+def _read_position(directory_fd: int) -> int:
+    try:
+        fd = os.open(_POSITION, os.O_RDONLY, dir_fd=directory_fd)
+    except FileNotFoundError:
+        return 0
+    with os.fdopen(fd) as handle:
+        text = handle.read().strip()
+    return int(text) if text.isdigit() else 0
 
 
 def _stored_seqs(writer: Any, keys: Sequence[str]) -> dict[str, int]:
@@ -246,8 +269,25 @@ class SearchIndex:
             writer = _guarded(lambda: ix.writer(timeout=timeout, delay=0.05))
         except Exception:  # noqa: BLE001 - locked, missing or corrupt: the caller retries
             return "busy"
+        # Opened while the write lock is held, so it is the directory being written (a rebuild
+        # swaps only with the lock); the position then goes to that same directory, even if a
+        # rebuild swaps a new one in between this commit and the position write.
+        directory = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            if from_position is not None and self.position() != from_position:
+            return self._write_locked(writer, directory, build, from_position, position)
+        finally:
+            os.close(directory)
+
+    def _write_locked(
+        self,
+        writer: Any,
+        directory: int,
+        build: Callable[[], tuple[list[dict[str, Any]], list[str]]],
+        from_position: int | None,
+        position: int | None,
+    ) -> Literal["applied", "busy", "moved"]:
+        try:
+            if from_position is not None and _read_position(directory) != from_position:
                 writer.cancel()
                 return "moved"
             fields, deletes = build()
@@ -273,7 +313,7 @@ class SearchIndex:
             _log.error("search index %s: writing failed (%s); rebuild it", self.path, exc)
             return "busy"
         if position is not None:
-            _write_position(self.path, position)
+            _write_position(directory, position)
         return "applied"
 
     def rebuild(

@@ -691,6 +691,7 @@ def test_a_rebuild_swapped_in_after_an_update_keeps_its_own_position(
     assert index.position() == start + 1
 
 
+@whoosh_only
 def test_update_refuses_a_moved_index(index: SearchIndex) -> None:
     """A rebuild swapped in between reading the position and writing: nothing is written,
     so no log entry between the two positions is skipped."""

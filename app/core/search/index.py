@@ -37,14 +37,14 @@ from app.core.search.querying import (
     ParsedText,
     constraint_query,
     items_to_string,
-    parse_text,
+    prepare,
 )
 from app.core.search.ranking import rank
-from app.core.search.results import IndexBusyError, SearchResults
+from app.core.search.results import IndexBusyError, SearchResults, no_results
 from app.core.search.segments import SegmentCache, SegView
 from app.core.search.snippets import highlight_terms, to_hit
 from app.core.search.spelling import correct, fuzzify, visible_doc
-from app.core.search.vocabulary import FACET_FIELDS, FILTER_NAMES, SUGGEST_BELOW, TEXT_FIELD_BOOSTS
+from app.core.search.vocabulary import FACET_FIELDS, SUGGEST_BELOW, TEXT_FIELD_BOOSTS
 
 _log = logging.getLogger(__name__)
 _INDEX_NAME = "MAIN"
@@ -490,21 +490,10 @@ class SearchIndex:
         takes the same names (or facet names) mapped to lists of values; values of one name
         are OR-ed, names are AND-ed. Empty text lists everything allowed, newest first.
         """
-        page = max(1, int(page))
-        pagelen = min(max(1, int(pagelen)), 100)
-        parsed = parse_text(text or "")
-        notes = list(parsed.notes)
-
-        constraints = list(parsed.constraints)
-        for name, values in (filters or {}).items():
-            target = FILTER_NAMES.get(name)
-            vals = [str(v) for v in values if v]
-            if target is None:
-                notes.append(f"Unknown filter {name} ignored.")
-            elif vals:
-                constraints.append((target, vals, False))
-
-        tokens = sorted({str(a) for a in access if a})
+        wanted = prepare(text, access, filters, page, pagelen)
+        parsed, constraints, tokens, notes = (wanted.parsed, wanted.constraints, wanted.tokens,
+                                              wanted.notes)
+        page, pagelen = wanted.page, wanted.pagelen
         if not tokens:
             return _empty(notes)
         # The permission filter: a Whoosh query over the access field, AND-ed with the typed
@@ -711,6 +700,4 @@ def _warm_terms(v: SegView, fieldname: str) -> None:
 
 
 def _empty(notes: Sequence[str]) -> SearchResults:
-    if not any(n.startswith("No results") for n in notes):
-        notes = [*notes, "No results. Try fewer words or remove a filter."]
-    return SearchResults([], 0, 1, 0, {name: [] for name in FACET_FIELDS}, None, " ".join(notes))
+    return no_results(notes, FACET_FIELDS)

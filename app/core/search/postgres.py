@@ -87,11 +87,11 @@ from whoosh import query
 
 from app.core.search.analysis import DIGIT_RE, SCHEMA, analyse, analyse_word
 from app.core.search.documents import to_fields
-from app.core.search.querying import PARSER, constraint_query, items_to_string, parse_text
-from app.core.search.results import SearchResults
+from app.core.search.querying import PARSER, constraint_query, items_to_string, prepare
+from app.core.search.results import SearchResults, no_results
 from app.core.search.snippets import highlight_terms, to_hit
 from app.core.search.spelling import _distance, _surface_form, fuzzify
-from app.core.search.vocabulary import FACET_FIELDS, FILTER_NAMES, SUGGEST_BELOW
+from app.core.search.vocabulary import FACET_FIELDS, SUGGEST_BELOW
 
 __all__ = ["PostgresSearch", "documents_table"]
 
@@ -577,20 +577,10 @@ class PostgresSearch:
 
         The same query language, filters, notes and result shapes as ``SearchIndex.search``.
         """
-        page = max(1, int(page))
-        pagelen = min(max(1, int(pagelen)), 100)
-        parsed = parse_text(text or "")
-        notes = list(parsed.notes)
-        constraints = list(parsed.constraints)
-        for name, values in (filters or {}).items():
-            target = FILTER_NAMES.get(name)
-            vals = [str(v) for v in values if v]
-            if target is None:
-                notes.append(f"Unknown filter {name} ignored.")
-            elif vals:
-                constraints.append((target, vals, False))
-
-        tokens = sorted({str(a) for a in access if a})
+        wanted = prepare(text, access, filters, page, pagelen)
+        parsed, constraints, tokens, notes = (wanted.parsed, wanted.constraints, wanted.tokens,
+                                              wanted.notes)
+        page, pagelen = wanted.page, wanted.pagelen
         if not tokens:
             return _empty(notes)
         allowed = _Sql()
@@ -926,6 +916,4 @@ class PostgresSearch:
 
 
 def _empty(notes: Sequence[str]) -> SearchResults:
-    if not any(n.startswith("No results") for n in notes):
-        notes = [*notes, "No results. Try fewer words or remove a filter."]
-    return SearchResults([], 0, 1, 0, {name: [] for name in FACET_FIELDS}, None, " ".join(notes))
+    return no_results(notes, FACET_FIELDS)

@@ -64,6 +64,43 @@ class ParsedText:
     notes: list[str]
 
 
+@dataclass(slots=True)
+class Request:
+    """A search as both backends start it: the parsed text, every constraint (typed in the
+    text or given as ``filters``), the caller's access tokens, and the page wanted."""
+
+    parsed: ParsedText
+    constraints: list[tuple[str, list[str], bool]]
+    tokens: list[str]
+    notes: list[str]
+    page: int
+    pagelen: int
+
+
+def prepare(
+    text: str,
+    access: Sequence[str],
+    filters: Mapping[str, Sequence[str]] | None,
+    page: int,
+    pagelen: int,
+) -> Request:
+    """Parse ``text``, add ``filters`` (names as FILTER_NAMES; unknown ones noted) and clamp
+    the page; no access tokens means the caller may see nothing."""
+    parsed = parse_text(text or "")
+    notes = list(parsed.notes)
+    constraints = list(parsed.constraints)
+    for name, values in (filters or {}).items():
+        target = FILTER_NAMES.get(name)
+        vals = [str(v) for v in values if v]
+        if target is None:
+            notes.append(f"Unknown filter {name} ignored.")
+        elif vals:
+            constraints.append((target, vals, False))
+    tokens = sorted({str(a) for a in access if a})
+    return Request(parsed, constraints, tokens, notes, max(1, int(page)),
+                   min(max(1, int(pagelen)), 100))
+
+
 def _split_values(quoted: str | None, value: str | None) -> list[str]:
     if quoted is not None:
         return [quoted.strip()] if quoted.strip() else []

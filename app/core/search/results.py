@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,3 +46,10 @@ class SearchResults:
 
 class IndexBusyError(RuntimeError):
     """Another process kept the index's write lock for longer than a rebuild waits."""
+
+
+def no_results(notes: Sequence[str], facet_names: Iterable[str]) -> SearchResults:
+    """An empty page of results, saying so (once) after whatever the notes say."""
+    if not any(n.startswith("No results") for n in notes):
+        notes = [*notes, "No results. Try fewer words or remove a filter."]
+    return SearchResults([], 0, 1, 0, {name: [] for name in facet_names}, None, " ".join(notes))

@@ -31,8 +31,9 @@ from app.timeutil import utcnow
 GAP_WAIT = 5.0
 #: The reader row that remembers how far the log has been pruned (not an index).
 PRUNED = "(pruned)"
-#: Entries this young are applied again after a rebuild, whatever the rebuild's snapshot saw.
-REBUILD_OVERLAP = timedelta(seconds=30)
+#: Entries this young are applied again after a rebuild, whatever the rebuild's snapshot saw
+#: (a transaction's log rows are written just before it commits: seconds are plenty).
+REBUILD_OVERLAP = timedelta(seconds=GAP_WAIT)
 
 
 def record(session: Session, keys: Iterable[str]) -> None:

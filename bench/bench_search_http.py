@@ -280,11 +280,37 @@ def gunicorn(setup: Setup) -> Iterator[tuple[subprocess.Popen[bytes], str, float
 def workers_cpu_seconds(master: int) -> float:
     """CPU time (user + system) the gunicorn workers have used so far: on a loaded machine,
     CPU per request says what the app costs where wall-clock latency also says who else ran."""
-    total = 0
-    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(proc_cpu_seconds(pid)
+               for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split())
+
+
+def proc_cpu_seconds(pid: int | str) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu(setup: Setup, pg_url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the bench database (the PostgreSQL
+    search backend does much of its work there, outside the gunicorn workers)."""
+    if not setup.pg_name:
+        return {}
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (setup.pg_name,))]
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = proc_cpu_seconds(pid)
+        except OSError:  # ended meanwhile
+            pass
+    return found
+
+
+def database_cpu_since(setup: Setup, pg_url: str, before: dict[int, float]) -> float:
+    after = database_cpu(setup, pg_url)
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def children_cpu_seconds() -> float:
@@ -530,9 +556,11 @@ def measure(setup: Setup, args: argparse.Namespace, result: Result) -> None:
             browsers.append(browser)
         reader = browsers[0]
         # (b) first-run queries at concurrency 1
-        cpu = workers_cpu_seconds(proc.pid)
+        cpu, db_cpu = workers_cpu_seconds(proc.pid), database_cpu(setup, args.pg_url)
         times = [reader.search(q)[0] * 1000 for q in first_run_queries(args.queries, 7)]
         v["query_cpu"] = (workers_cpu_seconds(proc.pid) - cpu) * 1000 / len(times)
+        if setup.pg_name:
+            v["query_db_cpu"] = database_cpu_since(setup, args.pg_url, db_cpu) * 1000 / len(times)
         v["query_p50"], v["query_p95"] = statistics.median(times), pct(times, 95)
         print(f"    {len(times)} queries: p50 {v['query_p50']:.0f} ms, "
               f"p95 {v['query_p95']:.0f} ms, max {max(times):.0f} ms", flush=True)
@@ -540,7 +568,7 @@ def measure(setup: Setup, args: argparse.Namespace, result: Result) -> None:
         # below the per-person save limit)
         rng = random.Random(11)
         saves = []
-        cpu = workers_cpu_seconds(proc.pid)
+        cpu, db_cpu = workers_cpu_seconds(proc.pid), database_cpu(setup, args.pg_url)
         for n in range(args.saves):
             who = n % len(editors)
             lesson = editors[who]["lessons"][(n // len(editors)) % len(editors[who]["lessons"])]
@@ -548,6 +576,8 @@ def measure(setup: Setup, args: argparse.Namespace, result: Result) -> None:
             saves.append(browsers[who].save(lesson, edit) * 1000)
         # edit page + save + the indexer's work for it, per save
         v["save_cpu"] = (workers_cpu_seconds(proc.pid) - cpu) * 1000 / len(saves)
+        if setup.pg_name:
+            v["save_db_cpu"] = database_cpu_since(setup, args.pg_url, db_cpu) * 1000 / len(saves)
         v["save_p50"], v["save_p95"] = statistics.median(saves), pct(saves, 95)
         print(f"    {len(saves)} saves: p50 {v['save_p50']:.0f} ms, p95 {v['save_p95']:.0f} ms, "
               f"max {max(saves):.0f} ms", flush=True)
@@ -636,9 +666,11 @@ ROWS = (("import_s", "corpus import (see notes)", "s", "%.0f"),
         ("query_p50", "first-run query p50", "ms", "%.0f"),
         ("query_p95", "first-run query p95", "ms", "%.0f"),
         ("query_cpu", "... worker CPU per query", "ms", "%.0f"),
+        ("query_db_cpu", "... PostgreSQL CPU per query", "ms", "%.0f"),
         ("save_p50", "save p50", "ms", "%.0f"),
         ("save_p95", "save p95", "ms", "%.0f"),
         ("save_cpu", "... worker CPU per edit+save", "ms", "%.0f"),
+        ("save_db_cpu", "... PostgreSQL CPU per edit+save", "ms", "%.0f"),
         ("findable_p50", "save->findable p50", "ms", "%.0f"),
         ("findable_p95", "save->findable p95", "ms", "%.0f"),
         ("findable_stable_p95", f"... {STABLE_HITS} hits in a row p95", "ms", "%.0f"),

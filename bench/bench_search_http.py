@@ -213,6 +213,13 @@ def prepared(backend: str, lessons: int, keep: Path | None, pg_url: str,
                 shutil.copyfile(meta_path, keep / f"{cache_key}.json")
         yield Setup(backend, lessons, workdir, env, json.loads(meta_path.read_text()),
                     seconds, mode, pg_name)
+    except Exception:
+        log = workdir / "gunicorn.log"
+        if log.exists():  # the server's side of a failure outlives the working directory
+            kept = Path(tempfile.mkstemp(prefix="coplan-bench-http-gunicorn-", suffix=".log")[1])
+            shutil.copyfile(log, kept)
+            print(f"  gunicorn log kept in {kept}", flush=True)
+        raise
     finally:
         if pg_name:
             pg(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)", pg_url)
@@ -609,7 +616,14 @@ def measure(setup: Setup, args: argparse.Namespace, result: Result) -> None:
                                             f"request ({now - saved:.2f} s after the save)")
                     streak, found_at = 0, None
                 if now - saved > 30:
-                    raise RuntimeError(f"'{word}' in lesson {lesson} not findable after 30 s")
+                    status = run([str(VENV_BIN / "flask"), "search", "status"], setup.env,
+                                 quiet=True)
+                    files = sorted((f.stat().st_mtime, f.stat().st_size, str(f)) for f in
+                                   Path(setup.env["SEARCH_INDEX_DIR"]).parent.rglob("*")
+                                   if f.is_file())[-12:]
+                    raise RuntimeError(f"'{word}' in lesson {lesson} not findable after 30 s "
+                                       f"(trial {n + 1}); flask search status: {status}; "
+                                       f"newest index files (mtime, bytes, path): {files}")
                 time.sleep(0.01)
             assert found_at is not None and first_hit is not None
             first.append((first_hit - saved) * 1000)
@@ -739,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
                         measure(setup, args, result)
             except Exception as error:  # report what was measured, and go on to the next
                 print(f"  FAILED: {error}", flush=True)
-                result.notes.append(f"FAILED: {str(error)[:300]}")
+                result.notes.append(f"FAILED: {str(error)[:3000]}")
             results.append(result)
             print_table(results)  # after each run, so a later failure loses nothing
     print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -43,6 +43,8 @@ class Registry:
     search_cursor: Cursor = field(default_factory=lambda: _new_cursor())
     #: This process's indexer thread (SEARCH_INDEXER=thread), once started.
     search_indexer: Running | None = None
+    #: When this process last pruned the search log (time.monotonic()).
+    search_pruned_at: float = 0.0
     #: The process that started the indexer thread and warm-up (they run once per process).
     started_pid: int | None = None
     #: Held while this app's background rebuild runs (ensure_index), so a second request does

@@ -12,12 +12,13 @@ import fcntl
 import os
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app.core.search import SearchBackend, SearchIndex
@@ -71,7 +72,14 @@ def _before_commit(session: Session) -> None:
     if not keys or not has_app_context():
         return
     if uses_postgres(current_app):
-        upserts, deletes = build_documents(sorted(keys))
+        ordered = sorted(keys)
+        # Two transactions changing what one document shows must not each write it from
+        # what they saw before the other committed: whoever comes second waits here for the
+        # first to commit, then reads afresh (the keys are locked in one order: no deadlock).
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest("
+                             "CAST(:keys AS text[])) AS k ORDER BY k"), {"keys": ordered})
+        session.expire_all()  # this transaction's own changes are flushed: reload them too
+        upserts, deletes = build_documents(ordered)
         from app.core.search.postgres import PostgresSearch
 
         backend = get_index()
@@ -122,6 +130,9 @@ def build_documents(keys: list[str]) -> tuple[list[Doc], list[str]]:
 
 # --- applying the log ----------------------------------------------------------------------------
 
+
+#: Seconds between this process's prunings of the log (from the indexer's heartbeat).
+PRUNE_EVERY = 60.0
 
 #: What catch_up() returns when the index writer stayed busy (a rebuild swapping in).
 BUSY = -1
@@ -182,12 +193,15 @@ def _apply_batch(app: Flask, index: SearchIndex, state: Registry, limit: int, ti
         if batch is None:
             return None
 
-        def build(keys: list[str] = batch.keys, seqs: dict[str, int] = batch.seqs
-                  ) -> tuple[list[Doc], list[str]]:
+        def build(keys: list[str] = batch.keys) -> tuple[list[Doc], list[str]]:
             db.session.rollback()  # a new snapshot, taken now that the writer lock is held
+            # Stamped with the newest log entry this snapshot sees: builds under the lock
+            # happen one after another, so the numbers only grow (a log id of the key's own
+            # rows would not: ids can commit out of order).
+            seq = log.newest_id()
             upserts, deletes = build_documents(keys)
             for doc in upserts:
-                doc["seq"] = seqs[doc["key"]]
+                doc["seq"] = seq
             db.session.rollback()
             return upserts, deletes
 
@@ -212,8 +226,10 @@ def heartbeat(app: Flask) -> None:
         return
     with unit_of_work():
         log.register(log.reader_name(app), position, index.count(), applied=False)
-    # Pruning from every host at once would only contend; now and then is plenty.
-    if random.random() < 0.2:
+    # Pruning from every host at each heartbeat would only contend; once a minute is plenty.
+    state = registry(app)
+    if time.monotonic() - state.search_pruned_at > PRUNE_EVERY:
+        state.search_pruned_at = time.monotonic()
         with unit_of_work():
             log.prune(forget_after=_days(app.config.get("SEARCH_FORGET_DAYS", 7)))
 
@@ -278,16 +294,23 @@ def rebuild(progress: Callable[[int], None] | None = None) -> int:
     with open(lock_path, "w") as handle:
         # One rebuild at a time across processes; later callers wait, then rebuild again.
         fcntl.flock(handle, fcntl.LOCK_EX)
-        position = log.rebuild_start()
-        db.session.rollback()
-        # The total lets the index write with two processes on a large database (its
-        # analysis is the costly part; the batched reads are cheap in one process).
-        total = sum(1 for _ in sources.all_keys())
-        count = index.rebuild(expected_documents(progress=progress), total=total,
-                              position=position)
-        db.session.rollback()
+        name = log.reader_name(app)
+        with unit_of_work():
+            position = log.rebuild_start()
+            # Held as a reader while it runs, so the log is not pruned past its start.
+            log.register(f"{name} (rebuilding)", position, 0, applied=False)
+        try:
+            # The total lets the index write with two processes on a large database (its
+            # analysis is the costly part; the batched reads are cheap in one process).
+            total = sum(1 for _ in sources.all_keys())
+            count = index.rebuild(expected_documents(progress=progress), total=total,
+                                  position=position)
+            db.session.rollback()
+        finally:
+            with unit_of_work():
+                log.forget(f"{name} (rebuilding)")
     with unit_of_work():
-        log.register(log.reader_name(app), position, count, applied=True)
+        log.register(name, position, count, applied=True)
     return count
 
 

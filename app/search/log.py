@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -54,65 +57,79 @@ class Batch:
     """Log entries to apply: the keys, and the position to record once they are in the index."""
 
     keys: list[str]
-    #: The highest log id among the rows of each key (documents are stamped with it).
-    seqs: dict[str, int]
     position: int
     ids: list[int]
 
 
 @dataclass
 class Cursor:
-    """Reads the log after an index's position, keeping young gaps open (see the module doc)."""
+    """Reads the log after an index's position, keeping young gaps open (see the module doc).
+
+    Safe to share between threads (the indexer thread, a CLI command, tests).
+    """
 
     #: Ids above the position that are already applied (so a gap does not re-apply them).
     applied: set[int] = field(default_factory=set)
     #: Missing ids above the position, with when they were first seen missing.
     gaps: dict[int, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def next_batch(self, position: int, limit: int = 500) -> Batch | None:
         rows = list(db.session.execute(
             select(SearchLog.id, SearchLog.key).where(SearchLog.id > position)
             .order_by(SearchLog.id).limit(limit)))
-        self.applied = {i for i in self.applied if i > position}
-        self.gaps = {i: t for i, t in self.gaps.items() if i > position}
-        fresh = [(i, k) for i, k in rows if i not in self.applied]
-        new_position = self._low_water(position, [i for i, _k in rows])
+        with self._lock:
+            self.applied = {i for i in self.applied if i > position}
+            self.gaps = {i: t for i, t in self.gaps.items() if i > position}
+            fresh = [(i, k) for i, k in rows if i not in self.applied]
+            new_position = self._low_water(position, [i for i, _k in rows])
         if not fresh and new_position == position:
             return None
-        seqs: dict[str, int] = {}
-        for log_id, key in fresh:
-            seqs[key] = max(seqs.get(key, 0), log_id)
-        return Batch(list(seqs), seqs, new_position, [i for i, _k in fresh])
+        keys = list(dict.fromkeys(key for _id, key in fresh))
+        return Batch(keys, new_position, [i for i, _k in fresh])
 
     def done(self, batch: Batch) -> None:
-        self.applied.update(i for i in batch.ids if i > batch.position)
+        with self._lock:
+            self.applied.update(i for i in batch.ids if i > batch.position)
 
     def _low_water(self, position: int, ids: list[int]) -> int:
         """The highest id such that every id up to it is read or an old gap."""
         now = time.monotonic()
         present = set(ids)
+        top = max(ids) if ids else position
+        # Every missing id starts waiting now, together (one rolled-back transaction that
+        # took many ids must cost one GAP_WAIT, not one per id).
+        for candidate in range(position + 1, top + 1):
+            if candidate not in present:
+                self.gaps.setdefault(candidate, now)
         low = position
-        for candidate in range(position + 1, (max(ids) if ids else position) + 1):
-            if candidate in present:
-                low = candidate
-                continue
-            first_seen = self.gaps.setdefault(candidate, now)
-            if now - first_seen < GAP_WAIT:
+        for candidate in range(position + 1, top + 1):
+            if candidate not in present and now - self.gaps[candidate] < GAP_WAIT:
                 break
             low = candidate
         return low
 
 
 def register(name: str, position: int, documents: int, applied: bool) -> None:
-    """Record where an index is (its heartbeat too); creates its row on first use."""
+    """Record where an index is (its heartbeat too); creates its row on first use.
+
+    An insert that does nothing when the row exists, then an update: two threads or hosts
+    registering the same new name at once must not fail on the primary key.
+    """
     now = utcnow()
-    reader = db.session.get(SearchReader, name)
-    if reader is None:
-        reader = SearchReader(name=name, host=socket.gethostname(), position=position)
-        db.session.add(reader)
-    reader.position, reader.documents, reader.seen_at = position, documents, now
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(SearchReader).values(
+        name=name, host=socket.gethostname(), position=position, documents=documents,
+        seen_at=now).on_conflict_do_nothing(index_elements=["name"]))
+    values: dict[str, object] = {"position": position, "documents": documents, "seen_at": now}
     if applied:
-        reader.applied_at = now
+        values["applied_at"] = now
+    db.session.execute(update(SearchReader).where(SearchReader.name == name).values(**values))
+
+
+def forget(name: str) -> None:
+    db.session.execute(delete(SearchReader).where(SearchReader.name == name))
 
 
 def pruned_to() -> int:
@@ -145,12 +162,9 @@ def rebuild_start() -> int:
     Entries from the last REBUILD_OVERLAP are left after it, so a transaction that committed
     while the snapshot was taken is applied again after the swap (applying twice is harmless).
     """
-    recent = db.session.scalar(select(func.min(SearchLog.id)).where(
-        SearchLog.created_at >= utcnow() - REBUILD_OVERLAP))
-    if recent is not None:
-        start = int(recent) - 1
-    else:
-        start = int(db.session.scalar(select(func.max(SearchLog.id))) or 0)
+    # Not "the oldest recent id - 1": an id still being committed has no row yet to be seen.
+    start = int(db.session.scalar(select(func.max(SearchLog.id)).where(
+        SearchLog.created_at < utcnow() - REBUILD_OVERLAP)) or 0)
     # Never behind the pruned end: those entries cannot be re-read, and the snapshot, taken
     # after they committed, has them anyway.
     return max(start, pruned_to())
@@ -177,6 +191,12 @@ def status() -> list[ReaderStatus]:
         out.append(ReaderStatus(reader.name, reader.host, reader.position, pending,
                                 reader.documents, reader.applied_at, reader.seen_at))
     return out
+
+
+def newest_id() -> int:
+    """The newest log entry this transaction can see (documents built now are at least this
+    new, so it orders them: a document built later never carries a smaller number)."""
+    return int(db.session.scalar(select(func.max(SearchLog.id))) or 0)
 
 
 def pending_after(position: int) -> int:

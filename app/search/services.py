@@ -67,6 +67,10 @@ def search(user: User, wanted: SearchRequest, *, retry: bool = True) -> SearchPa
     kept = [hit for hit in results.hits if hit.key in readable]
     approximate = len(kept) < len(results.hits)
     results.hits = kept
+    if approximate:
+        # The suggestion came from the same stale permissions: offer none rather than a
+        # word from something the reader can no longer open.
+        results.suggestion = None
     return SearchPage(wanted, results, notice, approximate)
 
 
@@ -84,6 +88,8 @@ def readable_keys(user: User, keys: list[str]) -> set[str]:
     selects = []
     readable: set[str] = set()
     for kind, ids in wanted.items():
+        if not sources.is_searchable(kind):
+            continue  # no longer a kind this app indexes: never shown
         rule = sources.read_rule(kind)
         if rule is None:  # readable by everyone who can search (PD materials)
             readable.update(f"{kind}:{i}" for i in ids)

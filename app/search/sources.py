@@ -125,6 +125,10 @@ def url_for_key(key: str) -> str | None:
     return source.url(int(raw_id)) if source and is_whole_number(raw_id) else None
 
 
+def is_searchable(kind: str) -> bool:
+    return kind in _sources()
+
+
 def read_rule(kind: str) -> Rule | None:
     source = _sources().get(kind)
     return source.read_rule if source else None

@@ -545,8 +545,8 @@ def test_the_log_is_not_pruned_past_a_running_rebuild(app, make_work_group, make
         with app.app_context():
             live = indexer.get_index(app)
             # the live index applies the new entries and then prunes what it has read
-            from app.search.log import Cursor
             from app.registry import registry
+            from app.search.log import Cursor
 
             registry(app).search_cursor = Cursor()
             indexer.catch_up()

@@ -41,7 +41,7 @@ def configure_engine(engine: Engine, *, busy_timeout_ms: int = 30000) -> None:
 def unit_of_work() -> Iterator[scoped_session[FlaskSession]]:
     """Commit what the block did if it ends normally; roll all of it back if it raises.
 
-    The one commit point outside a request (CLI commands, the search outbox consumer): a
+    The one commit point outside a request (CLI commands, the search indexer): a
     request's own work is committed by app/lifecycle.py instead.
     """
     session = db.session

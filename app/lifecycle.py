@@ -11,8 +11,9 @@ produced its response, before the `after_request` hooks and before a byte is sen
   back and becomes the app's own error page in place of the response: 409 for a clash,
   503 with Retry-After for a database that is away, 500 otherwise.
 
-Search indexing keys off SQLAlchemy's `after_commit` (app/search/indexer.py), so it only ever
-sees changes that were committed. CLI commands use `app.database.unit_of_work` instead.
+Search changes are written in the committing transaction itself (app/search/indexer.py's
+`before_commit` hook: log rows, or the PostgreSQL backend's documents), so they commit or roll
+back with the change. CLI commands use `app.database.unit_of_work` instead.
 """
 
 from __future__ import annotations

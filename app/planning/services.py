@@ -161,7 +161,7 @@ def _rtp_codes(sequence: Sequence) -> list[str]:
 def _reindex_lessons_if_codes_changed(sequence: Sequence, before: list[str],
                                       result: SaveResult) -> None:
     """Lessons are found by their sequence's ready-to-progress codes too; no column of the
-    sequence row shows a change of codes, so say it to the search outbox."""
+    sequence row shows a change of codes, so say it to the search log."""
     if list(result.head.fields.get("rtp_codes") or []) != before:
         search_touch(lesson_keys(sequence))
 

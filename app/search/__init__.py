@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Wire search into an app: the search page, the CLI and the outbox that keeps the index
+    """Wire search into an app: the search page, the CLI and the change log that keeps the index
     in step (features register their searchable kinds from their own init_app)."""
     # Imported when wiring, not when a feature imports app.search.sources: the routes and
     # indexer import the models of every feature (a cycle).

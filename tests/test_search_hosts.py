@@ -80,15 +80,19 @@ def _start_indexers(*hosts: Flask) -> None:
         ensure_thread(host)
 
 
-def _head_number(lesson_id: int) -> int:
+def _save_body(user, lesson_id: int, body: str) -> None:
+    """Save a lesson's body on top of its newest revision, and commit."""
     from app import revisions
+    from app.planning import services
     from app.planning.models import Lesson
 
     lesson = db.session.get(Lesson, lesson_id)
     assert lesson is not None
     head = revisions.head_revision(lesson.document)
     assert head is not None
-    return head.number
+    services.update_lesson(user, lesson_id, {
+        **services.empty_lesson_fields(f"Lesson {lesson_id}"), "body": body}, head.number, "")
+    db.session.commit()
 
 
 def _search(client, query: str) -> str:
@@ -226,7 +230,6 @@ def test_an_index_behind_the_pruned_log_rebuilds_itself(app, host_b, make_work_g
 
 def test_a_rebuild_loses_none_of_fifty_saves_made_while_it_runs(app, make_work_group, make_user):
     from app.accounts.models import User
-    from app.planning import services
     from app.search import indexer
 
     group = make_work_group()
@@ -253,12 +256,7 @@ def test_a_rebuild_loses_none_of_fifty_saves_made_while_it_runs(app, make_work_g
     with app.app_context():
         user = db.session.get(User, author.id)
         for n in range(50):
-            lesson_id = plan.lesson_ids[n % 5]
-            number = _head_number(lesson_id)
-            services.update_lesson(user, lesson_id, {
-                **services.empty_lesson_fields(f"Lesson {lesson_id}"),
-                "body": f"Save number xq{n}z"}, number, "")
-            db.session.commit()
+            _save_body(user, plan.lesson_ids[n % 5], f"Save number xq{n}z")
         saved_during = not finished.is_set()
         saved.set()
     thread.join(60)
@@ -275,7 +273,6 @@ def test_interleaved_appliers_leave_the_newest_text(app, make_work_group, make_u
     """Several threads applying the log to one index while saves arrive: the index ends
     with every lesson's newest text, whatever order their writes landed in."""
     from app.accounts.models import User
-    from app.planning import services
     from app.registry import registry
     from app.search import indexer
     from app.search.log import Cursor
@@ -304,12 +301,7 @@ def test_interleaved_appliers_leave_the_newest_text(app, make_work_group, make_u
         with app.app_context():
             user = db.session.get(User, author.id)
             for n in range(30):
-                lesson_id = plan.lesson_ids[n % 3]
-                number = _head_number(lesson_id)
-                services.update_lesson(user, lesson_id, {
-                    **services.empty_lesson_fields(f"Lesson {lesson_id}"),
-                    "body": f"Version vv{n}q"}, number, "")
-                db.session.commit()
+                _save_body(user, plan.lesson_ids[n % 3], f"Version vv{n}q")
     finally:
         stop.set()
         for thread in threads:

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 if TYPE_CHECKING:  # only for annotations: these modules import this one
     from app.comments.targets import Target
     from app.core.search import SearchBackend
+    from app.planning.link_cache import LinkCache
     from app.search.log import Cursor
     from app.search.sources import Source
     from app.search.worker import Running
@@ -50,6 +51,8 @@ class Registry:
     #: Held while this app's background rebuild runs (ensure_index), so a second request does
     #: not start another; per app, so one app's rebuild never blocks another app's.
     rebuild_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Plan fields' HTML with wiki links resolved, per reader class (app/planning/link_cache.py).
+    link_cache: LinkCache | None = None
     #: Pending mail retries after a failed first attempt (cancelled at shutdown and in tests).
     mail_retries: list[threading.Timer] = field(default_factory=list)
 

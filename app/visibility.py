@@ -26,7 +26,7 @@ from functools import reduce
 from itertools import product
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, inspect, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.accounts.models import User, WorkGroup
@@ -133,7 +133,11 @@ def is_lead(user: User, work_group: WorkGroup) -> bool:
 
 def led_group_ids(user: User) -> set[int]:
     """Every Work Group the user leads, by either route `is_lead` accepts."""
-    named = db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id))
+    if "named_lead_of" in inspect(user).dict:
+        # Loaded with the user for this request (app.accounts.services.load_user_from_cookie).
+        named: Iterable[int] = [group.id for group in user.named_lead_of]
+    else:
+        named = db.session.scalars(select(WorkGroup.id).where(WorkGroup.lead_id == user.id))
     by_role = {m.work_group_id for m in user.memberships if m.has_role("work_group_lead")}
     return set(named) | by_role
 
@@ -394,6 +398,16 @@ def _shapes(rule: Rule) -> set[tuple[str, ...]]:
 
 
 SEARCHED_RULES: tuple[Rule, ...] = (SEQUENCE_READ, LESSON_READ, RESEARCH_LESSON_READ)
+
+
+def reader_class(user: User) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Everything the rules can know about a reader: the values each audience gives them.
+
+    Two people with the same class pass exactly the same rules (every interpreter asks only
+    `holds`/`values`, and the property test checks those agree), so what is derived from
+    visibility alone, such as a plan's wiki links resolved for a reader, may be shared within
+    a class and never across classes: two schools never share one."""
+    return tuple((a.key, tuple(sorted(a.values(user), key=str))) for a in AUDIENCES)
 
 
 def reader_tokens(user: User) -> list[str]:

@@ -181,7 +181,7 @@ def test_move_to_list_never_offers_another_schools_plan(app, login, two_schools)
     make_plan(app, world.rival, world.group, lessons=0, title="Rival's second plan",
               school_id=str(world.school_b))
     the_client = _client(app, login, world.rival)
-    page = the_client.get(f"/lessons/{own.lesson_ids[0]}").get_data(as_text=True)
+    page = the_client.get(f"/lessons/{own.lesson_ids[0]}/move-to").get_data(as_text=True)
     assert "Rival&#39;s second plan" in page or "Rival's second plan" in page  # the list shows
     assert SECRET not in page
     assert f'value="{world.plan.id}"' not in page

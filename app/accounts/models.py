@@ -141,6 +141,10 @@ class User(UserMixin, Model):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    #: Work Groups that name this person as their Lead. Read-only; the page loader fetches it
+    #: with the user (app.visibility.led_group_ids uses it only when it was loaded that way).
+    named_lead_of: Mapped[list[WorkGroup]] = relationship(
+        primaryjoin="WorkGroup.lead_id == User.id", viewonly=True, lazy="select")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users at login

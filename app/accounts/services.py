@@ -93,11 +93,13 @@ def load_user_from_cookie(value: str) -> User | None:
     user_id, _, token = value.partition(":")
     if not is_whole_number(user_id) or not token:
         return None
-    # One query for the user, memberships, roles and groups: every page's policy checks need them.
-    user = db.session.scalar(
+    # One query for the user, memberships, roles, groups and the groups naming them Lead:
+    # every page's policy checks need them, and a page view has a budget of five statements.
+    user = db.session.scalars(
         select(User).where(User.id == int(user_id)).options(
             joinedload(User.memberships).joinedload(Membership.role_rows),
-            joinedload(User.memberships).joinedload(Membership.work_group)))
+            joinedload(User.memberships).joinedload(Membership.work_group),
+            joinedload(User.named_lead_of))).unique().first()
     if user is None or user.disabled or not secrets.compare_digest(user.session_token, token):
         return None
     return user

@@ -15,12 +15,13 @@ def init_app(app: Flask) -> None:
     from app import signals
     from app.notifications import (
         feature_events,
+        header,
         models,  # noqa: F401  (tables known before create_all)
         revision_events,
     )
     from app.notifications.cli import register_cli
     from app.notifications.routes import bp
-    from app.notifications.services import is_watching, notify, unread_count
+    from app.notifications.services import notify
 
     app.register_blueprint(bp)
     register_cli(app)
@@ -36,6 +37,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def notification_helpers() -> dict:
         # Callables, so a page that does not show the count does not run the query.
-        return {"unread_notifications": lambda: unread_count(current_user),
-                "is_watching": lambda kind, target_id: current_user.is_authenticated
-                and is_watching(current_user, kind, target_id)}
+        return {"unread_notifications": lambda: header.unread(current_user),
+                "is_watching": lambda kind, target_id: header.watching(
+                    current_user, kind, target_id)}

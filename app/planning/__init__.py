@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.registry import registry
+
 
 def init_app(app: Flask) -> None:
     """Wire planning into an app: its pages, its search sources and the announcement of
@@ -11,6 +13,7 @@ def init_app(app: Flask) -> None:
     # Imported when wiring, not when another feature imports app.planning.models: the routes
     # import materials, observations and reviews, which import our models (a cycle).
     from app.planning import (
+        link_cache,
         routes,  # noqa: F401  (each routes module adds its views to `bp`)
         routes_adapt,  # noqa: F401
         routes_history,  # noqa: F401
@@ -22,3 +25,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_sources(app)
     events.install()
+    link_cache.install()
+    registry(app).link_cache = link_cache.LinkCache()

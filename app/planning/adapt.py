@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app import policy, revisions
 from app.accounts.models import User, WorkGroup
@@ -81,6 +82,7 @@ def adaptations(user: User, sequence: Sequence) -> list[Sequence]:
     query = (select(Sequence)
              .where(Sequence.adapted_from_id == sequence.id, Sequence.archived_at.is_(None),
                     policy.visible_sequences_clause(user))
+             .options(joinedload(Sequence.school))
              .order_by(Sequence.created_at, Sequence.id))
     return list(db.session.scalars(query))
 

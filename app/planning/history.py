@@ -32,6 +32,7 @@ from app.planning.fields import (
 from app.planning.links import link_resolver as planning_resolver
 from app.planning.models import Lesson, Sequence, Visit
 from app.planning.reference_data import BIG_IDEAS, STRANDS, YEAR_GROUPS
+from app.planning.visits import Reader
 from app.revisions import SaveResult
 from app.revisions.models import Revision
 from app.revisions.pages import Crumb, Reading, RevisionPage, Section
@@ -268,8 +269,11 @@ def _as_line(value: Any) -> str:
 # --- "what changed since my last visit" ----------------------------------------------------------
 
 
-def record_visit(user: User, document_id: int, number: int) -> None:
+def record_visit(user: User | Reader, document_id: int, number: int) -> None:
     """Remember that the user has seen revision `number` (never moves backwards).
+
+    Pages call app.planning.visits.record_after_response, which calls this after the page
+    has gone.
 
     One INSERT ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL both have it), so two tabs
     opened at once cannot both insert and fail. The caller commits.

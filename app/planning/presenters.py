@@ -6,15 +6,16 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import policy
-from app.accounts.models import User, WorkGroup
+from app.accounts.models import School, User, WorkGroup
 from app.extensions import db
 from app.materials.models import Material
 from app.planning import adapt, services
 from app.planning.fields import Field
 from app.planning.models import STATUSES, VISIBILITY, Lesson, Sequence
+from app.planning.page_data import Neighbour, PlanPage
 from app.planning.reference_data import BIG_IDEAS, RTP_SUMMARIES, STRANDS, YEAR_GROUPS
 from app.revisions import MergeConflict
 from app.revisions.models import Revision
@@ -95,43 +96,74 @@ def sequence_view(user: User, sequence: Sequence, head: Revision) -> SequenceVie
     )
 
 
+#: Sequences one "Move to another sequence" page lists; the search box narrows a longer list.
+MOVE_TARGETS_SHOWN = 30
+
+
+@dataclass
+class MoveTargets:
+    lesson: Lesson
+    query: str
+    #: (id, title, school name) of sequences the user may move the lesson into.
+    targets: list[tuple[int, str, str]]
+    #: True when more sequences match than are shown.
+    more: bool
+
+
+def _like_escaped(word: str) -> str:
+    return word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def move_targets(user: User, lesson: Lesson, query: str = "") -> MoveTargets:
+    """Other sequences of the lesson's Work Group the user may edit, matching `query`.
+
+    Asked for on its own page (not rendered into every lesson view, where it grew with the
+    group), and decided once per (visibility, school) class rather than once per sequence.
+    """
+    group_id = lesson.sequence.work_group_id
+    stmt = (select(Sequence.id, Sequence.title, Sequence.visibility, Sequence.school_id)
+            .where(Sequence.work_group_id == group_id, Sequence.id != lesson.sequence_id,
+                   Sequence.archived_at.is_(None)))
+    for word in query.split()[:8]:
+        stmt = stmt.where(func.lower(Sequence.title).like(f"%{_like_escaped(word)}%",
+                                                          escape="\\"))
+    decided: dict[tuple[str, int], bool] = {}
+    found: list[tuple[int, str, int]] = []
+    for row in db.session.execute(stmt.order_by(Sequence.title, Sequence.id)):
+        key = (row.visibility, row.school_id)
+        if key not in decided:
+            decided[key] = policy.can_edit_plan_in(user, group_id, row.visibility, row.school_id)
+        if decided[key]:
+            found.append((row.id, row.title, row.school_id))
+            if len(found) > MOVE_TARGETS_SHOWN:
+                break
+    names = {row.id: row.name for row in db.session.execute(select(School.id, School.name).where(
+        School.id.in_({school for _id, _title, school in found} or {-1})))}
+    shown = [(i, title, names.get(school, "")) for i, title, school in found]
+    return MoveTargets(lesson, query, shown[:MOVE_TARGETS_SHOWN],
+                       len(shown) > MOVE_TARGETS_SHOWN)
+
+
 @dataclass
 class LessonView:
     can_edit: bool
-    previous: Lesson | None
-    next: Lesson | None
+    previous: Neighbour | None
+    next: Neighbour | None
     contributors: list[User]
-    move_targets: list[tuple[int, str]]
     source: Lesson | None
     upstream: tuple[int, int] | None
 
 
-def move_targets(user: User, lesson: Lesson) -> list[tuple[int, str]]:
-    """(id, title) of the other sequences of the lesson's Work Group the user may edit."""
-    rows = db.session.execute(
-        select(Sequence.id, Sequence.title, Sequence.visibility, Sequence.school_id)
-        .where(Sequence.work_group_id == lesson.sequence.work_group_id,
-               Sequence.id != lesson.sequence_id, Sequence.archived_at.is_(None))
-        .order_by(Sequence.title))
-    group_id = lesson.sequence.work_group_id
-    return [(row.id, row.title) for row in rows
-            if policy.can_edit_plan_in(user, group_id, row.visibility, row.school_id)]
-
-
-def lesson_view(user: User, lesson: Lesson) -> LessonView:
+def lesson_view(user: User, page: PlanPage) -> LessonView:
+    lesson: Lesson = page.item
     source = lesson.adapted_from
     if source is not None and not policy.can_view_sequence(user, source.sequence):
         source = None
-    siblings = lesson.sequence.active_lessons
-    index = siblings.index(lesson) if lesson in siblings else -1
-    can_edit = policy.can_edit_sequence(user, lesson.sequence)
-    targets = move_targets(user, lesson) if can_edit else []
     return LessonView(
-        can_edit=can_edit,
-        previous=siblings[index - 1] if index > 0 else None,
-        next=siblings[index + 1] if 0 <= index < len(siblings) - 1 else None,
+        can_edit=policy.can_edit_sequence(user, lesson.sequence),
+        previous=page.previous,
+        next=page.next,
         contributors=services.contributors(lesson),
-        move_targets=targets,
         source=source,
         upstream=adapt.lesson_upstream_changes(user, lesson),
     )
@@ -187,13 +219,9 @@ class SinceVisit:
     authors: list[str]
 
 
-def since_last_visit(user: User, document_id: int, seen: int | None,
-                     head_number: int) -> SinceVisit | None:
-    """What others changed since the user last looked (seen), or None."""
-    if seen is None or seen >= head_number:
+def since_visit(page: PlanPage) -> SinceVisit | None:
+    """What others changed since the reader last looked, or None (first visit, nothing new,
+    or only the reader's own saves since: they have seen those)."""
+    if page.seen is None or page.seen >= page.head.number or not page.since_authors:
         return None
-    rows = db.session.scalars(select(Revision).where(
-        Revision.document_id == document_id, Revision.number > seen))
-    authors = sorted({r.author.display_name for r in rows if r.author_id != user.id})
-    # Only your own saves since: you have seen them, so there is nothing new to show.
-    return SinceVisit(seen, head_number, authors) if authors else None
+    return SinceVisit(page.seen, page.head.number, page.since_authors)

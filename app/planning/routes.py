@@ -10,14 +10,14 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
-from app.core.markdown import SafeHtml, render_markdown, resolve_links, rewrap_stored
+from app.core.markdown import render_markdown
 from app.errors import ValidationError
 from app.extensions import db, limiter
 from app.forms import refusal, require_button
 
 # Other features' panels on plan pages (they never import planning's routes).
 from app.observations.services import address_changes, lesson_panel, open_changes_for_lesson
-from app.planning import history, presenters, services
+from app.planning import page_data, presenters, services, visits
 from app.planning.blueprint import bp
 from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
 from app.planning.forms import (
@@ -28,7 +28,7 @@ from app.planning.forms import (
     SequenceForm,
     SettingsForm,
 )
-from app.planning.links import create_url, link_resolver
+from app.planning.link_cache import resolved_fields
 from app.planning.reference_data import YEAR_GROUPS
 from app.reviews.services import approval_banner
 from app.revisions import MergeConflict
@@ -42,18 +42,12 @@ def _user() -> User:
 
 
 
-def _resolved(user: User, stored: str) -> SafeHtml:
-    return resolve_links(rewrap_stored(stored), link_resolver(user), create_url)
-
-
-def _visit(user: User, document_id: int, head_number: int):
-    """What changed since the last visit; remembers this one (a read marker, written only
-    when there is something new, so most page views do no write at all)."""
-    seen = history.last_seen(user, document_id)
-    since = presenters.since_last_visit(user, document_id, seen, head_number)
-    if seen is None or seen < head_number:
-        history.record_visit(user, document_id, head_number)
-    return since
+def _visit(user: User, page: page_data.PlanPage) -> presenters.SinceVisit | None:
+    """What others changed since the reader's last visit; this visit is remembered after the
+    response is sent (a read never writes inside the request), and only when it moves on."""
+    if page.seen is None or page.seen < page.head.number:
+        visits.record_after_response(user.id, page.item.document_id, page.head.number)
+    return presenters.since_visit(page)
 
 
 def _user_key() -> str:
@@ -120,15 +114,14 @@ def new_sequence():
 @login_required
 def sequence(sequence_id: int):
     user = _user()
-    item = services.get_sequence(user, sequence_id)
-    head = services.head(item.document_id, item.document.head_number)
+    page = page_data.sequence_page(user, sequence_id)
+    item, head = page.item, page.head
     view = presenters.sequence_view(user, item, head)
-    since = _visit(user, item.document_id, head.number)
     return render_template("planning/sequence.html", sequence=item, head=head, view=view,
-                           since=since, labels=presenters.LABELS,
+                           since=_visit(user, page), labels=presenters.LABELS,
                            approval=approval_banner(user, item.document, item=item),
-                           html={k: _resolved(user, head.html.get(k, ""))
-                                 for k in ("small_steps", "overview")})
+                           html=resolved_fields(user, head, ["small_steps", "overview"],
+                                                page.links_epoch))
 
 
 @bp.route("/sequences/<int:sequence_id>/edit", methods=["GET", "POST"])
@@ -219,15 +212,15 @@ def add_lesson(sequence_id: int):
 @login_required
 def lesson(lesson_id: int):
     user = _user()
-    item = services.get_lesson(user, lesson_id)
-    head = services.head(item.document_id, item.document.head_number)
-    since = _visit(user, item.document_id, head.number)
-    return render_template("planning/lesson.html", lesson=item, head=head, since=since,
+    page = page_data.lesson_page(user, lesson_id)
+    item, head = page.item, page.head
+    return render_template("planning/lesson.html", lesson=item, head=head,
+                           since=_visit(user, page),
                            fields=LESSON_FIELDS, research=lesson_panel(user, item),
                            approval=approval_banner(user, item.document, item=item),
-                           view=presenters.lesson_view(user, item),
-                           html={f.key: _resolved(user, head.html.get(f.key, ""))
-                                 for f in LESSON_FIELDS if head.html.get(f.key)})
+                           view=presenters.lesson_view(user, page),
+                           html=resolved_fields(user, head, [f.key for f in LESSON_FIELDS],
+                                                page.links_epoch))
 
 
 @bp.route("/lessons/<int:lesson_id>/edit", methods=["GET", "POST"])
@@ -286,6 +279,17 @@ def move_lesson(lesson_id: int):
     flash(f"“{item.title}” is now lesson {item.position}.", "success")
     return redirect(url_for("planning.sequence", sequence_id=item.sequence_id)
                     + f"#lesson-{item.id}")
+
+
+@bp.get("/lessons/<int:lesson_id>/move-to")
+@login_required
+def move_lesson_to_page(lesson_id: int):
+    """Choose the sequence to move a lesson into: a searchable list, asked for on demand."""
+    user = _user()
+    item = services.editable_lesson(user, lesson_id)
+    query = request.args.get("q", "").strip()[:200]
+    return render_template("planning/move_to.html",
+                           choice=presenters.move_targets(user, item, query))
 
 
 @bp.post("/lessons/<int:lesson_id>/move-to")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
 from app.accounts.services import audit
@@ -104,7 +105,8 @@ def approval_banner(user: User, document: Document, school_id: int | None = None
         return None
     latest: dict[int, Approval] = {}
     for approval in db.session.scalars(select(Approval).where(
-            Approval.document_id == document.id).order_by(Approval.id)):
+            Approval.document_id == document.id).order_by(Approval.id)
+            .options(joinedload(Approval.school), joinedload(Approval.approved_by))):
         latest[approval.school_id] = approval
     if not latest:
         return None

@@ -1,0 +1,67 @@
+"""The per-person bits of every page's header and plan pages: unread count and watch state.
+
+A plan page asks for them as columns of its own query (`unread_column`, `watching_column`) and
+hands the answers to `remember`, so the header does not run two more statements; any other
+page asks `unread`/`watching`, which query once per request. Both are per person and per
+request (kept on `flask.g`), so nothing of one person's header can reach another's page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from sqlalchemy import exists, func, select
+
+from app.accounts.models import User
+from app.extensions import db
+from app.notifications.models import Notification, Watch
+
+
+def unread_column(user: User) -> Any:
+    """A scalar subquery: how many notifications the user has not read."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .scalar_subquery())
+
+
+def watching_column(user: User, kind: str, target_id: Any) -> Any:
+    """An EXISTS: does the user follow this thing (`target_id` may be a column)?"""
+    return exists().where(Watch.user_id == user.id, Watch.target_kind == kind,
+                          Watch.target_id == target_id)
+
+
+def remember(user: User, *, unread: int | None = None,
+             watching: dict[tuple[str, int], bool] | None = None) -> None:
+    """Keep answers a page's own query already gave, for this request's header."""
+    state = _state(user)
+    if unread is not None:
+        state["unread"] = int(unread)
+    state["watching"].update(watching or {})
+
+
+def unread(user: Any) -> int:
+    """The header's unread count (0 for a visitor)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    state = _state(user)
+    if "unread" not in state:
+        state["unread"] = db.session.scalar(select(unread_column(user))) or 0
+    return int(state["unread"])
+
+
+def watching(user: Any, kind: str, target_id: int) -> bool:
+    """Does this person follow the thing (False for a visitor)?"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    known: dict[tuple[str, int], bool] = _state(user)["watching"]
+    if (kind, target_id) not in known:
+        known[(kind, target_id)] = bool(db.session.scalar(
+            select(watching_column(user, kind, target_id))))
+    return known[(kind, target_id)]
+
+
+def _state(user: User) -> dict[str, Any]:
+    # Keyed by the person too: a request that switches user (login) starts afresh.
+    states: dict[int, dict[str, Any]] = g.setdefault("header_state", {})
+    return states.setdefault(user.id, {"watching": {}})

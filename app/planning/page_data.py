@@ -1,0 +1,148 @@
+"""What a lesson or sequence page reads, in as few statements as the page allows.
+
+A plan view has a budget of five SQL statements (tests/test_page_queries.py counts them):
+the user with memberships (app.accounts.services.load_user_from_cookie), then one statement
+here for the plan, its sequence and Work Group, its head revision and author, the adapted
+source, the neighbours in the sequence and the reader's own bits (last visit, who changed it
+since, watching, unread notifications), then one statement per panel (contributors, the
+research panel, approvals; or lessons, approvals, adaptations on a sequence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from app import policy
+from app.accounts.models import User
+from app.errors import NotFound
+from app.extensions import db
+from app.notifications import header
+from app.planning.link_cache import epoch_column
+from app.planning.models import Lesson, Sequence, Visit
+from app.revisions.models import Document, Revision
+
+#: Joins author names in one SQL string; no display name contains this control character.
+_SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    id: int
+    title: str
+
+
+@dataclass
+class PlanPage:
+    """A plan the reader may see, with its head revision and the reader's own state."""
+
+    item: Any  # the Lesson or Sequence
+    head: Revision
+    #: The revision the reader saw last time (None on a first visit).
+    seen: int | None
+    #: Others who saved revisions after `seen`, by name.
+    since_authors: list[str]
+    #: The links epoch (app.planning.link_cache), read with the page.
+    links_epoch: int = 0
+    previous: Neighbour | None = None
+    next: Neighbour | None = None
+
+
+def _reader_columns(user: User, kind: str, item_id: Any) -> list[Any]:
+    """Last visit, names of others who saved since, watching, unread count: one row's columns."""
+    seen = (select(Visit.number)
+            .where(Visit.user_id == user.id, Visit.document_id == Document.id)
+            .scalar_subquery())
+    authors = (select(func.aggregate_strings(User.display_name, _SEPARATOR))
+               .where(User.id.in_(select(Revision.author_id).where(
+                   Revision.document_id == Document.id, Revision.number > seen,
+                   Revision.author_id != user.id)))
+               .scalar_subquery())
+    return [seen.label("seen"), authors.label("since_authors"),
+            header.watching_column(user, kind, item_id).label("watching"),
+            header.unread_column(user).label("unread"),
+            epoch_column().label("links_epoch")]
+
+
+def _page(user: User, kind: str, item: Any, head: Revision, row: Any) -> PlanPage:
+    header.remember(user, unread=row.unread, watching={(kind, item.id): bool(row.watching)})
+    names = sorted(set(filter(None, (row.since_authors or "").split(_SEPARATOR))))
+    return PlanPage(item, head, row.seen, names, row.links_epoch or 0)
+
+
+def _head_join(head: Any) -> Any:
+    return and_(head.document_id == Document.id, head.number == Document.head_number)
+
+
+def lesson_page(user: User, lesson_id: int) -> PlanPage:
+    """A lesson the user may read, with everything its page header needs; NotFound otherwise."""
+    head = aliased(Revision)
+    sibling = aliased(Lesson)
+
+    def neighbour(column: Any, before: bool) -> Any:
+        if before:
+            placed = or_(sibling.position < Lesson.position,
+                         and_(sibling.position == Lesson.position, sibling.id < Lesson.id))
+            order: tuple[Any, ...] = (sibling.position.desc(), sibling.id.desc())
+        else:
+            placed = or_(sibling.position > Lesson.position,
+                         and_(sibling.position == Lesson.position, sibling.id > Lesson.id))
+            order = (sibling.position, sibling.id)
+        return (select(column).where(sibling.sequence_id == Lesson.sequence_id,
+                                     sibling.archived_at.is_(None), placed)
+                .order_by(*order).limit(1).scalar_subquery())
+
+    source = aliased(Lesson)
+    query = (select(Lesson, head, *_reader_columns(user, "lesson", Lesson.id),
+                    neighbour(sibling.id, True).label("prev_id"),
+                    neighbour(sibling.title, True).label("prev_title"),
+                    neighbour(sibling.id, False).label("next_id"),
+                    neighbour(sibling.title, False).label("next_title"))
+             .join(Document, Document.id == Lesson.document_id)
+             .join(head, _head_join(head))
+             .where(Lesson.id == lesson_id)
+             .options(contains_eager(Lesson.document),
+                      joinedload(head.author),
+                      joinedload(Lesson.sequence).joinedload(Sequence.work_group),
+                      joinedload(Lesson.sequence).joinedload(Sequence.document),
+                      joinedload(Lesson.adapted_from.of_type(source))
+                      .joinedload(source.sequence).joinedload(Sequence.work_group),
+                      joinedload(Lesson.adapted_from.of_type(source))
+                      .joinedload(source.document)))
+    row = db.session.execute(query).first()
+    if row is None or not policy.can_view_sequence(user, row.Lesson.sequence):
+        raise NotFound()
+    lesson: Lesson = row.Lesson
+    page = _page(user, "lesson", lesson, row[1], row)
+    if lesson.archived_at is None:
+        if row.prev_id is not None:
+            page.previous = Neighbour(row.prev_id, row.prev_title)
+        if row.next_id is not None:
+            page.next = Neighbour(row.next_id, row.next_title)
+    return page
+
+
+def sequence_page(user: User, sequence_id: int) -> PlanPage:
+    """A sequence the user may read, with everything its page header needs; NotFound otherwise."""
+    head = aliased(Revision)
+    source = aliased(Sequence)
+    query = (select(Sequence, head, *_reader_columns(user, "sequence", Sequence.id))
+             .join(Document, Document.id == Sequence.document_id)
+             .join(head, _head_join(head))
+             .where(Sequence.id == sequence_id)
+             .options(contains_eager(Sequence.document),
+                      joinedload(head.author),
+                      joinedload(Sequence.work_group),
+                      joinedload(Sequence.school),
+                      joinedload(Sequence.adapted_from.of_type(source))
+                      .joinedload(source.work_group),
+                      joinedload(Sequence.adapted_from.of_type(source)).joinedload(source.school),
+                      joinedload(Sequence.adapted_from.of_type(source))
+                      .joinedload(source.document)))
+    row = db.session.execute(query).first()
+    if row is None or not policy.can_view_sequence(user, row.Sequence):
+        raise NotFound()
+    return _page(user, "sequence", row.Sequence, row[1], row)

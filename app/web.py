@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, request, session, url_for
+from flask import Flask, Response, current_app, g, request, session, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from app import policy
 from app.accounts.models import WG_ROLES
@@ -38,6 +42,39 @@ def set_security_headers(response: Response) -> Response:
         # Pages may show children's observation notes: keep them out of shared caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def revision_addressed(view: Callable[..., Any]) -> Callable[..., BaseResponse]:
+    """For pages addressed by revision (an old revision, a comparison, print, export):
+    `Cache-Control: private, no-cache` and an ETag, so a browser revalidates and gets a 304
+    with no body when nothing it would see has changed.
+
+    The ETag is a hash of the page exactly as this person gets it (header, counts, resolved
+    links, flashed messages), without the request's signed CSRF token, which differs every
+    second; it adds the session's own CSRF secret and the user, so one person's ETag never
+    validates another person's page, and a page kept from an older session is sent again.
+    """
+
+    @wraps(view)
+    def conditional(*args: Any, **kwargs: Any) -> BaseResponse:
+        response = current_app.make_response(view(*args, **kwargs))
+        if request.method != "GET" or response.status_code != 200 or response.is_streamed:
+            return response
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.vary.add("Cookie")
+        response.set_etag(_page_etag(response.get_data()))
+        return response.make_conditional(request)
+
+    return conditional
+
+
+def _page_etag(body: bytes) -> str:
+    signed = g.get("csrf_token")
+    if signed:
+        body = body.replace(str(signed).encode(), b"")
+    digest = hashlib.sha256(body)
+    digest.update(f"\0{getattr(current_user, 'id', '')}\0{session.get('csrf_token', '')}".encode())
+    return digest.hexdigest()[:32]
 
 
 def format_datetime(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:

@@ -15,6 +15,7 @@ from app.forms import require_button
 from app.planning import history
 from app.planning.blueprint import bp
 from app.planning.history import Kind
+from app.web import revision_addressed
 
 MAX_INT = 2_147_483_647
 #: Revision numbers in query strings: bounded so PostgreSQL integers never overflow (404).
@@ -87,6 +88,7 @@ def lesson_history(lesson_id: int) -> str:
 
 @bp.get("/lessons/<int:lesson_id>/revisions/<int:number>")
 @login_required
+@revision_addressed
 def lesson_revision(lesson_id: int, number: int) -> str:
     return _revision("lesson", lesson_id, number)
 
@@ -99,18 +101,21 @@ def lesson_revision_restore(lesson_id: int, number: int) -> BaseResponse:
 
 @bp.get("/lessons/<int:lesson_id>/compare")
 @login_required
+@revision_addressed
 def lesson_compare(lesson_id: int) -> str:
     return _compare("lesson", lesson_id)
 
 
 @bp.get("/lessons/<int:lesson_id>/source")
 @login_required
+@revision_addressed
 def lesson_source(lesson_id: int) -> Response:
     return _text(history.lesson_source(_user(), lesson_id), "inline")
 
 
 @bp.get("/lessons/<int:lesson_id>/revisions/<int:number>/source")
 @login_required
+@revision_addressed
 def lesson_revision_source(lesson_id: int, number: int) -> Response:
     return _text(history.lesson_source(_user(), lesson_id, number), "inline")
 
@@ -126,6 +131,7 @@ def sequence_history(sequence_id: int) -> str:
 
 @bp.get("/sequences/<int:sequence_id>/revisions/<int:number>")
 @login_required
+@revision_addressed
 def sequence_revision(sequence_id: int, number: int) -> str:
     return _revision("sequence", sequence_id, number)
 
@@ -138,12 +144,14 @@ def sequence_revision_restore(sequence_id: int, number: int) -> BaseResponse:
 
 @bp.get("/sequences/<int:sequence_id>/compare")
 @login_required
+@revision_addressed
 def sequence_compare(sequence_id: int) -> str:
     return _compare("sequence", sequence_id)
 
 
 @bp.get("/sequences/<int:sequence_id>/export.md")
 @login_required
+@revision_addressed
 def sequence_export(sequence_id: int) -> Response:
     filename, body = history.export_sequence(_user(), sequence_id)
     response = Response(body, mimetype="text/markdown")
@@ -153,6 +161,7 @@ def sequence_export(sequence_id: int) -> Response:
 
 @bp.get("/sequences/<int:sequence_id>/print")
 @login_required
+@revision_addressed
 def sequence_print(sequence_id: int) -> str:
     page = history.print_page(_user(), sequence_id)
     return render_template("planning/print.html", page=page)

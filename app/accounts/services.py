@@ -6,8 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -88,6 +90,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+@cache
+def _user_with_memberships() -> Any:
+    # Built once per process: every request runs it, and building costs more than running.
+    return select(User).where(User.id == bindparam("user_id", type_=Integer)).options(
+        joinedload(User.memberships).joinedload(Membership.role_rows),
+        joinedload(User.memberships).joinedload(Membership.work_group),
+        joinedload(User.named_lead_of))
+
+
 def load_user_from_cookie(value: str) -> User | None:
     """Flask-Login loader: `id:token`, refused when the token was rotated or user disabled."""
     user_id, _, token = value.partition(":")
@@ -95,11 +106,8 @@ def load_user_from_cookie(value: str) -> User | None:
         return None
     # One query for the user, memberships, roles, groups and the groups naming them Lead:
     # every page's policy checks need them, and a page view has a budget of five statements.
-    user = db.session.scalars(
-        select(User).where(User.id == int(user_id)).options(
-            joinedload(User.memberships).joinedload(Membership.role_rows),
-            joinedload(User.memberships).joinedload(Membership.work_group),
-            joinedload(User.named_lead_of))).unique().first()
+    user = db.session.scalars(_user_with_memberships(),
+                              {"user_id": int(user_id)}).unique().first()
     if user is None or user.disabled or not secrets.compare_digest(user.session_token, token):
         return None
     return user

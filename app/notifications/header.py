@@ -18,16 +18,17 @@ from app.extensions import db
 from app.notifications.models import Notification, Watch
 
 
-def unread_column(user: User) -> Any:
-    """A scalar subquery: how many notifications the user has not read."""
+def unread_column(user_id: Any) -> Any:
+    """A scalar subquery: how many notifications the user (an id or a bound parameter) has
+    not read."""
     return (select(func.count()).select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
             .scalar_subquery())
 
 
-def watching_column(user: User, kind: str, target_id: Any) -> Any:
+def watching_column(user_id: Any, kind: str, target_id: Any) -> Any:
     """An EXISTS: does the user follow this thing (`target_id` may be a column)?"""
-    return exists().where(Watch.user_id == user.id, Watch.target_kind == kind,
+    return exists().where(Watch.user_id == user_id, Watch.target_kind == kind,
                           Watch.target_id == target_id)
 
 
@@ -46,7 +47,7 @@ def unread(user: Any) -> int:
         return 0
     state = _state(user)
     if "unread" not in state:
-        state["unread"] = db.session.scalar(select(unread_column(user))) or 0
+        state["unread"] = db.session.scalar(select(unread_column(user.id))) or 0
     return int(state["unread"])
 
 
@@ -57,7 +58,7 @@ def watching(user: Any, kind: str, target_id: int) -> bool:
     known: dict[tuple[str, int], bool] = _state(user)["watching"]
     if (kind, target_id) not in known:
         known[(kind, target_id)] = bool(db.session.scalar(
-            select(watching_column(user, kind, target_id))))
+            select(watching_column(user.id, kind, target_id))))
     return known[(kind, target_id)]
 
 

@@ -11,9 +11,10 @@ research panel, approvals; or lessons, approvals, adaptations on a sequence).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app import policy
@@ -51,19 +52,25 @@ class PlanPage:
     next: Neighbour | None = None
 
 
-def _reader_columns(user: User, kind: str, item_id: Any) -> list[Any]:
+#: The reader, bound when a page query runs (the statements are built once per process:
+#: building them costs more CPU than running them).
+READER = bindparam("reader_id", type_=Integer)
+ITEM = bindparam("item_id", type_=Integer)
+
+
+def _reader_columns(kind: str, item_id: Any) -> list[Any]:
     """Last visit, names of others who saved since, watching, unread count: one row's columns."""
     seen = (select(Visit.number)
-            .where(Visit.user_id == user.id, Visit.document_id == Document.id)
+            .where(Visit.user_id == READER, Visit.document_id == Document.id)
             .scalar_subquery())
     authors = (select(func.aggregate_strings(User.display_name, _SEPARATOR))
                .where(User.id.in_(select(Revision.author_id).where(
                    Revision.document_id == Document.id, Revision.number > seen,
-                   Revision.author_id != user.id)))
+                   Revision.author_id != READER)))
                .scalar_subquery())
     return [seen.label("seen"), authors.label("since_authors"),
-            header.watching_column(user, kind, item_id).label("watching"),
-            header.unread_column(user).label("unread"),
+            header.watching_column(READER, kind, item_id).label("watching"),
+            header.unread_column(READER).label("unread"),
             epoch_column().label("links_epoch")]
 
 
@@ -77,8 +84,8 @@ def _head_join(head: Any) -> Any:
     return and_(head.document_id == Document.id, head.number == Document.head_number)
 
 
-def lesson_page(user: User, lesson_id: int) -> PlanPage:
-    """A lesson the user may read, with everything its page header needs; NotFound otherwise."""
+@cache
+def _lesson_query() -> Any:
     head = aliased(Revision)
     sibling = aliased(Lesson)
 
@@ -96,14 +103,14 @@ def lesson_page(user: User, lesson_id: int) -> PlanPage:
                 .order_by(*order).limit(1).scalar_subquery())
 
     source = aliased(Lesson)
-    query = (select(Lesson, head, *_reader_columns(user, "lesson", Lesson.id),
+    return (select(Lesson, head, *_reader_columns("lesson", Lesson.id),
                     neighbour(sibling.id, True).label("prev_id"),
                     neighbour(sibling.title, True).label("prev_title"),
                     neighbour(sibling.id, False).label("next_id"),
                     neighbour(sibling.title, False).label("next_title"))
              .join(Document, Document.id == Lesson.document_id)
              .join(head, _head_join(head))
-             .where(Lesson.id == lesson_id)
+             .where(Lesson.id == ITEM)
              .options(contains_eager(Lesson.document),
                       joinedload(head.author),
                       joinedload(Lesson.sequence).joinedload(Sequence.work_group),
@@ -112,7 +119,12 @@ def lesson_page(user: User, lesson_id: int) -> PlanPage:
                       .joinedload(source.sequence).joinedload(Sequence.work_group),
                       joinedload(Lesson.adapted_from.of_type(source))
                       .joinedload(source.document)))
-    row = db.session.execute(query).first()
+
+
+def lesson_page(user: User, lesson_id: int) -> PlanPage:
+    """A lesson the user may read, with everything its page header needs; NotFound otherwise."""
+    row = db.session.execute(_lesson_query(),
+                             {"reader_id": user.id, "item_id": lesson_id}).first()
     if row is None or not policy.can_view_sequence(user, row.Lesson.sequence):
         raise NotFound()
     lesson: Lesson = row.Lesson
@@ -125,14 +137,14 @@ def lesson_page(user: User, lesson_id: int) -> PlanPage:
     return page
 
 
-def sequence_page(user: User, sequence_id: int) -> PlanPage:
-    """A sequence the user may read, with everything its page header needs; NotFound otherwise."""
+@cache
+def _sequence_query() -> Any:
     head = aliased(Revision)
     source = aliased(Sequence)
-    query = (select(Sequence, head, *_reader_columns(user, "sequence", Sequence.id))
+    return (select(Sequence, head, *_reader_columns("sequence", Sequence.id))
              .join(Document, Document.id == Sequence.document_id)
              .join(head, _head_join(head))
-             .where(Sequence.id == sequence_id)
+             .where(Sequence.id == ITEM)
              .options(contains_eager(Sequence.document),
                       joinedload(head.author),
                       joinedload(Sequence.work_group),
@@ -142,7 +154,12 @@ def sequence_page(user: User, sequence_id: int) -> PlanPage:
                       joinedload(Sequence.adapted_from.of_type(source)).joinedload(source.school),
                       joinedload(Sequence.adapted_from.of_type(source))
                       .joinedload(source.document)))
-    row = db.session.execute(query).first()
+
+
+def sequence_page(user: User, sequence_id: int) -> PlanPage:
+    """A sequence the user may read, with everything its page header needs; NotFound otherwise."""
+    row = db.session.execute(_sequence_query(),
+                             {"reader_id": user.id, "item_id": sequence_id}).first()
     if row is None or not policy.can_view_sequence(user, row.Sequence):
         raise NotFound()
     return _page(user, "sequence", row.Sequence, row[1], row)

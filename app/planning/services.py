@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app import policy, revisions
@@ -75,13 +76,17 @@ def head(document_id: int, number: int) -> Revision:
     return revisions.get_revision(document_id, number)
 
 
+@cache
+def _contributors_query() -> Any:
+    first = (select(Revision.author_id, func.min(Revision.number).label("first"))
+             .where(Revision.document_id == bindparam("document_id", type_=Integer))
+             .group_by(Revision.author_id).subquery())
+    return select(User).join(first, User.id == first.c.author_id).order_by(first.c.first)
+
+
 def contributors(lesson: Lesson) -> list[User]:
     """Everyone who saved a revision of the lesson, in order of first contribution."""
-    first = (select(Revision.author_id, func.min(Revision.number).label("first"))
-             .where(Revision.document_id == lesson.document_id)
-             .group_by(Revision.author_id).subquery())
-    return list(db.session.scalars(select(User).join(first, User.id == first.c.author_id)
-                                   .order_by(first.c.first)))
+    return list(db.session.scalars(_contributors_query(), {"document_id": lesson.document_id}))
 
 
 def sync_material_links(sequence_id: int, lesson_id: int | None, fields: dict[str, Any]) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
@@ -87,6 +89,14 @@ def _item_for_document(document_id: int) -> tuple[Kind, Lesson | Sequence] | Non
     return None
 
 
+@cache
+def _approvals_query() -> Any:
+    # Built once per process: every plan view runs it.
+    return (select(Approval).where(Approval.document_id == bindparam("document_id", type_=Integer))
+            .order_by(Approval.id)
+            .options(joinedload(Approval.school), joinedload(Approval.approved_by)))
+
+
 def approval_banner(user: User, document: Document, school_id: int | None = None, *,
                     item: Lesson | Sequence | None = None) -> ApprovalView | None:
     """The approved version a reader should see: for their own school if it approved one,
@@ -104,9 +114,7 @@ def approval_banner(user: User, document: Document, school_id: int | None = None
     if not permissions.can_view_sequence(user, sequence):
         return None
     latest: dict[int, Approval] = {}
-    for approval in db.session.scalars(select(Approval).where(
-            Approval.document_id == document.id).order_by(Approval.id)
-            .options(joinedload(Approval.school), joinedload(Approval.approved_by))):
+    for approval in db.session.scalars(_approvals_query(), {"document_id": document.id}):
         latest[approval.school_id] = approval
     if not latest:
         return None

@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 
 from app.accounts.models import User
 from app.extensions import db
+from app.notifications.services import notify, unread_count
 from app.planning import adapt
 from app.planning.models import Visit
 from tests.observations_helpers import add_change, make_research_lesson
@@ -100,6 +101,10 @@ def test_a_lesson_view_costs_at_most_five_statements_with_every_panel_showing(ap
     reader.get(f"/lessons/{lesson_id}")  # a first visit, remembered
     reader.post(f"/watch/lesson/{lesson_id}")
     edit_lesson(app, team.sl_a, lesson_id, stem_sentences="Double 3 twos is 3 fours.")
+    with app.app_context():
+        notify(team.teacher_b.id, "mention", "Sal mentioned you", "/")
+        notify(team.teacher_b.id, "mention", "Sal mentioned you again", "/")
+        db.session.commit()
 
     page, sql, _after = view(app, reader, f"/lessons/{lesson_id}")
 
@@ -111,6 +116,9 @@ def test_a_lesson_view_costs_at_most_five_statements_with_every_panel_showing(ap
     assert "Lesson 2" in page and 'rel="next"' in page         # the pager
     assert "Contributors:" in page
     assert "Stop watching" in page                             # watch state from the page query
+    with app.app_context():   # two mentions and the watched lesson's change
+        unread = unread_count(db.session.get(User, team.teacher_b.id))
+    assert unread == 3 and f"Notifications ({unread}" in page   # from the page's own query
 
 
 def test_an_adapted_lesson_and_its_sequence_cost_at_most_five_statements(app, team):

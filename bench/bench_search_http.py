@@ -163,8 +163,10 @@ class Setup:
 
 @contextmanager
 def prepared(backend: str, lessons: int, keep: Path | None, pg_url: str,
-             mode: str) -> Iterator[Setup]:
-    """A fresh database holding the corpus (imported now, or copied from --keep)."""
+             mode: str, script: Path | None = None, tag: str = "") -> Iterator[Setup]:
+    """A fresh database holding the corpus (imported now, or copied from --keep). Another
+    bench may import its own corpus: `script --import-only LESSONS META MODE` does it, and
+    `tag` keeps its copies in --keep apart from this one's."""
     workdir = Path(tempfile.mkdtemp(prefix=f"coplan-bench-http-{backend}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SEARCH_", "DATABASE_"))}
     env.update({"SEARCH_BACKEND": backend, "SEARCH_INDEXER": "thread",
@@ -172,13 +174,14 @@ def prepared(backend: str, lessons: int, keep: Path | None, pg_url: str,
                 "SECRET_KEY": secrets.token_hex(16), "FLASK_APP": "wsgi:app",
                 "PYTHONPATH": str(ROOT)})
     pg_name = None
-    cache_key = f"{backend}-{lessons}" + ("-bulk" if mode == "bulk" else "")
+    cache_key = f"{tag}{backend}-{lessons}" + ("-bulk" if mode == "bulk" else "")
+    template = f"coplan_bench_cache_{tag.replace('-', '_')}{lessons}" + (
+        "_bulk" if mode == "bulk" else "")
     cache_meta = keep / f"{cache_key}.json" if keep else None
     cached = cache_meta is not None and cache_meta.exists()
     try:
         if backend == "postgres":
             pg_name = f"coplan_bench_{secrets.token_hex(5)}"
-            template = f"coplan_bench_cache_{lessons}" + ("_bulk" if mode == "bulk" else "")
             if cached and pg_exists(template, pg_url):
                 pg(f"CREATE DATABASE {pg_name} TEMPLATE {template}", pg_url)
             else:
@@ -199,13 +202,12 @@ def prepared(backend: str, lessons: int, keep: Path | None, pg_url: str,
         else:
             run([str(VENV_BIN / "flask"), "db", "upgrade"], env, quiet=True)
             started = time.perf_counter()
-            run([sys.executable, __file__, "--import-only", str(lessons), str(meta_path),
-                 mode], env)
+            run([sys.executable, str(script or __file__), "--import-only", str(lessons),
+                 str(meta_path), mode], env)
             seconds = time.perf_counter() - started
             if keep:
                 keep.mkdir(parents=True, exist_ok=True)
                 if backend == "postgres":
-                    template = f"coplan_bench_cache_{lessons}" + ("_bulk" if mode == "bulk" else "")
                     pg(f"DROP DATABASE IF EXISTS {template}", pg_url)
                     pg(f"CREATE DATABASE {template} TEMPLATE {pg_name}", pg_url)
                 else:
@@ -256,12 +258,22 @@ def free_port() -> int:
 def gunicorn(setup: Setup) -> Iterator[tuple[subprocess.Popen[bytes], str, float]]:
     """Two sync workers from the repo root (gunicorn.conf.py applies); yields the master, the
     base URL and when it was started, once the port accepts connections."""
+    with serve([str(VENV_BIN / "gunicorn"), "-w", "2", "-k", "sync", "wsgi:app"], ROOT,
+               setup.env, setup.workdir / "gunicorn.log") as served:
+        yield served
+
+
+@contextmanager
+def serve(cmd: list[str], cwd: Path, env: dict[str, str], log_path: Path
+          ) -> Iterator[tuple[subprocess.Popen[bytes], str, float]]:
+    """A gunicorn command (`-b` added: a free loopback port) in its own process group; yields
+    the master, the base URL and when it was started, once the port accepts connections.
+    Stopped with SIGTERM, then the whole group killed (no worker outlives a failed run)."""
     port = free_port()
-    log = open(setup.workdir / "gunicorn.log", "wb")
+    log = open(log_path, "wb")
     started = time.perf_counter()
-    proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-w", "2", "-k", "sync",
-                             "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                            cwd=ROOT, env=setup.env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([*cmd, "-b", f"127.0.0.1:{port}"], cwd=cwd, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -270,8 +282,7 @@ def gunicorn(setup: Setup) -> Iterator[tuple[subprocess.Popen[bytes], str, float
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start; see "
-                                       f"{setup.workdir / 'gunicorn.log'}") from None
+                    raise RuntimeError(f"gunicorn did not start; see {log_path}") from None
                 time.sleep(0.05)
         yield proc, f"http://127.0.0.1:{port}", started
     finally:
@@ -279,8 +290,12 @@ def gunicorn(setup: Setup) -> Iterator[tuple[subprocess.Popen[bytes], str, float
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # workers or their children left behind
+        except ProcessLookupError:
+            pass
+        proc.wait()
         log.close()
 
 

@@ -273,6 +273,19 @@ def tree_cpu(master: int) -> float:
     return total
 
 
+def wait_idle(master: int, timeout: float = 180) -> float:
+    """Wait until the workers are idle (under 5% of a CPU for 2 s running): start-up work
+    such as the search index warm-up must not be billed to the first measured pages.
+    Returns the seconds waited."""
+    started = time.monotonic()
+    quiet = 0
+    while time.monotonic() - started < timeout and quiet < 2:
+        before = tree_cpu(master)
+        time.sleep(1)
+        quiet = quiet + 1 if tree_cpu(master) - before < 0.05 else 0
+    return time.monotonic() - started
+
+
 # --- the load client --------------------------------------------------------------------------
 
 
@@ -410,7 +423,8 @@ def measure_coplan(setup: bsh.Setup, args: argparse.Namespace, v: dict[str, floa
     rng = random.Random(5)
     with bsh.gunicorn(setup) as (proc, base, _started):
         booted = bsh.wait_booted(proc.pid)
-        print(f"  Coplan up at {base} (workers booted: {booted})", flush=True)
+        print(f"  Coplan up at {base} (workers booted: {booted}, idle after "
+              f"{wait_idle(proc.pid):.0f} s more)", flush=True)
         db_before: dict[int, float] = {}
 
         def cpu() -> float:
@@ -548,6 +562,10 @@ def otter_served(setup: bsh.Setup, args: argparse.Namespace
         "COMMIT_MESSAGE = 'OPTIONAL'\nSITE_NAME = 'Bench Otter'\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["OTTERWIKI_SETTINGS"] = str(settings)
+    # Otter creates its tables as it is imported: once here, or both workers race to create
+    # them in the new SQLite file and one fails to boot
+    subprocess.run([str(venv / "bin" / "python"), "-c", "import otterwiki.server"], cwd=work,
+                   env=env, check=True, capture_output=True)
     # a long timeout: Otter's editor builds an index of every page (seconds at 1k lessons)
     with bsh.serve([str(venv / "bin" / "gunicorn"), "-w", "2", "-k", "sync", "-t", "900",
                     "otterwiki.server:app"], work, env, work / "gunicorn.log") as (proc, base, _):
@@ -593,7 +611,7 @@ def measure_otter(setup: bsh.Setup, args: argparse.Namespace, v: dict[str, float
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Otter not healthy; see {work / 'gunicorn.log'}")
             time.sleep(0.2)
-        print(f"  Otter up at {base}", flush=True)
+        print(f"  Otter up at {base} (idle after {wait_idle(proc.pid):.0f} s)", flush=True)
         lesson_page = pages["lesson"]
         readers = [e for e in meta["editors"][1:1 + VIEW_TEACHERS]
                    if len(e["lessons"]) >= HOT_LESSONS + 40]

@@ -14,6 +14,7 @@ tests/test_html_door.py fails on `SafeHtml(` elsewhere or `|safe` in a template.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import threading
@@ -233,6 +234,117 @@ def _template_text_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+# --- brackets that cannot close ----------------------------------------------------------------
+
+_BRACKET_RUN_RE = re.compile(r"\[+")
+_BRACKET_RE = re.compile(r"[\[\]]")
+#: What can hide a "[" from link-label scanning: code spans, escapes, autolinks, maths,
+#: template text, link destinations and footnote references (whose label may hold a "[").
+_BRACKET_HIDERS_RE = re.compile(r"[`\\<${(]|\[\^")
+
+
+@dataclass(frozen=True)
+class _Brackets:
+    """Where the brackets are in one inline source (found once per source)."""
+
+    src: str
+    run_starts: list[int]
+    run_ends: list[int]
+    closers: list[int]
+    #: Every "[" and "]" in order, the bracket balance before each, and the least balance
+    #: after any bracket from each on. Empty when the source holds a character that can hide
+    #: a "[" (then only the count of "]" decides).
+    positions: list[int]
+    balance_before: list[int]
+    least_after: list[int]
+
+
+def _brackets(state: StateInline) -> _Brackets:
+    found: _Brackets | None = getattr(state, "_coplan_brackets", None)
+    if found is None or found.src is not state.src:
+        src = state.src
+        runs = [m.span() for m in _BRACKET_RUN_RE.finditer(src)]
+        positions: list[int] = []
+        balance_before: list[int] = []
+        least_after: list[int] = []
+        if not _BRACKET_HIDERS_RE.search(src):
+            positions = [m.start() for m in _BRACKET_RE.finditer(src)]
+            balance = 0
+            after: list[int] = []
+            for position in positions:
+                balance_before.append(balance)
+                balance += 1 if src[position] == "[" else -1
+                after.append(balance)
+            least_after = after[:]
+            for index in range(len(after) - 2, -1, -1):
+                least_after[index] = min(after[index], least_after[index + 1])
+        found = _Brackets(src, [start for start, _ in runs], [end for _, end in runs],
+                          [m.start() for m in re.finditer(r"\]", src)],
+                          positions, balance_before, least_after)
+        state._coplan_brackets = found  # type: ignore[attr-defined]
+    return found
+
+
+def _never_balanced(brackets: _Brackets, pos: int) -> bool:
+    """Whether the "[" at `pos` is never matched by a later "]", counting brackets as nested
+    pairs (links, wiki links and footnotes inside a label are pairs too): the balance of
+    brackets after it never drops back to what it was before it."""
+    if not brackets.positions:
+        return False
+    index = bisect.bisect_left(brackets.positions, pos)
+    later = index + 1
+    return later >= len(brackets.positions) or \
+        brackets.least_after[later] > brackets.balance_before[index]
+
+
+def _hopeless_until(state: StateInline, pos: int) -> int:
+    """Up to where the "[" from `pos` on cannot be closed by any "]" (pos itself if it can).
+
+    A "[" followed (in its run of "[") by k more needs at least k + 1 "]" after the run,
+    whatever lies between: each inner "[" either is text (one level deeper) or starts a
+    bracket pair of its own. Where nothing can hide a bracket, a "[" whose balance of
+    brackets never drops back is hopeless too.
+    """
+    brackets = _brackets(state)
+    run = bisect.bisect_right(brackets.run_starts, pos) - 1  # the run holding pos
+    end = brackets.run_ends[run]
+    available = len(brackets.closers) - bisect.bisect_left(brackets.closers, end)
+    until = max(pos, min(end - available, state.posMax))
+    if until == pos and _never_balanced(brackets, pos):
+        until = pos + 1
+    return until
+
+
+def _unclosed_bracket_rule(state: StateInline, silent: bool) -> bool:
+    """Text for each "[" (or "^[", "![") that no "]" can close.
+
+    Without this every such "[" makes markdown-it scan ahead for its "]" again, many levels
+    deep: 100,000 "[" took 1.8 s to render, "[^" repeated 2.2 s. Links, wiki links, footnote
+    references and inline footnotes all need a closing "]", so the result is the same.
+    """
+    src, pos = state.src, state.pos
+    end = pos
+    while end < state.posMax:
+        # "^[" opens an inline footnote; "![" is text with images off, like a lone "[".
+        opener = end + 1 if src.startswith(("^[", "!["), end) else end
+        if src[opener] != "[":
+            break
+        hopeless_until = _hopeless_until(state, opener)
+        if hopeless_until <= opener:
+            break
+        if silent:
+            # One character, exactly as the text fallback skips it (parseLinkLabel counts
+            # nesting levels by one-character skips).
+            state.pos = pos + 1
+            return True
+        end = hopeless_until
+    if end == pos:
+        return False
+    state.pending += src[pos:end]
+    state.pos = end
+    return True
+
+
 # --- task lists ------------------------------------------------------------------------------
 
 # What mdit_py_plugins.tasklists matches: "[ ]", "[x]" or "[X]" then GFM whitespace.
@@ -322,6 +434,7 @@ def _markdown() -> MarkdownIt:
     md.add_render_rule("math_inline", _render_math_inline)
     md.add_render_rule("math_block", _render_math_block)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.inline.ruler.before("wikilink", "unclosed_bracket", _unclosed_bracket_rule)
     md.inline.ruler.before("emphasis", "template_text", _template_text_rule)
     md.add_render_rule("wikilink", _render_wikilink)
     md.core.ruler.after("inline", "coplan_attrs", _coplan_attrs_rule)
@@ -534,6 +647,13 @@ _PLACEHOLDER_RE = re.compile(
 )
 
 
+#: Most distinct wiki-link targets looked up for one text. Each lookup is a database query for
+#: the reader; a field of 100,000 characters can hold 9,000 distinct links (5 s of lookups).
+#: Later links show their label, unlinked, with a note in the tooltip.
+MAX_RESOLVED_LINKS = 100
+_TOO_MANY_LINKS = f"Not linked: only the first {MAX_RESOLVED_LINKS} different links are followed"
+
+
 def resolve_links(
     html_in: SafeHtml,
     resolve: Callable[[str, str], LinkTarget | None],
@@ -545,6 +665,7 @@ def resolve_links(
     or None when the target is missing *or* hidden from this reader; both look the same, so
     nothing leaks beyond the label the author typed. `create_url(target)` may offer a link
     to create a missing page; it must return an already URL-encoded URL (or None for none).
+    Only the first MAX_RESOLVED_LINKS distinct targets are looked up.
     """
     memo: dict[tuple[str, str], LinkTarget | None] = {}
 
@@ -554,6 +675,8 @@ def resolve_links(
         label = html.unescape(match.group(3))
         key = (kind, target)
         if key not in memo:
+            if len(memo) >= MAX_RESOLVED_LINKS:
+                return f'<span class="wikilink" title="{_TOO_MANY_LINKS}">{escape(label)}</span>'
             memo[key] = resolve(kind, target)
         found = memo[key]
         # Defence in depth: the resolver is our code, but never emit a dangerous href.

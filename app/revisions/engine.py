@@ -118,15 +118,45 @@ def render_fields(fields: dict[str, Any], markdown_keys: Sequence[str],
     return html
 
 
-def _render_unlocked(document_id: int, fields: dict[str, Any],
-                     markdown_keys: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """Render the submitted text before the document (and SQLite's write lock) is taken, so
-    a large field never makes other writers wait; the head read here may be stale, which
-    only means a field is rendered that could have been reused."""
+@dataclass
+class _Prepared:
+    """A save's expensive work, done before the document is locked (see _prepare_unlocked)."""
+
+    #: (text, html) per Markdown field of what will be saved: the merged snapshot when the
+    #: save is merged, else the submitted one.
+    rendered: dict[str, tuple[str, str]]
+    #: The head the merge below was made against (0: no head yet).
+    head_number: int
+    merge: MergeResult | None = None
+
+
+def _prepare_unlocked(document_id: int, fields: dict[str, Any], base_number: int | None,
+                      markdown_keys: Sequence[str]) -> _Prepared:
+    """Merge with the head and render what will be saved before the document (and SQLite's
+    write lock, or PostgreSQL's row lock) is taken, so a large or pathological plan never
+    makes other writers wait. The head read here may be stale: the locked part checks it and
+    merges again only if someone saved in between."""
     document = db.session.get(Document, document_id)
     current = head_revision(document) if document is not None else None
+    prepared = _Prepared({}, current.number if current else 0)
+    if current is not None and base_number != current.number:
+        prepared.merge = _merge(document_id, fields, base_number, current)
+        if not prepared.merge.clean:
+            return prepared  # a conflict: nothing is saved, so nothing to render
+        # Only the merged text is saved: render that (most of it is usually the head's).
+        fields = prepared.merge.merged
     html = render_fields(fields, markdown_keys, current)
-    return {key: (fields.get(key) or "", html[key]) for key in markdown_keys}
+    prepared.rendered = {key: (fields.get(key) or "", html[key]) for key in markdown_keys}
+    return prepared
+
+
+def _merge(document_id: int, fields: dict[str, Any], base_number: int | None,
+           head: Revision) -> MergeResult:
+    base = None
+    if base_number is not None and 0 < base_number < head.number:
+        base = get_revision(document_id, base_number)
+    # A forged or unknown base has nothing to merge against: every difference conflicts.
+    return merge_snapshots(base.fields if base else {}, fields, head.fields)
 
 
 def save_revision(document_id: int, author: User, fields: dict[str, Any],
@@ -135,23 +165,25 @@ def save_revision(document_id: int, author: User, fields: dict[str, Any],
     """Save a new snapshot based on `base_number`, merging with anything saved since.
 
     A stale base is merged three ways; a conflict raises MergeConflict and saves nothing.
-    Saving unchanged content makes no revision.
+    Saving unchanged content makes no revision. Rendering and merging happen before the
+    document is locked; the lock is held only for reads of the head and the inserts.
     """
-    rendered = _render_unlocked(document_id, fields, markdown_keys)
+    prepared = _prepare_unlocked(document_id, fields, base_number, markdown_keys)
     document = lock_document(document_id)
     head = head_revision(document)
     merged: list[Revision] = []
     if head is not None and base_number != head.number:
-        base = None
-        if base_number is not None and 0 < base_number < head.number:
-            base = get_revision(document_id, base_number)
-        # A forged or unknown base has nothing to merge against: every difference conflicts.
-        result = merge_snapshots(base.fields if base else {}, fields, head.fields)
+        result = prepared.merge
+        if result is None or prepared.head_number != head.number:
+            result = _merge(document_id, fields, base_number, head)  # saved meanwhile
         if not result.clean:
             raise MergeConflict(result, head, fields, base_number)
         fields = result.merged
-        merged = [r for r in list_revisions(document_id)
-                  if r.number > (base_number or 0) and r.author_id != author.id]
+        merged = list(db.session.scalars(
+            select(Revision).where(Revision.document_id == document_id,
+                                   Revision.number > (base_number or 0),
+                                   Revision.author_id != author.id)
+            .order_by(Revision.number.desc())))
     if head is not None and _same(fields, head.fields):
         return SaveResult(None, head, merged)
     number = document.head_number + 1
@@ -160,7 +192,7 @@ def save_revision(document_id: int, author: User, fields: dict[str, Any],
                         base_number=head.number if head else None,
                         merged_numbers=sorted(r.number for r in merged),
                         restored_from=restored_from,
-                        html=render_fields(fields, markdown_keys, head, rendered))
+                        html=render_fields(fields, markdown_keys, head, prepared.rendered))
     if head is not None and base_number is not None and base_number < head.number:
         revision.base_number = base_number
     db.session.add(revision)

@@ -28,7 +28,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from app.core.markdown import MAX_RESOLVED_LINKS, LinkTarget, render_markdown, resolve_links
+from app.core.markdown import (
+    MAX_RESOLVED_LINKS,
+    LinkTarget,
+    _markdown,
+    render_markdown,
+    resolve_links,
+)
 from app.extensions import db
 from app.planning.fields import MAX_FIELD_CHARS, MAX_PLAN_CHARS
 from app.search.indexer import catch_up, ensure_index
@@ -226,9 +232,10 @@ HOLD_FRACTION = 0.25
 
 
 def test_a_save_holds_the_writer_only_for_its_inserts(app, client, lesson):
-    # Among the costliest texts to render (markdown-it looks ahead for each "[" many levels
-    # deep), and merging it three ways diffs all of it. Neither may happen inside the lock.
-    text = _repeat("[[x]")
+    # The costliest family above to render (about 1 s on a quiet machine: markdown-it parses
+    # 10,000 table cells before the markup budget sends it back as written), and merging it
+    # three ways diffs all of it. Neither may happen inside the lock.
+    text = FAMILIES["wide table"]()
     other = text.replace("x", "y", 500)
     lesson_url = f"/lessons/{lesson.id}/edit"
     with app.app_context():
@@ -239,9 +246,11 @@ def test_a_save_holds_the_writer_only_for_its_inserts(app, client, lesson):
         first_save = time.perf_counter() - started
         assert response.status_code == 302
         assert client.post(lesson_url, data=lesson_form(base=2, body=other)).status_code == 302
-        # From the stale base 2: my change to another field merges with the big change above.
+        # From the stale base 2: my change to the table's end merges with theirs at its start,
+        # so the merged text is new and must be rendered too.
+        mine = text[: text.rindex("\n") + 1] + "|z|"
         started = time.perf_counter()
-        response = client.post(lesson_url, data=lesson_form(base=2, body=text,
+        response = client.post(lesson_url, data=lesson_form(base=2, body=mine,
                                                             key_learning_point="Equal groups"))
         merging_save = time.perf_counter() - started
         assert response.status_code == 302
@@ -256,7 +265,7 @@ def test_a_save_holds_the_writer_only_for_its_inserts(app, client, lesson):
     # ... and never for long.
     assert max(held) < MAX_WRITER_HOLD, held
     page = client.get(f"/lessons/{lesson.id}").get_data(as_text=True)
-    assert "Equal groups" in page and "[[y][[y]" in page  # both changes are in
+    assert "Equal groups" in page and "|y|y|" in page and "|z|" in page  # all changes are in
 
 
 # --- the guards in app/core/markdown.py, each on its own ------------------------------------
@@ -274,6 +283,28 @@ def test_brackets_no_bracket_closes_cost_next_to_nothing(unit):
     spent = time.process_time() - start
     assert spent < 0.5, f"{spent:.2f} s"
     assert "<a" not in html and "<sup" not in html and text[:50] in html.unescape()
+
+
+@pytest.mark.parametrize(("text", "most_scans"), [
+    ("[[x]" * 1000, 1000),  # only the second "[" of each can close ("[x]")
+    ("[" * 4000, 0),
+    ("[^" * 2000, 0),
+    ("[a]" * 1000, 1000),
+])
+def test_brackets_only_closable_ones_are_scanned_for(monkeypatch, text, most_scans):
+    # Each scan for a link's "]" looks ahead many levels deep; "[[x]" repeated once cost 1.5 s
+    # per 100,000 characters, and counting scans shows it whatever the machine's speed.
+    md = _markdown()
+    scan = md.helpers.parseLinkLabel
+    scans: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        scans.append(1)
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(md.helpers, "parseLinkLabel", counting)
+    render_markdown(text)
+    assert len(scans) <= most_scans
 
 
 def test_brackets_that_close_still_make_links_and_footnotes():

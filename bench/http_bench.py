@@ -4,6 +4,7 @@ Re-run with:  .venv/bin/python bench/http_bench.py                        (1,000
               .venv/bin/python bench/http_bench.py --lessons 1000,10000 --keep /tmp/kh \\
                   --json /tmp/http_bench.json
               .venv/bin/python bench/http_bench.py --systems coplan     (Coplan alone)
+              (at 10,000 add --otter-editors 0: Otter's editor takes minutes there)
 
 For each size, in the same run:
 

@@ -52,14 +52,20 @@ lint: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# The suite runs in parallel, one pytest-xdist worker per core; each worker has its own SQLite
+# files and PostgreSQL schema. loadgroup keeps tests marked xdist_group(name) on one worker.
+# PYTEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options (PYTEST_ARGS="-x tests/x.py").
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 test: install-dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	@if [ -z "$$TEST_DATABASE_URL" ] && $(BIN)/python scripts/pg_ready.py "$(PG_PROBE_URL)"; then \
 	  echo "PostgreSQL answers on 127.0.0.1:5432: the suite runs on SQLite and PostgreSQL"; \
-	  TEST_DATABASE_URL="$(PG_PROBE_URL)" $(BIN)/pytest; \
-	else $(BIN)/pytest; fi
+	  TEST_DATABASE_URL="$(PG_PROBE_URL)" $(PYTEST); \
+	else $(PYTEST); fi
 
 bench: install-dev
 	$(BIN)/python bench/bench_diff.py

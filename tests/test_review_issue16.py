@@ -41,7 +41,7 @@ def group_and_ann(make_work_group, make_user) -> SimpleNamespace:
     return SimpleNamespace(group=group, ann=ann)
 
 
-# BUG: app/planning/link_cache.py WATCHED/_relevant looks at the `sequence_id` column's history,
+# Was a bug: app/planning/link_cache.py WATCHED/_relevant looks at the `sequence_id` column's history,
 # but move_lesson_to_sequence (app/planning/services.py:348) sets the `lesson.sequence`
 # relationship; the foreign key is only synchronised during the flush, after before_flush has
 # looked. When the lesson keeps its position (the only lesson of its sequence moved into an empty
@@ -72,11 +72,10 @@ def test_moving_a_lesson_that_keeps_its_position_moves_the_links_epoch(app, grou
     assert linked in target_part.split("</p>")[0], "the new place is not linked"
 
 
-# BUG: app/planning/links.py find_visible_sequence picks the newest of same-titled sequences
-# by Sequence.updated_at, which every lesson or sequence save moves (services.py:155, 289), but
-# updated_at is not in link_cache.WATCHED: after a save the uncached answer changes and the
-# cached one does not (two workers can then link [[Fractions]] to two different sequences).
-def test_same_title_links_follow_the_newest_sequence_after_a_save(app, group_and_ann):
+# Was a bug: find_visible_sequence picked the newest of same-titled sequences by updated_at,
+# which every save moves but the links epoch does not; cached and uncached answers then
+# differed. It now picks the newest by creation, which a save never changes.
+def test_same_title_links_keep_their_target_after_a_save(app, group_and_ann):
     ann, group = group_and_ann.ann, group_and_ann.group
     older = make_plan(app, ann, group, lessons=1, title="Fractions")
     newer = make_plan(app, ann, group, lessons=1, title="Fractions")
@@ -86,17 +85,17 @@ def test_same_title_links_follow_the_newest_sequence_after_a_save(app, group_and
     url = f"/lessons/{reader.lesson_ids[0]}"
     assert f'href="/sequences/{newer.id}"' in page(ann_client, url)
 
-    link_from(app, ann, older.lesson_ids[0], "An edit makes the older sequence the newest.")
+    link_from(app, ann, older.lesson_ids[0], "An edit of the older sequence's lesson.")
     with app.app_context():
         from app import policy
         from app.planning.links import find_visible_sequence
         fresh = find_visible_sequence(policy.visible_sequences_clause(
             db.session.get(User, ann.id)), "Fractions")
-        assert fresh is not None and fresh.id == older.id   # what an uncached view resolves to
-    assert f'href="/sequences/{older.id}"' in page(ann_client, url)
+        assert fresh is not None and fresh.id == newer.id   # what an uncached view resolves to
+    assert f'href="/sequences/{newer.id}"' in page(ann_client, url)
 
 
-# BUG (SQLite only): app/planning/presenters.py move_targets matches
+# Was a bug (SQLite only): app/planning/presenters.py move_targets matches
 # lower(title) LIKE '%<word lowered by Python>%'; SQLite's lower() and LIKE fold ASCII only, so
 # a title starting with a non-ASCII capital is never found, even when typed exactly as it is
 # written ("Équivalence" becomes "équivalence" on one side, stays "Équivalence" on the other).
@@ -132,7 +131,7 @@ def test_the_move_page_never_offers_another_schools_school_only_sequence(
     assert "B school plan" in html and "A school plan" not in html
 
 
-# BUG: app/planning/visits.py registers the visit marker with after_this_request, and Flask
+# Was a bug: app/planning/visits.py registers the visit marker with after_this_request, and Flask
 # runs those hooks for error pages too (finalize_request from the error handler): a lesson view
 # that fails after its page query (any panel, the template) answers 500 yet moves the reader's
 # visit marker, so "Changed since your last visit" is never shown for what they did not see.
@@ -162,7 +161,7 @@ def test_a_view_that_fails_does_not_remember_the_visit(app, group_and_ann, make_
     assert seen == [], "a page the reader never got was remembered as seen"
 
 
-# BUG (PostgreSQL): the links epoch is one row that every structural change UPDATEs at its
+# Was a bug (PostgreSQL): the links epoch is one row that every structural change UPDATEs at its
 # first flush (app/planning/link_cache.py _before_flush) and holds until commit. Services take
 # it at different points relative to the document locks: add_lesson flushes the new lesson
 # (epoch) and then locks the sequence's document (record_structure); move_lesson_to_sequence

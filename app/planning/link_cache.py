@@ -40,15 +40,19 @@ from app.revisions.models import Revision
 #: Bytes of resolved HTML one worker keeps.
 CACHE_BYTES = 16 * 1024 * 1024
 
-#: Attributes whose change can make a link resolve differently (None: any attribute).
+#: Attributes whose change can make a link resolve differently (None: any attribute). Both
+#: the column and its relationship: a move sets `lesson.sequence`, and its `sequence_id`
+#: changes only during the flush, after the hook has looked.
 WATCHED: dict[type, frozenset[str] | None] = {
-    Sequence: frozenset({"title", "archived_at", "visibility", "school_id", "work_group_id"}),
-    Lesson: frozenset({"title", "archived_at", "sequence_id", "position"}),
-    WorkGroup: frozenset({"hub_id"}),
+    Sequence: frozenset({"title", "archived_at", "visibility", "school_id", "school",
+                         "work_group_id", "work_group", "created_at"}),
+    Lesson: frozenset({"title", "archived_at", "sequence_id", "sequence", "position"}),
+    WorkGroup: frozenset({"hub_id", "hub"}),
     Material: None,
 }
 
-_BUMPED = "coplan_links_epoch_bumped"
+#: Set on the session when its transaction changed something a link can name.
+_CHANGED = "coplan_links_changed"
 
 
 class LinksEpoch(Model):
@@ -80,25 +84,37 @@ def _relevant(session: Session) -> bool:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    # Once per transaction is enough: the transaction commits (or not) as a whole.
-    if session.info.get(_BUMPED) or not _relevant(session):
+    # Only noted here; the counter moves at commit (see _before_commit).
+    if not session.info.get(_CHANGED) and _relevant(session):
+        session.info[_CHANGED] = True
+
+
+def _before_commit(session: Session) -> None:
+    """Move the epoch as the transaction's last write, once per transaction.
+
+    Last, because the one row is locked until the commit ends: taken after the document locks
+    a save holds, two transactions can never wait for each other on it (taken at the first
+    flush, adding a lesson and moving another out of the same sequence deadlocked on
+    PostgreSQL), and it is held only while the commit runs."""
+    session.flush()
+    if not session.info.pop(_CHANGED, False):
         return
     connection = session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(LinksEpoch).values(id=1, value=1)
     connection.execute(stmt.on_conflict_do_update(
         index_elements=[LinksEpoch.id], set_={"value": LinksEpoch.value + 1}))
-    session.info[_BUMPED] = True
 
 
 def _transaction_ended(session: Session, *_args: Any) -> None:
-    session.info.pop(_BUMPED, None)
+    session.info.pop(_CHANGED, None)
 
 
 def install() -> None:
     """Move the epoch in every transaction that changes something a link can name."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_commit", _transaction_ended)
         event.listen(Session, "after_rollback", _transaction_ended)
 

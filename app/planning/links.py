@@ -17,11 +17,12 @@ from app.planning.models import Sequence
 
 def find_visible_sequence(visible: ColumnElement[bool], title: str) -> Sequence | None:
     """The newest sequence with this title (case-insensitive) among those `visible` (the
-    reader's visibility clause) matches."""
+    reader's visibility clause) matches. Newest by creation, not by last save: a save must
+    not retarget links (cached resolutions move only with the links epoch)."""
     query = (select(Sequence)
              .where(func.lower(Sequence.title) == title.strip().lower(),
                     Sequence.archived_at.is_(None), visible)
-             .order_by(Sequence.updated_at.desc()).limit(1))
+             .order_by(Sequence.created_at.desc(), Sequence.id.desc()).limit(1))
     return db.session.scalar(query)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import policy
 from app.accounts.models import School, User, WorkGroup
@@ -110,10 +110,6 @@ class MoveTargets:
     more: bool
 
 
-def _like_escaped(word: str) -> str:
-    return word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def move_targets(user: User, lesson: Lesson, query: str = "") -> MoveTargets:
     """Other sequences of the lesson's Work Group the user may edit, matching `query`.
 
@@ -124,12 +120,14 @@ def move_targets(user: User, lesson: Lesson, query: str = "") -> MoveTargets:
     stmt = (select(Sequence.id, Sequence.title, Sequence.visibility, Sequence.school_id)
             .where(Sequence.work_group_id == group_id, Sequence.id != lesson.sequence_id,
                    Sequence.archived_at.is_(None)))
-    for word in query.split()[:8]:
-        stmt = stmt.where(func.lower(Sequence.title).like(f"%{_like_escaped(word)}%",
-                                                          escape="\\"))
+    # Matched here, not with SQL LIKE: SQLite folds only ASCII letters ("Équivalence").
+    words = [word.casefold() for word in query.split()[:8]]
     decided: dict[tuple[str, int], bool] = {}
     found: list[tuple[int, str, int]] = []
     for row in db.session.execute(stmt.order_by(Sequence.title, Sequence.id)):
+        folded = row.title.casefold()
+        if not all(word in folded for word in words):
+            continue
         key = (row.visibility, row.school_id)
         if key not in decided:
             decided[key] = policy.can_edit_plan_in(user, group_id, row.visibility, row.school_id)

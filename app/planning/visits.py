@@ -40,5 +40,7 @@ def record_after_response(user_id: int, document_id: int, number: int) -> None:
 
     @after_this_request
     def after(response: Response) -> Response:
-        response.call_on_close(record)
+        # Only a page the reader actually got counts as seen (the hook runs for errors too).
+        if response.status_code < 400:
+            response.call_on_close(record)
         return response

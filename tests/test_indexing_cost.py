@@ -106,33 +106,9 @@ def test_a_save_answers_without_touching_the_index(app, client, login, make_work
         assert indexer.get_index().versions()[key] != before
 
 
-def test_a_large_save_does_not_make_other_writers_wait(app, client, login, make_work_group,
-                                                       make_user):
-    """Rendering happens before SQLite's write lock is taken, so a slow-to-render save (a
-    pathological field) never holds up a colleague's small save."""
-    import threading
-
-    group = make_work_group()
-    user, colleague = make_user(group=group), make_user(group=group)
-    plan = make_plan(app, user, group, lessons=2)
-    other = app.test_client()
-    login(user)
-    login(colleague, other)
-    finished: list[str] = []
-
-    def big_save() -> None:
-        response = client.post(f"/lessons/{plan.lesson_ids[0]}/edit",
-                               data=lesson_form(body="[[" * 49_000))
-        finished.append(f"big {response.status_code}")
-
-    worker = threading.Thread(target=big_save)
-    worker.start()
-    time.sleep(0.4)  # the big save is rendering now
-    response = other.post(f"/lessons/{plan.lesson_ids[1]}/edit",
-                          data=lesson_form(title="Lesson 2", body="Small change"))
-    finished.append(f"small {response.status_code}")
-    worker.join(timeout=120)
-    assert finished == ["small 302", "big 302"]
+# A slow save never holding up a colleague's save is measured directly, as the writer's hold
+# time, by tests/test_pathological_input.py::test_a_save_holds_the_writer_only_for_its_inserts
+# (the race this file used, "[[" * 49,000 rendering slowly, now renders in milliseconds).
 
 
 def test_a_plan_too_large_in_all_is_refused_with_its_text_kept(app, client, login,

@@ -41,12 +41,11 @@ def group_and_ann(make_work_group, make_user) -> SimpleNamespace:
     return SimpleNamespace(group=group, ann=ann)
 
 
-# Was a bug: app/planning/link_cache.py WATCHED/_relevant looks at the `sequence_id` column's history,
-# but move_lesson_to_sequence (app/planning/services.py:348) sets the `lesson.sequence`
-# relationship; the foreign key is only synchronised during the flush, after before_flush has
-# looked. When the lesson keeps its position (the only lesson of its sequence moved into an empty
-# one) nothing watched changes, the links epoch stays put and cached pages keep linking
-# [[Source/Lesson]] to a lesson that is no longer there (and not [[Target/Lesson]]).
+# Was a bug: the links epoch looked only at the `sequence_id` column's history, but a move
+# sets the `lesson.sequence` relationship, and the foreign key changes only during the flush,
+# after before_flush has looked. When the lesson keeps its position (the only lesson of its
+# sequence moved into an empty one) nothing watched changed, the epoch stayed put and cached
+# pages kept linking [[Source/Lesson]] to a lesson no longer there (and not [[Target/Lesson]]).
 def test_moving_a_lesson_that_keeps_its_position_moves_the_links_epoch(app, group_and_ann):
     ann, group = group_and_ann.ann, group_and_ann.group
     source = make_plan(app, ann, group, lessons=1, title="Source sequence")
@@ -135,7 +134,6 @@ def test_the_move_page_never_offers_another_schools_school_only_sequence(
 # runs those hooks for error pages too (finalize_request from the error handler): a lesson view
 # that fails after its page query (any panel, the template) answers 500 yet moves the reader's
 # visit marker, so "Changed since your last visit" is never shown for what they did not see.
-# Fix: in `after`, call_on_close only when response.status_code < 400.
 def test_a_view_that_fails_does_not_remember_the_visit(app, group_and_ann, make_user,
                                                        monkeypatch):
     from sqlalchemy import select
@@ -168,8 +166,8 @@ def test_a_view_that_fails_does_not_remember_the_visit(app, group_and_ann, make_
 # locks both sequences' documents first and takes the epoch at its first flush. Adding a lesson
 # to S while a lesson moves out of S is a lock-order cycle: PostgreSQL aborts one with
 # "deadlock detected" (a 500 for that teacher). SQLite's single writer lock cannot deadlock.
-# Fix: bump the epoch at the end of the transaction (before_commit, after every document lock),
-# or take it first in lock_document, so every transaction takes the locks in one order.
+# Fixed: the epoch moves at the end of the transaction (before_commit, after every document
+# lock), so every transaction takes the locks in one order.
 def test_adding_a_lesson_while_another_moves_out_does_not_deadlock(
         app, backend, group_and_ann, make_user, monkeypatch):
     import threading

@@ -230,3 +230,19 @@ def test_the_move_page_is_only_for_editors(app, make_work_group, make_user, team
     reader = client_for(app, login_as(app, neighbour), neighbour)
     assert reader.get(f"/lessons/{shared.lesson_ids[0]}").status_code == 200
     assert reader.get(f"/lessons/{shared.lesson_ids[0]}/move-to").status_code == 403
+
+
+def test_changed_since_names_only_who_changed_this_plan(app, team, make_user):
+    """The reader's last visits of other plans, and who changed those, never leak into this
+    plan's "changed since" note (its author list is correlated to this plan's document)."""
+    reader = client_for(app, login_as(app, team.teacher_b), team.teacher_b)
+    first, second = team.plan.lesson_ids
+    reader.get(f"/lessons/{first}")
+    reader.get(f"/lessons/{second}")
+    edit_lesson(app, team.sl_a, first, stem_sentences="Changed by Sal.")
+    edit_lesson(app, team.author, second, stem_sentences="Changed by Ann.")
+
+    page, _sql, _after = view(app, reader, f"/lessons/{first}")
+    note = page[page.index("Changed since your last visit"):]
+    note = note[:note.index("</div>")]
+    assert "Sal Leader-A" in note and "Ann Author" not in note

@@ -60,14 +60,18 @@ ITEM = bindparam("item_id", type_=Integer)
 
 def _reader_columns(kind: str, item_id: Any) -> list[Any]:
     """Last visit, names of others who saved since, watching, unread count: one row's columns."""
+    # Explicitly correlated: the author list nests two levels deep, where SQLAlchemy's
+    # automatic correlation would give the inner select a `document` of its own (a cross join
+    # over every document's revisions: wrong names, and a scan that grows with the corpus).
     seen = (select(Visit.number)
             .where(Visit.user_id == READER, Visit.document_id == Document.id)
-            .scalar_subquery())
+            .correlate(Document).scalar_subquery())
+    newer = (select(Revision.author_id)
+             .where(Revision.document_id == Document.id, Revision.number > seen,
+                    Revision.author_id != READER)
+             .correlate(Document))
     authors = (select(func.aggregate_strings(User.display_name, _SEPARATOR))
-               .where(User.id.in_(select(Revision.author_id).where(
-                   Revision.document_id == Document.id, Revision.number > seen,
-                   Revision.author_id != READER)))
-               .scalar_subquery())
+               .where(User.id.in_(newer)).correlate(Document).scalar_subquery())
     return [seen.label("seen"), authors.label("since_authors"),
             header.watching_column(READER, kind, item_id).label("watching"),
             header.unread_column(READER).label("unread"),

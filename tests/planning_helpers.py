@@ -36,3 +36,11 @@ def lesson_form(title: str = "Lesson 1", base: int | None = 1, **fields: str) ->
     if base is not None:
         data["base_number"] = str(base)
     return data
+
+
+def signed_in(app, user: SimpleNamespace) -> Any:
+    """A fresh test client of `app`, logged in as `user` by the real login form."""
+    the_client = app.test_client()
+    response = the_client.post("/login", data={"email": user.email, "password": user.password})
+    assert response.status_code == 302
+    return the_client

@@ -14,7 +14,7 @@ from app.accounts.models import User
 from app.extensions import db
 from app.planning import services
 from app.registry import registry
-from tests.planning_helpers import lesson_form, make_plan
+from tests.planning_helpers import lesson_form, make_plan, signed_in
 
 HIDDEN = "Okapi walls for school A"
 
@@ -40,13 +40,6 @@ def world(app, make_work_group, make_user) -> SimpleNamespace:
                            shared=shared, lesson_id=lesson_id)
 
 
-def client_as(app, user) -> object:
-    the_client = app.test_client()
-    response = the_client.post("/login", data={"email": user.email, "password": user.password})
-    assert response.status_code == 302
-    return the_client
-
-
 def page(the_client, lesson_id: int) -> str:
     response = the_client.get(f"/lessons/{lesson_id}")
     assert response.status_code == 200
@@ -58,7 +51,7 @@ def hidden_href(world) -> str:
 
 
 def test_school_b_never_gets_school_a_resolved_links_whoever_comes_first(app, world):
-    ann, bob = client_as(app, world.ann), client_as(app, world.bob)
+    ann, bob = signed_in(app, world.ann), signed_in(app, world.bob)
 
     first_a = page(ann, world.lesson_id)       # fills the cache for school A's class
     then_b = page(bob, world.lesson_id)
@@ -76,14 +69,14 @@ def test_school_b_never_gets_school_a_resolved_links_whoever_comes_first(app, wo
 
 def test_people_of_one_class_share_an_entry_and_the_page_reads_no_more_for_it(app, world):
     cache = registry(app).link_cache
-    page(client_as(app, world.ann), world.lesson_id)
+    page(signed_in(app, world.ann), world.lesson_id)
     misses = cache.misses
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_rest) -> None:
         statements.append(statement)
 
-    amy = client_as(app, world.amy)
+    amy = signed_in(app, world.amy)
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
@@ -107,7 +100,7 @@ def test_a_rename_or_a_narrowed_plan_shows_at_once_on_this_and_another_worker(ap
     other_worker.test_client_class = app.test_client_class
     try:
         assert registry(other_worker).link_cache is not registry(app).link_cache
-        bob_here, bob_there = client_as(app, world.bob), client_as(other_worker, world.bob)
+        bob_here, bob_there = signed_in(app, world.bob), signed_in(other_worker, world.bob)
         linked = f'class="wikilink" href="/lessons/{world.shared.lesson_ids[1]}"'
         assert linked in page(bob_here, world.lesson_id)
         assert linked in page(bob_there, world.lesson_id)
@@ -122,7 +115,7 @@ def test_a_rename_or_a_narrowed_plan_shows_at_once_on_this_and_another_worker(ap
             assert linked not in html and "Lesson 2" in html
 
         # School A's hidden plan is opened to the Work Group, then narrowed again.
-        ann = client_as(app, world.ann)
+        ann = signed_in(app, world.ann)
         for visibility, shown in (("work_group", True), ("school", False)):
             response = ann.post(f"/sequences/{world.hidden.id}/settings",
                                 data={"visibility": visibility, "status": "draft"})

@@ -16,11 +16,10 @@ from app.notifications.services import notify, unread_count
 from app.planning import adapt
 from app.planning.models import Visit
 from tests.observations_helpers import add_change, make_research_lesson
-from tests.planning_helpers import make_plan
+from tests.planning_helpers import make_plan, signed_in
 from tests.reviews_helpers import (
     ask_review,
     build_team,
-    client_for,
     decide,
     edit_lesson,
     edit_sequence,
@@ -74,9 +73,9 @@ def team(app, make_work_group, make_user) -> SimpleNamespace:
     lesson_id = team.plan.lesson_ids[0]
     number = edit_lesson(app, team.author, lesson_id,
                          key_learning_point="Multiples of 4 are double the multiples of 2.")
-    author = client_for(app, login_as(app, team.author), team.author)
+    author = signed_in(app, team.author)
     review = review_id_from(ask_review(author, "lesson", lesson_id, team.school_a, team.sl_a))
-    leader = client_for(app, login_as(app, team.sl_a), team.sl_a)
+    leader = signed_in(app, team.sl_a)
     assert decide(leader, review, "approve", number).status_code == 302
     research = make_research_lesson(app, team.author, lesson_id)
     add_change(app, team.author, research, "Use the double number line first.")
@@ -88,15 +87,8 @@ def team(app, make_work_group, make_user) -> SimpleNamespace:
     return team
 
 
-def login_as(app, user):
-    def do_login(who, the_client) -> None:
-        response = the_client.post("/login", data={"email": who.email, "password": who.password})
-        assert response.status_code == 302
-    return do_login
-
-
 def test_a_lesson_view_costs_at_most_five_statements_with_every_panel_showing(app, team):
-    reader = client_for(app, login_as(app, team.teacher_b), team.teacher_b)
+    reader = signed_in(app, team.teacher_b)
     lesson_id = team.plan.lesson_ids[0]
     reader.get(f"/lessons/{lesson_id}")  # a first visit, remembered
     reader.post(f"/watch/lesson/{lesson_id}")
@@ -122,7 +114,7 @@ def test_a_lesson_view_costs_at_most_five_statements_with_every_panel_showing(ap
 
 
 def test_an_adapted_lesson_and_its_sequence_cost_at_most_five_statements(app, team):
-    reader = client_for(app, login_as(app, team.sl_b), team.sl_b)
+    reader = signed_in(app, team.sl_b)
     edit_lesson(app, team.author, team.plan.lesson_ids[0], stem_sentences="Changed upstream.")
 
     page, sql, _after = view(app, reader, f"/lessons/{team.copy_lesson_id}")
@@ -135,7 +127,7 @@ def test_an_adapted_lesson_and_its_sequence_cost_at_most_five_statements(app, te
 
 
 def test_a_sequence_view_costs_at_most_five_statements_with_every_panel_showing(app, team):
-    reader = client_for(app, login_as(app, team.teacher_b), team.teacher_b)
+    reader = signed_in(app, team.teacher_b)
     reader.get(f"/sequences/{team.plan.id}")
     edit_sequence(app, team.sl_a, team.plan.id, overview="Now with arrays first.")
 
@@ -149,7 +141,7 @@ def test_a_sequence_view_costs_at_most_five_statements_with_every_panel_showing(
 
 
 def test_a_view_never_writes_before_its_response_and_remembers_the_visit_after(app, team):
-    reader = client_for(app, login_as(app, team.teacher_b), team.teacher_b)
+    reader = signed_in(app, team.teacher_b)
     lesson_id = team.plan.lesson_ids[0]
 
     for url in (f"/lessons/{lesson_id}", f"/sequences/{team.plan.id}"):
@@ -174,7 +166,7 @@ def test_a_view_never_writes_before_its_response_and_remembers_the_visit_after(a
 
 
 def test_the_lesson_view_does_not_grow_with_the_work_group(app, make_user, team):
-    reader = client_for(app, login_as(app, team.author), team.author)
+    reader = signed_in(app, team.author)
     lesson_id = team.plan.lesson_ids[1]
     small, sql_small, _after = view(app, reader, f"/lessons/{lesson_id}")
     for n in range(40):
@@ -196,7 +188,7 @@ def test_move_targets_are_searched_on_their_own_page_and_only_those_i_may_edit(
     private_b = make_plan(app, team.sl_b, team.group, lessons=0,
                           title="Fractions: school B only", visibility="school",
                           school_id=str(team.school_b))
-    author = client_for(app, login_as(app, team.author), team.author)
+    author = signed_in(app, team.author)
     lesson_id = team.plan.lesson_ids[1]
 
     page = author.get(f"/lessons/{lesson_id}/move-to").get_data(as_text=True)
@@ -221,13 +213,13 @@ def test_move_targets_are_searched_on_their_own_page_and_only_those_i_may_edit(
 
 def test_the_move_page_is_only_for_editors(app, make_work_group, make_user, team):
     lesson_id = team.plan.lesson_ids[0]
-    outsider = client_for(app, login_as(app, team.outsider), team.outsider)
+    outsider = signed_in(app, team.outsider)
     assert outsider.get(f"/lessons/{lesson_id}/move-to").status_code == 404
     # Someone in another Work Group of the hub may read a hub-wide plan, not move its lessons.
     neighbour_group = make_work_group(code="NCP 24-50", hub_id=team.group.hub_id)
     neighbour = make_user("Nell Neighbour", group=neighbour_group)
     shared = make_plan(app, team.author, team.group, lessons=1, visibility="hub")
-    reader = client_for(app, login_as(app, neighbour), neighbour)
+    reader = signed_in(app, neighbour)
     assert reader.get(f"/lessons/{shared.lesson_ids[0]}").status_code == 200
     assert reader.get(f"/lessons/{shared.lesson_ids[0]}/move-to").status_code == 403
 
@@ -235,7 +227,7 @@ def test_the_move_page_is_only_for_editors(app, make_work_group, make_user, team
 def test_changed_since_names_only_who_changed_this_plan(app, team, make_user):
     """The reader's last visits of other plans, and who changed those, never leak into this
     plan's "changed since" note (its author list is correlated to this plan's document)."""
-    reader = client_for(app, login_as(app, team.teacher_b), team.teacher_b)
+    reader = signed_in(app, team.teacher_b)
     first, second = team.plan.lesson_ids
     reader.get(f"/lessons/{first}")
     reader.get(f"/lessons/{second}")

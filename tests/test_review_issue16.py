@@ -11,14 +11,7 @@ import pytest
 from app.accounts.models import User
 from app.extensions import db
 from app.planning import services
-from tests.planning_helpers import lesson_form, make_plan
-
-
-def client_as(app, user) -> object:
-    the_client = app.test_client()
-    response = the_client.post("/login", data={"email": user.email, "password": user.password})
-    assert response.status_code == 302
-    return the_client
+from tests.planning_helpers import lesson_form, make_plan, signed_in
 
 
 def page(the_client, url: str) -> str:
@@ -55,7 +48,7 @@ def test_moving_a_lesson_that_keeps_its_position_moves_the_links_epoch(app, grou
               "See [[Source sequence/Lesson 1]] and [[Target sequence/Lesson 1]].")
     moved = source.lesson_ids[0]
     linked = f'class="wikilink" href="/lessons/{moved}"'
-    ann_client = client_as(app, ann)
+    ann_client = signed_in(app, ann)
     before = page(ann_client, f"/lessons/{reader.lesson_ids[0]}")
     assert before.count(linked) == 1
 
@@ -80,7 +73,7 @@ def test_same_title_links_keep_their_target_after_a_save(app, group_and_ann):
     newer = make_plan(app, ann, group, lessons=1, title="Fractions")
     reader = make_plan(app, ann, group, lessons=1, title="Reading sequence")
     link_from(app, ann, reader.lesson_ids[0], "See [[Fractions]].")
-    ann_client = client_as(app, ann)
+    ann_client = signed_in(app, ann)
     url = f"/lessons/{reader.lesson_ids[0]}"
     assert f'href="/sequences/{newer.id}"' in page(ann_client, url)
 
@@ -105,7 +98,7 @@ def test_the_move_page_finds_a_sequence_whose_title_has_a_non_ascii_capital(
     ann, group = group_and_ann.ann, group_and_ann.group
     lesson = make_plan(app, ann, group, lessons=1, title="Fractions").lesson_ids[0]
     make_plan(app, ann, group, lessons=0, title="Équivalence des fractions")
-    ann_client = client_as(app, ann)
+    ann_client = signed_in(app, ann)
     for typed in ("Équivalence", "équivalence"):
         html = page(ann_client, f"/lessons/{lesson}/move-to?q={typed}")
         assert "Équivalence des fractions" in html, typed
@@ -126,7 +119,7 @@ def test_the_move_page_never_offers_another_schools_school_only_sequence(
               school_id=str(b))
     lesson = make_plan(app, bob, group, lessons=1, title="Bob shared",
                        school_id=str(b)).lesson_ids[0]
-    html = page(client_as(app, bob), f"/lessons/{lesson}/move-to?q=school plan")
+    html = page(signed_in(app, bob), f"/lessons/{lesson}/move-to?q=school plan")
     assert "B school plan" in html and "A school plan" not in html
 
 
@@ -145,7 +138,7 @@ def test_a_view_that_fails_does_not_remember_the_visit(app, group_and_ann, make_
     bob = make_user("Bob B", group=group, school_id=group.school_ids[0])
     plan = make_plan(app, ann, group, lessons=1)
     lesson_id = plan.lesson_ids[0]
-    bob_client = client_as(app, bob)
+    bob_client = signed_in(app, bob)
 
     def broken_panel(*_args, **_kwargs):
         raise RuntimeError("a panel fails")

@@ -6,6 +6,7 @@ export FLASK_APP := wsgi.py
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_PROBE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+AXE_JS := .cache/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint install install-dev browser-deps serve bench clean mutation
 
@@ -46,6 +47,12 @@ browser-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	    || echo "Could not install chromium: browser tests will be skipped"; \
 	else echo "chromium/chromedriver not found and cannot install them: browser tests will be skipped"; fi
+	@# axe-core (npm) for the accessibility checks in tests/browser/test_accessibility_browser.py.
+	@if [ -f $(AXE_JS) ]; then :; elif command -v npm >/dev/null; then \
+	  echo "Installing axe-core for the accessibility tests"; \
+	  npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@4.14 >/dev/null \
+	    || echo "Could not install axe-core: accessibility tests will be skipped"; \
+	else echo "npm not found: accessibility tests will be skipped"; fi
 
 lint: install-dev
 	$(BIN)/ruff check .

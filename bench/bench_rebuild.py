@@ -86,9 +86,40 @@ def build_app(directory: str, uri: str) -> Any:
                        "RATELIMIT_ENABLED": False, "SEARCH_AUTO_REBUILD": "off"})
 
 
+def add_group(hub: Any, n: int, code: str, year: str, school_count: int,
+              teacher_schools: list[int], title: str) -> tuple[Any, list[Any]]:
+    """One Work Group of `school_count` schools in `hub`, with a participant teacher in the
+    school of each index in `teacher_schools`; returns (group, teachers), not yet committed."""
+    from app.accounts.models import Membership, School, User, WorkGroup, project_code_key
+    from app.extensions import db
+
+    schools = [School(name=f"Bench School {n}-{s + 1}", phase="primary", hub=hub)
+               for s in range(school_count)]
+    group = WorkGroup(hub=hub, project_code=code, code_key=project_code_key(code), title=title,
+                      programme_stage="sustaining", phase="primary", academic_year=year,
+                      schools=schools)
+    teachers = []
+    for t, index in enumerate(teacher_schools):
+        school = schools[index]
+        user = User(email=f"teacher{n}-{t}@school{n}.example.org",
+                    display_name=f"Teacher {n}.{t}", school=school, password_hash="!")
+        member = Membership(user=user, work_group=group, school=school)
+        member.set_roles(["participant_teacher"])
+        db.session.add_all([user, member])
+        teachers.append(user)
+    db.session.add(group)
+    return group, teachers
+
+
+def people_ids(groups: list[tuple[Any, list[Any]]]) -> list[dict[str, Any]]:
+    """Each group's id and its teachers' (id, school id), once committed."""
+    return [{"id": group.id, "teachers": [(u.id, u.school_id) for u in teachers]}
+            for group, teachers in groups]
+
+
 def make_people() -> list[dict[str, Any]]:
     """Hubs, Work Groups, schools and teachers; returns each group's ids and teachers."""
-    from app.accounts.models import Hub, Membership, School, User, WorkGroup, project_code_key
+    from app.accounts.models import Hub
     from app.extensions import db
 
     groups = []
@@ -98,26 +129,12 @@ def make_people() -> list[dict[str, Any]]:
         db.session.add(hub)
         for g in range(GROUPS_PER_HUB):
             n = h * GROUPS_PER_HUB + g + 1
-            schools = [School(name=f"Bench School {n}-{s + 1}", phase="primary", hub=hub)
-                       for s in range(SCHOOLS_PER_GROUP)]
-            group = WorkGroup(hub=hub, project_code=codes[g], code_key=project_code_key(codes[g]),
-                              title=f"Bench Work Group {n}", programme_stage="sustaining",
-                              phase="primary", academic_year=("2024/25", "2025/26")[g % 2],
-                              schools=schools)
-            teachers = []
-            for t in range(TEACHERS_PER_GROUP):
-                school = schools[t % SCHOOLS_PER_GROUP]
-                user = User(email=f"teacher{n}-{t}@school{n}.example.org",
-                            display_name=f"Teacher {n}.{t}", school=school, password_hash="!")
-                member = Membership(user=user, work_group=group, school=school)
-                member.set_roles(["participant_teacher"])
-                db.session.add_all([user, member])
-                teachers.append(user)
-            db.session.add(group)
-            groups.append((group, teachers))
+            groups.append(add_group(
+                hub, n, codes[g], ("2024/25", "2025/26")[g % 2], SCHOOLS_PER_GROUP,
+                [t % SCHOOLS_PER_GROUP for t in range(TEACHERS_PER_GROUP)],
+                f"Bench Work Group {n}"))
     db.session.commit()
-    return [{"id": group.id, "teachers": [(u.id, u.school_id) for u in teachers]}
-            for group, teachers in groups]
+    return people_ids(groups)
 
 
 def plan_layout(lessons: int, per_sequence: int = 20) -> list[dict[str, Any]]:

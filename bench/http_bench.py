@@ -66,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import bench_rebuild  # noqa: E402
 import bench_search_http as bsh  # noqa: E402
 
 LARGE_SHARE = 10  # every tenth sequence goes to the very large Work Group
@@ -89,7 +90,7 @@ def make_people(lessons: int) -> list[dict[str, Any]]:
     """Group 0 is the very large one; every group has 6 or 7 schools and a teacher in each,
     two in the first two (teachers 0 and 2, 1 and 3 share a school: bench_rebuild has a
     colleague two places on edit the author's lesson, which a school-only plan allows)."""
-    from app.accounts.models import Hub, Membership, School, User, WorkGroup, project_code_key
+    from app.accounts.models import Hub
     from app.extensions import db
 
     made = []
@@ -98,33 +99,18 @@ def make_people(lessons: int) -> list[dict[str, Any]]:
         if n % 6 == 0:
             hub = Hub(name=f"Bench Hub {n // 6 + 1}", region="Bench")
             db.session.add(hub)
-        code = ("NCP 24-11", "NCP 25-15", "NCP23-10")[n % 3]
-        schools = [School(name=f"Bench School {n + 1}-{s + 1}", phase="primary", hub=hub)
-                   for s in range(7 if n % 2 == 0 else 6)]
-        group = WorkGroup(hub=hub, project_code=code, code_key=project_code_key(code),
-                          title=f"Bench Work Group {n + 1}" + (" (large)" if n == 0 else ""),
-                          programme_stage="sustaining", phase="primary",
-                          academic_year=("2024/25", "2025/26")[n % 2], schools=schools)
-        teachers = []
-        for t, school in enumerate([schools[0], schools[1], *schools]):
-            user = User(email=f"teacher{n + 1}-{t}@school{n + 1}.example.org",
-                        display_name=f"Teacher {n + 1}.{t}", school=school, password_hash="!")
-            member = Membership(user=user, work_group=group, school=school)
-            member.set_roles(["participant_teacher"])
-            db.session.add_all([user, member])
-            teachers.append(user)
-        db.session.add(group)
-        made.append((group, teachers))
+        school_count = 7 if n % 2 == 0 else 6
+        made.append(bench_rebuild.add_group(
+            hub, n + 1, ("NCP 24-11", "NCP 25-15", "NCP23-10")[n % 3],
+            ("2024/25", "2025/26")[n % 2], school_count, [0, 1, *range(school_count)],
+            f"Bench Work Group {n + 1}" + (" (large)" if n == 0 else "")))
     db.session.commit()
-    return [{"id": group.id, "teachers": [(u.id, u.school_id) for u in teachers]}
-            for group, teachers in made]
+    return bench_rebuild.people_ids(made)
 
 
 def plan_layout(lessons: int, per_sequence: int = 20) -> list[dict[str, Any]]:
     """bench_rebuild's layout, with this bench's groups: every LARGE_SHARE-th sequence in the
     large group 0, the others round robin over the ordinary groups."""
-    import bench_rebuild
-
     ordinary = groups_for(lessons)
     rng = random.Random(bench_rebuild.SEED)
     layout, k = [], 0
@@ -145,8 +131,6 @@ def import_only(lessons: int, meta_path: str, mode: str) -> None:
     """bench_search_http.import_corpus with this bench's groups, then what the measures need:
     passwords for the teachers of the large group and of the first ordinary group, each
     group's sequences, and a lesson of group 1 that four of its teachers may edit."""
-    import bench_rebuild
-
     bench_rebuild.make_people = lambda: make_people(lessons)  # looked up at call time
     bench_rebuild.plan_layout = plan_layout
     bsh.import_corpus(lessons, meta_path, mode)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event
 
 from app import create_app
 from app.accounts.models import User
@@ -15,6 +14,7 @@ from app.extensions import db
 from app.planning import services
 from app.registry import registry
 from tests.planning_helpers import lesson_form, make_plan, signed_in
+from tests.sql_helpers import statements_sent
 
 HIDDEN = "Okapi walls for school A"
 
@@ -71,19 +71,9 @@ def test_people_of_one_class_share_an_entry_and_the_page_reads_no_more_for_it(ap
     cache = registry(app).link_cache
     page(signed_in(app, world.ann), world.lesson_id)
     misses = cache.misses
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_rest) -> None:
-        statements.append(statement)
-
     amy = signed_in(app, world.amy)
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app) as statements:
         second = page(amy, world.lesson_id)            # same school, same class: a hit
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert cache.misses == misses and cache.hits >= 1
     assert hidden_href(world) in second
     # The links cost no statement of their own: the lesson view stays within five (the visit

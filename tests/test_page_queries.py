@@ -3,18 +3,17 @@ do not grow with the Work Group (issue: fast pages at any Work Group size)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.accounts.models import User
 from app.extensions import db
 from app.notifications.services import notify, unread_count
 from app.planning import adapt
 from app.planning.models import Visit
+from app.planning.presenters import MOVE_TARGETS_SHOWN
 from tests.observations_helpers import add_change, make_research_lesson
 from tests.planning_helpers import make_plan, signed_in
 from tests.reviews_helpers import (
@@ -25,36 +24,20 @@ from tests.reviews_helpers import (
     edit_sequence,
     review_id_from,
 )
+from tests.sql_helpers import statements_sent
 
 #: The issue's budget for one lesson or sequence view.
 BUDGET = 5
 
 
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    """Every SQL statement the app sends while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, params, context, executemany) -> None:
-        seen.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def view(app, the_client, url: str) -> tuple[str, list[str], list[str]]:
     """GET a page: (html, statements until the response was produced, statements after it was
     sent). The response is closed only after the first count, as a server closes it."""
-    with statements(app) as during:
+    with statements_sent(app) as during:
         response = the_client.get(url, buffered=False)
         body = b"".join(response.response)
     count = len(during)
-    with statements(app) as after:
+    with statements_sent(app) as after:
         response.close()
     assert response.status_code == 200, body[:500]
     return body.decode(), during[:count], after
@@ -178,6 +161,20 @@ def test_the_lesson_view_does_not_grow_with_the_work_group(app, make_user, team)
     # The page differs only by per-request tokens, not by a list of the group's sequences.
     assert abs(len(big) - len(small)) < 200
     assert "Move to another sequence" in big
+    # The move page lists a screenful and asks for more of the title for the rest.
+    move_page = reader.get(f"/lessons/{lesson_id}/move-to").get_data(as_text=True)
+    assert move_page.count('name="target_id"') == MOVE_TARGETS_SHOWN
+    assert "More sequences match" in move_page
+
+
+def test_an_archived_lesson_has_no_previous_or_next(app, team):
+    author = signed_in(app, team.author)
+    middle = make_plan(app, team.author, team.group, lessons=3).lesson_ids[1]
+    assert 'rel="prev"' in author.get(f"/lessons/{middle}").get_data(as_text=True)
+    assert author.post(f"/lessons/{middle}/archive").status_code == 302
+    page = author.get(f"/lessons/{middle}").get_data(as_text=True)
+    assert "This lesson is archived" in page
+    assert 'rel="prev"' not in page and 'rel="next"' not in page
 
 
 def test_move_targets_are_searched_on_their_own_page_and_only_those_i_may_edit(

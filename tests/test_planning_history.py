@@ -441,23 +441,28 @@ def test_print_page_has_every_lesson_on_its_own_page(app, client, login, team):
 # --- what changed since my last visit -----------------------------------------------------------
 
 
-def test_record_visit_and_last_seen(app, team):
+def test_a_visit_marker_never_moves_back(app, team):
+    from app.planning.models import Visit
+    from app.planning.visits import record_visit
+
+    def seen(user_id: int, document_id: int) -> int | None:
+        return db.session.scalar(select(Visit.number).where(
+            Visit.user_id == user_id, Visit.document_id == document_id))
+
     with app.app_context():
-        ben = db.session.get(User, team.ben.id)
-        document_id = team.plan.lesson_documents[0]
-        assert history.last_seen(ben, document_id) is None
-        history.record_visit(ben, document_id, 2)
+        ben, document_id = team.ben.id, team.plan.lesson_documents[0]
+        assert seen(ben, document_id) is None
+        record_visit(ben, document_id, 2)
         db.session.commit()
-        assert history.last_seen(ben, document_id) == 2
-        history.record_visit(ben, document_id, 1)  # an older page never moves it back
+        assert seen(ben, document_id) == 2
+        record_visit(ben, document_id, 1)  # an older page never moves it back
         db.session.commit()
-        assert history.last_seen(ben, document_id) == 2
-        history.record_visit(ben, document_id, 3)
+        assert seen(ben, document_id) == 2
+        record_visit(ben, document_id, 3)
         db.session.commit()
-        assert history.last_seen(ben, document_id) == 3
-        assert history.last_seen(ben, team.plan.lesson_documents[1]) is None
-        ana = db.session.get(User, team.ana.id)
-        assert history.last_seen(ana, document_id) is None
+        assert seen(ben, document_id) == 3
+        assert seen(ben, team.plan.lesson_documents[1]) is None
+        assert seen(team.ana.id, document_id) is None
 
 
 def test_changed_since_last_visit_links_to_the_comparison(app, client, login, team):

@@ -3,12 +3,9 @@ index exactly what the one-at-a-time builders do, in a constant number of querie
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event
 
 from app.accounts.models import User
 from app.extensions import db
@@ -19,6 +16,7 @@ from app.planning import services as planning
 from app.search import rebuild, sources
 from tests.observations_helpers import add_change, edit_lesson, make_research_lesson
 from tests.planning_helpers import make_plan
+from tests.sql_helpers import statements_sent
 
 
 def _material(app, title: str, status: str = "published", archived: bool = False) -> None:
@@ -130,21 +128,6 @@ def test_every_document_of_a_rebuild_in_worker_processes_too(app, world):
         assert sorted(there, key=lambda d: d["key"]) == expected
 
 
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_building_many_lessons_takes_a_constant_number_of_queries(app, make_work_group,
                                                                    make_user):
     group = make_work_group()
@@ -156,11 +139,11 @@ def test_building_many_lessons_takes_a_constant_number_of_queries(app, make_work
     lesson_ids = [i for plan in plans for i in plan.lesson_ids]
     assert len(lesson_ids) == 50
     with app.app_context():
-        with counted_statements() as statements:
+        with statements_sent(app) as statements:
             docs = sources.build_batch("lesson", lesson_ids)
         assert len(docs) == 50
         assert len(statements) <= 4, statements
         db.session.remove()
-        with counted_statements() as statements:
+        with statements_sent(app) as statements:
             assert len(sources.build_batch("sequence", [plan.id for plan in plans])) == 5
         assert len(statements) <= 3, statements

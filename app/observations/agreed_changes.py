@@ -4,6 +4,7 @@ declined (with a reason), reopened, or addressed by a later revision of the less
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import select
 
@@ -107,7 +108,12 @@ def open_changes_for_lesson(user: User, lesson: Lesson) -> list[AgreedChange]:
     rows = db.session.scalars(select(AgreedChange).where(
         AgreedChange.research_lesson_id.in_(set(by_id) or {-1}), AgreedChange.status == "open")
         .order_by(AgreedChange.research_lesson_id, AgreedChange.id))
-    return sorted(rows, key=lambda c: (by_id[c.research_lesson_id].taught_on, c.id))
+    return sorted(rows, key=lambda c: in_order_taught(by_id[c.research_lesson_id], c))
+
+
+def in_order_taught(research_lesson: ResearchLesson, change: AgreedChange) -> tuple[date, int]:
+    """How a lesson's open changes are listed: by the day taught, then as agreed."""
+    return research_lesson.taught_on, change.id
 
 
 def address_changes(user: User, lesson: Lesson, revision_number: int | None,

@@ -13,7 +13,7 @@ from app import revisions, visibility
 from app.accounts.models import User
 from app.extensions import db
 from app.observations import permissions
-from app.observations.agreed_changes import can_edit_lesson
+from app.observations.agreed_changes import can_edit_lesson, in_order_taught
 from app.observations.models import (
     AgreedChange,
     ResearchLesson,
@@ -98,11 +98,11 @@ def lesson_panel(user: User, lesson: Lesson) -> LessonPanel:
     research_lessons = [rl for rl in db.session.scalars(
         _panel_query(), {"lesson_id": lesson.id}).unique()
         if visibility.allows(user, visibility.RESEARCH_LESSON_READ, rl)]
-    # As open_changes_for_lesson orders them: by the day taught, then as agreed.
-    open_changes = sorted(((rl.taught_on, change.id, change) for rl in research_lessons
-                           for change in rl.agreed_changes if change.status == "open"),
-                          key=lambda entry: entry[:2])
-    return LessonPanel(lesson, research_lessons, [change for *_key, change in open_changes],
+    open_changes = [change for _key, change in sorted(
+        ((in_order_taught(rl, change), change) for rl in research_lessons
+         for change in rl.agreed_changes if change.status == "open"),
+        key=lambda entry: entry[0])]
+    return LessonPanel(lesson, research_lessons, open_changes,
                        can_schedule=permissions.can_schedule_research_lesson(user, lesson)
                        and lesson.archived_at is None,
                        can_revise=can_edit_lesson(user, lesson) and lesson.archived_at is None)

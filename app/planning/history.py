@@ -14,14 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import case, select
-from sqlalchemy.dialects import postgresql, sqlite
-
 from app import policy, revisions
 from app.accounts.models import User
 from app.core.diffing import FieldChange, diff_snapshots
 from app.core.markdown import LinkTarget, SafeHtml, resolve_links, rewrap_stored
-from app.extensions import db
 from app.planning import services
 from app.planning.fields import (
     LESSON_DIFF_FIELDS,
@@ -30,13 +26,12 @@ from app.planning.fields import (
     SEQUENCE_TEXT_FIELDS,
 )
 from app.planning.links import link_resolver as planning_resolver
-from app.planning.models import Lesson, Sequence, Visit
+from app.planning.models import Lesson, Sequence
 from app.planning.reference_data import BIG_IDEAS, STRANDS, YEAR_GROUPS
-from app.planning.visits import Reader
 from app.revisions import SaveResult
 from app.revisions.models import Revision
 from app.revisions.pages import Crumb, Reading, RevisionPage, Section
-from app.timeutil import aware, utcnow
+from app.timeutil import aware
 
 Kind = Literal["lesson", "sequence"]
 
@@ -264,35 +259,6 @@ def _sequence_display(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _as_line(value: Any) -> str:
     return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
-
-
-# --- "what changed since my last visit" ----------------------------------------------------------
-
-
-def record_visit(user: User | Reader, document_id: int, number: int) -> None:
-    """Remember that the user has seen revision `number` (never moves backwards).
-
-    Pages call app.planning.visits.record_after_response, which calls this after the page
-    has gone.
-
-    One INSERT ... ON CONFLICT DO UPDATE (SQLite and PostgreSQL both have it), so two tabs
-    opened at once cannot both insert and fail. The caller commits.
-    """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Visit).values(user_id=user.id, document_id=document_id, number=number,
-                                seen_at=utcnow())
-    db.session.execute(stmt.on_conflict_do_update(
-        index_elements=[Visit.user_id, Visit.document_id],
-        set_={"number": case((stmt.excluded.number > Visit.number, stmt.excluded.number),
-                             else_=Visit.number),
-              "seen_at": stmt.excluded.seen_at}))
-
-
-def last_seen(user: User, document_id: int) -> int | None:
-    """The revision number the user last saw, or None if they never opened it."""
-    return db.session.scalar(select(Visit.number).where(
-        Visit.user_id == user.id, Visit.document_id == document_id))
 
 
 # --- Markdown source, export and print ----------------------------------------------------------

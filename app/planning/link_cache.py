@@ -150,9 +150,8 @@ def resolved_fields(user: User, head: Revision, keys: list[str], epoch: int | No
     """The revision's non-empty fields as HTML for this reader, wiki links resolved."""
     cache = registry().link_cache
     assert cache is not None  # planning's init_app makes it
-    reader = visibility.reader_class(user)
-    resolve = link_resolver(user)
     out: dict[str, SafeHtml] = {}
+    reader: tuple[Any, ...] | None = None  # worked out only when a field has links
     for key in keys:
         stored = head.html.get(key)
         if not stored:
@@ -160,8 +159,9 @@ def resolved_fields(user: User, head: Revision, keys: list[str], epoch: int | No
         if _UNRESOLVED not in stored:
             out[key] = rewrap_stored(stored)  # nothing reader-specific in it
             continue
+        reader = reader or visibility.reader_class(user)
         out[key] = cache.get_or_make((head.id, key, reader, epoch or 0),
-                                     partial(_resolve, stored, resolve))
+                                     partial(_resolve, stored, link_resolver(user)))
     return out
 
 

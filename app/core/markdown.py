@@ -647,6 +647,11 @@ _PLACEHOLDER_RE = re.compile(
 )
 
 
+def has_wiki_links(html_in: str) -> bool:
+    """Whether rendered HTML holds wiki links still to be resolved for a reader."""
+    return _PLACEHOLDER_RE.search(html_in) is not None
+
+
 #: Most distinct wiki-link targets looked up for one text. Each lookup is a database query for
 #: the reader; a field of 100,000 characters can hold 9,000 distinct links (5 s of lookups).
 #: Later links show their label, unlinked, with a note in the tooltip.

@@ -28,7 +28,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app import visibility
 from app.accounts.models import User, WorkGroup
-from app.core.markdown import LinkTarget, SafeHtml, resolve_links, rewrap_stored
+from app.core.markdown import (
+    LinkTarget,
+    SafeHtml,
+    has_wiki_links,
+    resolve_links,
+    rewrap_stored,
+)
 from app.core.search.budget import Budget  # a plain byte-bounded LRU, nothing search-specific
 from app.extensions import Model
 from app.materials.models import Material
@@ -141,27 +147,26 @@ class LinkCache:
         return made
 
 
-#: How render_markdown marks a wiki link still to be resolved (app.core.markdown).
-_UNRESOLVED = 'class="wikilink"'
-
-
 def resolved_fields(user: User, head: Revision, keys: list[str], epoch: int | None
                     ) -> dict[str, SafeHtml]:
     """The revision's non-empty fields as HTML for this reader, wiki links resolved."""
     cache = registry().link_cache
     assert cache is not None  # planning's init_app makes it
     out: dict[str, SafeHtml] = {}
-    reader: tuple[Any, ...] | None = None  # worked out only when a field has links
+    # Worked out only when a field has links.
+    reader: tuple[Any, ...] | None = None
+    resolve: Callable[[str, str], LinkTarget | None] | None = None
     for key in keys:
         stored = head.html.get(key)
         if not stored:
             continue
-        if _UNRESOLVED not in stored:
+        if not has_wiki_links(stored):
             out[key] = rewrap_stored(stored)  # nothing reader-specific in it
             continue
         reader = reader or visibility.reader_class(user)
+        resolve = resolve or link_resolver(user)
         out[key] = cache.get_or_make((head.id, key, reader, epoch or 0),
-                                     partial(_resolve, stored, link_resolver(user)))
+                                     partial(_resolve, stored, resolve))
     return out
 
 

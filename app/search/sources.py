@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, has_app_context
 
+from app.core.search import ANALYSIS_VERSION
 from app.core.text import is_whole_number
 from app.registry import registry
 
@@ -97,9 +98,10 @@ def ids_of(kind: str) -> Iterator[int]:
 
 
 def content_version(doc: Doc) -> int:
-    """A checksum of the document, so verify spots any stale field (access included)."""
-    body = json.dumps({k: v for k, v in doc.items() if k != "version"}, sort_keys=True,
-                      default=str)
+    """A checksum of the document, so verify spots any stale field (access included), and of
+    the index's analysis version, so it spots documents indexed by an older analysis."""
+    fields = {k: v for k, v in doc.items() if k != "version"}
+    body = json.dumps([ANALYSIS_VERSION, fields], sort_keys=True, default=str)
     return zlib.crc32(body.encode())
 
 

@@ -42,7 +42,11 @@ Modules, in the order a search uses them:
 * ``vocabulary`` - document types and fields, filter and facet names, query limits (no Whoosh).
 * ``analysis`` - tokenizer, stemming, the schema, ``normalise_*`` for codes and year groups.
 * ``documents`` - validates document dicts and turns them into Whoosh fields.
-* ``querying`` - typed filters, repair of what was typed, the parser, filter queries.
+* ``understanding`` - what a teacher's words mean: question words, year words, codes, maths
+  word forms, number words and fractions (plain rules, no Whoosh).
+* ``querying`` - typed filters, repair of what was typed, the query builder, filter queries.
+* ``relaxing`` - when nothing matches every word: close spellings, words not found, most
+  words first; scope notes; one "did you mean" per unknown word.
 * ``budget`` - the byte-bounded LRU holding everything cached (``memory_mb``).
 * ``segments`` - per-segment doc sets (Python ints), cached postings and BM25 score lists.
 * ``evaluation`` - a parsed query evaluated to a doc set and its ranking lists per segment.
@@ -57,6 +61,7 @@ Modules, in the order a search uses them:
 from __future__ import annotations
 
 from app.core.search.analysis import (
+    ANALYSIS_VERSION,
     SCHEMA,
     analyse,
     normalise_code,
@@ -65,7 +70,7 @@ from app.core.search.analysis import (
 )
 from app.core.search.backend import SearchBackend
 from app.core.search.index import SearchIndex
-from app.core.search.results import Hit, IndexBusyError, SearchResults
+from app.core.search.results import Correction, Hit, IndexBusyError, SearchResults
 from app.core.search.vocabulary import (
     DOCUMENT_FIELDS,
     DOCUMENT_TYPES,
@@ -78,6 +83,7 @@ from app.core.search.vocabulary import (
 )
 
 __all__ = [
+    "ANALYSIS_VERSION",
     "DOCUMENT_FIELDS",
     "DOCUMENT_TYPES",
     "FACET_FIELDS",
@@ -87,6 +93,7 @@ __all__ = [
     "REQUIRED_FIELDS",
     "SCHEMA",
     "STRANDS",
+    "Correction",
     "Hit",
     "IndexBusyError",
     "SearchBackend",

@@ -31,6 +31,8 @@ _HYPHENS = "\\-" + _DASH_CHARS
 # for the common case, a run of letters not followed by a digit.
 TOKEN_PATTERN = (
     r"[^\W\d_]+(?!\w)|"
+    # TeX fractions in maths ($\frac{3}{4}$) are indexed as 3/4 (see ``PartsFilter``).
+    r"\\[dt]?frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}|"
     rf"\d+[^\W\d_]+(?:/[^\W\d_]+)?[{_HYPHENS}]\d+"
     rf"|\d+(?:/\d+)+(?![\w{_HYPHENS}])"
     rf"|\d+(?:\.\d+)+%?(?![\w{_HYPHENS}])"
@@ -40,6 +42,12 @@ TOKEN_PATTERN = (
 TOKEN_RE = re.compile(TOKEN_PATTERN)
 _DASH_TABLE = str.maketrans(dict.fromkeys(_DASH_CHARS, "-"))
 DIGIT_RE = re.compile(r"\d")
+_TEX_FRACTION_RE = re.compile(r"\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
+#: Where a maths token (2-digit, 3/4, 2.7, 10%, 3nf-2) splits into the parts also indexed.
+_PART_SPLIT_RE = re.compile(r"[-/.%]")
+#: Bumped whenever indexing analysis changes: documents built before it are stale (their
+#: content version includes it), so `flask search verify` reports them and a rebuild fixes them.
+ANALYSIS_VERSION = 2
 
 
 class DashFilter(Filter):
@@ -51,12 +59,42 @@ class DashFilter(Filter):
             yield t
 
 
-class MathsStemFilter(StemFilter):
-    """Porter-stem words; tokens holding a digit (2x, 3NF–2, 10%) only get dashes normalised.
+class PartsFilter(Filter):
+    """Normalise maths tokens (en dashes and minus signs become "-", so 3NF–2 and 3NF-2 are one
+    term; TeX \\frac{3}{4} becomes 3/4). When indexing, also follow a maths token (2-digit,
+    3/4, 2.7, 10%) with its parts at the same position, so "digit", "3" and "2" find it too;
+    queries keep the token whole, so a typed "2-digit" still needs the compound (or one of the
+    alternatives the query adds)."""
 
-    Dashes can only sit inside digit-bearing tokens (see ``TOKEN_PATTERN``), so folding the
-    dash fix in here saves a filter stage per token. A plain dict caches stems: Whoosh's LRU
-    wrapper costs more than the stemming it saves on a corpus with a few thousand words.
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        split = _PART_SPLIT_RE.split
+        for t in tokens:
+            whole = t.text
+            if not DIGIT_RE.search(whole):
+                yield t
+                continue
+            if whole.startswith("\\"):  # \frac{3}{4}
+                whole = _TEX_FRACTION_RE.sub(r"\1/\2", whole)
+            whole = t.text = whole.translate(_DASH_TABLE)
+            yield t
+            # Whoosh puts the mode on each token ("index" when writing, "query" when parsing).
+            if t.mode != "index" or t.stopped or not _PART_SPLIT_RE.search(whole):
+                continue
+            parts = [p for p in split(whole) if p]
+            if whole.endswith("%"):
+                parts.append("percent")
+            for part in dict.fromkeys(parts):
+                if part != whole:
+                    t.text = part
+                    yield t
+            t.text = whole
+
+
+class MathsStemFilter(StemFilter):
+    """Porter-stem words; tokens holding a digit (2x, 3NF-2, 10%) stay as they are.
+
+    A plain dict caches stems: Whoosh's LRU wrapper costs more than the stemming it saves on a
+    corpus with a few thousand words.
     """
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
@@ -65,9 +103,7 @@ class MathsStemFilter(StemFilter):
         digit = DIGIT_RE.search
         for t in tokens:
             text = t.text
-            if digit(text):
-                t.text = text.translate(_DASH_TABLE)
-            elif not t.stopped:
+            if not t.stopped and not digit(text):
                 stemmed = cache.get(text)
                 if stemmed is None:
                     if len(cache) > 100_000:
@@ -86,6 +122,7 @@ def _text_analyzer() -> Any:
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | StopFilter(minsize=1)
+        | PartsFilter()
         | MathsStemFilter()
     )
 
@@ -142,8 +179,15 @@ _analysis_cache: dict[str, tuple[str, ...]] = {}
 
 
 def analyse(text: str) -> list[str]:
-    """Terms the free-text analyzer makes of ``text`` (lower-cased, stop words out, stemmed)."""
-    return [t.text for t in _TEXT(text)]
+    """Terms the free-text analyzer makes of query ``text`` (lower-cased, stop words out,
+    stemmed; maths tokens whole)."""
+    return [t.text for t in _TEXT(text, mode="query")]
+
+
+def analyse_for_index(text: str) -> list[tuple[str, int]]:
+    """(term, position) as indexed: ``analyse`` plus the parts of maths tokens at their token's
+    position (for backends that build their own index from the same analysis)."""
+    return [(t.text, t.pos) for t in _TEXT(text, positions=True, mode="index")]
 
 
 def analyse_word(word: str) -> tuple[str, ...]:

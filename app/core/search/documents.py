@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from app.core.search import understanding
 from app.core.search.analysis import normalise_code, normalise_project_code, normalise_year_group
 from app.core.search.vocabulary import DOCUMENT_FIELDS, REQUIRED_FIELDS
 
@@ -76,7 +77,8 @@ def to_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     if doc.get("strand"):
         out["strand"] = normalise_code(str(doc["strand"]))
         codes.append(out["strand"])
-    rtp = [re.sub(r"\s+", "", normalise_code(c)) for c in _tokens(doc.get("rtp"))]
+    rtp = [understanding.rtp_code(c) or re.sub(r"\s+", "", normalise_code(c))
+           for c in _tokens(doc.get("rtp"))]
     if rtp:
         out["rtp"] = " ".join(rtp)
         codes.extend(rtp)

@@ -10,13 +10,14 @@ import gc
 import logging
 import math
 import os
-import re
 import shutil
 import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -27,21 +28,23 @@ from whoosh.index import TOC, FileIndex, LockError
 from whoosh.searching import Searcher
 from whoosh.util.filelock import try_for
 
-from app.core.search.analysis import DIGIT_RE, SCHEMA, analyse_word
+from app.core.search import relaxing
+from app.core.search.analysis import SCHEMA
 from app.core.search.budget import Budget
 from app.core.search.documents import to_fields
 from app.core.search.evaluation import evaluate, match
 from app.core.search.facets import count_facets
 from app.core.search.querying import (
-    PARSER,
     ParsedText,
     constraint_query,
-    items_to_string,
+    parse_text,
     prepare,
+    to_query,
+    word_query,
 )
 from app.core.search.ranking import rank
-from app.core.search.results import IndexBusyError, SearchResults, no_results
-from app.core.search.segments import SegmentCache, SegView
+from app.core.search.results import Correction, IndexBusyError, SearchResults, no_results
+from app.core.search.segments import Scored, SegmentCache, SegView
 from app.core.search.snippets import highlight_terms, to_hit
 from app.core.search.spelling import correct, fuzzify, visible_doc
 from app.core.search.vocabulary import FACET_FIELDS, SUGGEST_BELOW, TEXT_FIELD_BOOSTS
@@ -51,6 +54,8 @@ _INDEX_NAME = "MAIN"
 _WRITELOCK = f"{_INDEX_NAME}_WRITELOCK"
 #: The file in the index directory holding its change-log position.
 _POSITION = "POSITION"
+#: Score factor for plans of a year group typed as words ("year 4 fractions").
+_YEAR_BOOST = 2.0
 
 
 def _write_position(directory: Path | int, position: int) -> None:
@@ -481,42 +486,35 @@ class SearchIndex:
         sort: Literal["relevance", "newest"] = "relevance",
         page: int = 1,
         pagelen: int = 20,
+        today: date | None = None,
     ) -> SearchResults:
         """Search as a caller holding ``access`` tokens; never raises on user input.
 
-        ``text`` may hold words (all must match), "phrases", -exclusions, OR, brackets,
-        prefix* and typed filters (year:3, strand:fractions, type:lesson, school:7, rtp:3NF-2,
-        segment:2.7, project:NCP24-11, status:approved, author:, spine:, wg:, ay:). ``filters``
+        ``text`` may hold words (all must match, else see ``relaxing``), "phrases",
+        -exclusions, OR, brackets, prefix* and typed filters (year:3, strand:fractions,
+        type:lesson, school:7, rtp:3NF-2, segment:2.7, project:NCP24-11, status:approved,
+        author:, spine:, wg:, ay:). ``filters``
         takes the same names (or facet names) mapped to lists of values; values of one name
         are OR-ed, names are AND-ed. Empty text lists everything allowed, newest first.
+        ``today`` places "this year" and "last year" (``understanding``).
         """
-        wanted = prepare(text, access, filters, page, pagelen)
-        parsed, constraints, tokens, notes = (wanted.parsed, wanted.constraints, wanted.tokens,
-                                              wanted.notes)
+        wanted = prepare(text, access, filters, page, pagelen, today)
+        parsed, tokens, notes = wanted.parsed, wanted.tokens, wanted.notes
         page, pagelen = wanted.page, wanted.pagelen
         if not tokens:
             return _empty(notes)
-        # The permission filter: a Whoosh query over the access field, AND-ed with the typed
-        # filters and the archive flag. Nothing the user types reaches it except as a narrower
-        # constraint.
-        must: list[query.Query] = [query.Or([query.Term("access", t) for t in tokens])]
-        if not include_archived:
-            must.append(query.Term("archived", False))
-        nots: list[query.Query] = []
-        for fieldname, values, negated in constraints:
-            (nots if negated else must).append(constraint_query(fieldname, values))
-        filter_q: query.Query = query.And(must)
-        if nots:
-            filter_q = query.AndNot(filter_q, query.Or(nots))
-        filter_key = (
-            tuple(tokens),
-            include_archived,
-            tuple((f, tuple(v), n) for f, v, n in constraints),
-        )
-
         has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
         if sort not in ("relevance", "newest") or not has_text:
             sort = "newest"  # nothing to rank by: newest first
+        where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
+                               has_text)
+        notes.extend(where.notes)
+        q: query.Query = query.Every()
+        if has_text:
+            q = to_query(parsed.items)
+            if q is query.NullQuery:
+                notes.append("Your search had no searchable words.")
+                return _empty(notes)
 
         with self._lock:
             s = self._current_searcher()
@@ -526,42 +524,123 @@ class SearchIndex:
                     "Search is unavailable while its index is rebuilt. Please try again soon.",
                     available=False,
                 )  # fmt: skip
-            views = self._views(s, filter_key, filter_q)
+            for attempt, constraints in enumerate(where.attempts):
+                views = self._views(s, *self._filter(tokens, include_archived, constraints))
+                found = self._find(s, views, parsed, q)
+                if found.total or attempt == len(where.attempts) - 1:
+                    break
+            scope_note = relaxing.scope_note(where, attempt, found.total)
+            notes.extend([scope_note] if scope_note else [])
+            notes.extend(found.notes)
             if not any(v.allowed for v in views):
                 return _empty(notes)
-            q = self._parse(items_to_string(parsed.items)) if has_text else query.Every()
-            if q is query.NullQuery:
-                notes.append("Your search had no searchable words.")
-                return _empty(notes)
-
-            matched, lists = match(q, views)
-            total = sum(m.bit_count() for m in matched)
-            suggestion = None
-            if has_text and total < SUGGEST_BELOW:
-                suggestion = self._suggest(s, views, parsed, total)
-            if total == 0 and has_text:
-                fq = fuzzify(q)
-                if fq is not q:
-                    fmatched, flists = match(fq, views)
-                    ftotal = sum(m.bit_count() for m in fmatched)
-                    if ftotal:
-                        q, matched, lists, total = fq, fmatched, flists, ftotal
-                        notes.append("No exact matches, so close spellings are included.")
-
+            total = found.total
             pages = math.ceil(total / pagelen)
             page = min(page, max(pages, 1))
-            docnums = rank(views, matched, lists, page * pagelen, sort)
-            terms = highlight_terms(q, views)
+            boosted = [
+                (sum((v.term_bits("year_group", y) for y in where.boost_years), 0), _YEAR_BOOST)
+                for v in views
+            ] if where.boost_years else None
+            docnums = rank(views, found.matched, found.lists, page * pagelen, sort, boosted)
+            terms = highlight_terms(found.query, views)
             hits = [
                 to_hit(s.stored_fields(d), terms)
                 for d in docnums[(page - 1) * pagelen : page * pagelen]
             ]
-            facets = count_facets(views, matched)
-            if total == 0 and not suggestion:
+            facets = count_facets(views, found.matched)
+            if total == 0 and not found.corrections:
                 notes.append("No results. Try fewer words or remove a filter.")
             return SearchResults(
-                hits, total, page, pages, facets, suggestion, " ".join(notes) or None
+                hits, total, page, pages, facets, found.suggestion, " ".join(notes) or None,
+                missing=found.missing, corrections=found.corrections,
             )
+
+    @staticmethod
+    def _filter(
+        tokens: Sequence[str], include_archived: bool, constraints: relaxing.Constraints
+    ) -> tuple[Any, query.Query]:
+        """The permission filter and its cache key: a Whoosh query over the access field,
+        AND-ed with the typed filters and the archive flag. Nothing the user types reaches it
+        except as a narrower constraint."""
+        must: list[query.Query] = [query.Or([query.Term("access", t) for t in tokens])]
+        if not include_archived:
+            must.append(query.Term("archived", False))
+        nots: list[query.Query] = []
+        for fieldname, values, negated in constraints:
+            (nots if negated else must).append(constraint_query(fieldname, values))
+        filter_q: query.Query = query.And(must)
+        if nots:
+            filter_q = query.AndNot(filter_q, query.Or(nots))
+        key = (tuple(tokens), include_archived,
+               tuple((f, tuple(v), n) for f, v, n in constraints))
+        return key, filter_q
+
+    def _find(
+        self, s: Searcher, views: Sequence[SegView], parsed: ParsedText, q: query.Query
+    ) -> _Found:
+        """The allowed documents matching ``q``, relaxed when none match every word."""
+        has_text = not isinstance(q, query.Every)
+        if not any(v.allowed for v in views):
+            return _Found(q, [0] * len(views), [[] for _ in views], 0)
+        matched, lists = match(q, views)
+        found = _Found(q, matched, lists, sum(m.bit_count() for m in matched))
+        if not has_text:
+            return found
+        plain = relaxing.concepts_of(parsed.items)
+        if found.total == 0 and plain is not None and plain[0]:
+            self._relax(views, found, *plain)
+        elif found.total == 0:
+            fq = fuzzify(q)  # OR, NOT, brackets: kept as written, but close spellings allowed
+            if fq is not q:
+                fmatched, flists = match(fq, views)
+                ftotal = sum(m.bit_count() for m in fmatched)
+                if ftotal:
+                    found.query, found.matched, found.lists, found.total = (
+                        fq, fmatched, flists, ftotal)
+                    found.notes.append("No exact matches, so close spellings are included.")
+        if found.total < SUGGEST_BELOW or found.missing:
+            self._suggest(s, views, parsed, found)
+        return found
+
+    def _relax(
+        self,
+        views: Sequence[SegView],
+        found: _Found,
+        concepts: list[relaxing.Concept],
+        negations: list[query.Query],
+    ) -> None:
+        def any_match(q: query.Query) -> bool:
+            return any(evaluate(q, v, None) & v.allowed for v in views)
+
+        relaxed = relaxing.relax(concepts, negations, any_match)
+        if relaxed is None:
+            found.missing = [c.typed for c in concepts]
+            return
+        matched, lists = match(relaxed.query, views)
+        if relaxed.most_words:
+            matched = self._most_words(views, relaxed)
+        found.query, found.matched, found.lists = relaxed.query, matched, lists
+        found.total = sum(m.bit_count() for m in matched)
+        found.missing = relaxed.missing
+        found.notes.extend(relaxing.relaxed_notes(relaxed, [c.typed for c in concepts]))
+
+    @staticmethod
+    def _most_words(views: Sequence[SegView], relaxed: relaxing.Relaxed) -> list[int]:
+        """Per segment, the allowed documents holding the most of the found words."""
+        levels: list[list[int]] = []  # per segment: [docs with >= 1 word, >= 2 words, ...]
+        for v in views:
+            at_least = [0] * (len(relaxed.concepts) + 1)
+            at_least[0] = v.allowed
+            for concept in relaxed.concepts:
+                bits = evaluate(concept, v, None) & v.allowed
+                for j in range(len(relaxed.concepts), 0, -1):
+                    at_least[j] |= at_least[j - 1] & bits
+            keep = v.allowed
+            for negation in relaxed.negations:
+                keep &= evaluate(negation, v, None)
+            levels.append([bits & keep for bits in at_least])
+        best = max((j for seg in levels for j, bits in enumerate(seg) if j and bits), default=0)
+        return [seg[best] if best else 0 for seg in levels]
 
     def _segment_views(self, s: Searcher) -> list[SegView]:
         """One view per segment, with its cache (caches of merged-away segments dropped)."""
@@ -655,43 +734,44 @@ class SearchIndex:
             return self._budget.bytes
 
     def _parse(self, qstring: str) -> query.Query:
-        if not qstring.strip():
-            return query.NullQuery
-        try:
-            q = PARSER.parse(qstring)
-        except Exception:  # noqa: BLE001 - belt and braces: fall back to plain words
-            words = " ".join(re.findall(r"\w+", qstring))
-            q = PARSER.parse(words) if words else query.NullQuery
-        return q.normalize()
+        """The query for ``qstring`` as a search would build it (benchmarks use this)."""
+        return to_query(parse_text(qstring).items)
 
     # ---- suggestions -------------------------------------------------------------------
 
     def _suggest(
-        self, s: Searcher, views: Sequence[SegView], parsed: ParsedText, total: int
-    ) -> str | None:
-        """A corrected query that finds more than ``total`` documents the caller may see."""
-        replace: dict[int, str] = {}
-        for i, it in enumerate(parsed.items):
-            if it.kind != "word" or it.negated or it.text.endswith("*"):
+        self, s: Searcher, views: Sequence[SegView], parsed: ParsedText, found: _Found
+    ) -> None:
+        """One correction per word found in no document the caller may see."""
+
+        def any_match(q: query.Query) -> bool:
+            return any(evaluate(q, v, None) & v.allowed for v in views)
+
+        fixes: list[tuple[str, str]] = []
+        for word, stem in relaxing.correctable(parsed.items):
+            if visible_doc(views, stem) is not None or any_match(word_query(word)):
                 continue
-            forms = analyse_word(it.text)
-            if len(forms) != 1 or DIGIT_RE.search(forms[0]) or not 3 <= len(forms[0]) <= 30:
-                continue
-            if visible_doc(views, forms[0]) is not None:
-                continue
-            better = correct(s, views, it.text.lower(), forms[0])
+            better = correct(s, views, word.lower(), stem)
             if better:
-                replace[i] = better
-        if not replace:
-            return None
-        corrected = items_to_string(parsed.items, replace)
-        q = self._parse(corrected)
-        if q is query.NullQuery:
-            return None
-        matched, _ = match(q, views)
-        if sum(m.bit_count() for m in matched) <= total:
-            return None
-        return " ".join([corrected, *parsed.filter_text])
+                fixes.append((word, better))
+        negations = [query.Not(word_query(it.text)) for it in parsed.items
+                     if it.kind == "word" and it.negated]
+        found.corrections = relaxing.checked(fixes, parsed.raw, negations, any_match)
+        found.suggestion = relaxing.combined(parsed.raw, found.corrections)
+
+
+@dataclass(slots=True)
+class _Found:
+    """What a search found in one scope, and how it got there."""
+
+    query: query.Query
+    matched: list[int]
+    lists: list[list[Scored]]
+    total: int
+    notes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    suggestion: str | None = None
 
 
 def _warm_terms(v: SegView, fieldname: str) -> None:

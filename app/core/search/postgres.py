@@ -16,7 +16,7 @@ Public API::
 
 One analysis, one query language. Documents and queries go through the package's own Python
 analysis (tokenizer, maths tokens, dash normalisation, stop words, stemming), the package's
-typed-filter and repair rules (``parse_text``) and its parser (``PARSER``); the parsed Whoosh
+typed-filter, repair and understanding rules (``parse_text``, ``to_query``); the Whoosh
 query is translated into a ``tsquery`` literal of already-analysed lexemes and cast with
 ``CAST(:q AS tsquery)``. PostgreSQL's own parser and dictionaries never see the text, so both
 backends stem and match identically, and user text only ever travels as a bound parameter.
@@ -56,10 +56,10 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC
+from dataclasses import dataclass, field
+from datetime import UTC, date
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -85,10 +85,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from whoosh import query
 
-from app.core.search.analysis import DIGIT_RE, SCHEMA, analyse, analyse_word
+from app.core.search import relaxing
+from app.core.search.analysis import DIGIT_RE, SCHEMA, analyse_for_index
 from app.core.search.documents import to_fields
-from app.core.search.querying import PARSER, constraint_query, items_to_string, prepare
-from app.core.search.results import SearchResults, no_results
+from app.core.search.querying import (
+    ParsedText,
+    constraint_query,
+    parse_text,
+    prepare,
+    to_query,
+    word_query,
+)
+from app.core.search.results import Correction, SearchResults, no_results
 from app.core.search.snippets import highlight_terms, to_hit
 from app.core.search.spelling import _distance, _surface_form, fuzzify
 from app.core.search.vocabulary import FACET_FIELDS, SUGGEST_BELOW
@@ -122,6 +130,8 @@ _FIELD_GAP = 8  # positions between fields, so no phrase spans two fields
 _WORD_CHARS = (3, 30)  # words kept for suggestions (as Whoosh's suggester)
 _MAX_EXPANSIONS = 128
 _TRIGRAM_THRESHOLD = "0.2"
+#: Score factor for plans of a year group typed as words (as ``SearchIndex``).
+_YEAR_BOOST = 2.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,20 +207,20 @@ def _tsvector(fields: Mapping[str, Any]) -> tuple[str, set[str]]:
     for name in ("title", "sequence_title", "codes", "body"):
         value = fields.get(name) or ""
         if name == "codes":
-            terms = [_CODE_MARK + t for t in _code_terms(value)]
+            terms = [(_CODE_MARK + t, i) for i, t in enumerate(_code_terms(value))]
         else:
-            terms = analyse(value)
+            terms = analyse_for_index(value)  # maths parts share their token's position
         weight = _FIELD_WEIGHTS[name]
-        for i, term in enumerate(terms, 1):
+        for term, i in terms:
             if len(term.encode()) > _LEXEME_MAX_BYTES:
                 continue
             at = positions.setdefault(term, {}).setdefault(weight, [])
             if len(at) < _POSITIONS_PER_LEXEME:
-                at.append(min(offset + i, _POSITION_MAX))
+                at.append(min(offset + i + 1, _POSITION_MAX))
             if name != "codes" and not DIGIT_RE.search(term):
                 if _WORD_CHARS[0] <= len(term) <= _WORD_CHARS[1]:
                     words.add(term)
-        offset += len(terms) + _FIELD_GAP
+        offset += (terms[-1][1] + 1 if terms else 0) + _FIELD_GAP
     parts = []
     for term, by_weight in positions.items():
         pos = ",".join(f"{p}{w}" for w, ps in by_weight.items() for p in dict.fromkeys(ps))
@@ -329,15 +339,8 @@ def _and(parts: Sequence[_TsQuery]) -> _TsQuery:
 
 
 def _parse(qstring: str) -> query.Query:
-    """The clean query string parsed as ``SearchIndex`` parses it."""
-    if not qstring.strip():
-        return query.NullQuery
-    try:
-        q = PARSER.parse(qstring)
-    except Exception:  # noqa: BLE001 - belt and braces: fall back to plain words
-        words = " ".join(re.findall(r"\w+", qstring))
-        q = PARSER.parse(words) if words else query.NullQuery
-    return q.normalize()
+    """The query for ``qstring`` as ``search`` builds it."""
+    return to_query(parse_text(qstring).items)
 
 
 class _Sql:
@@ -572,41 +575,33 @@ class PostgresSearch:
         sort: Literal["relevance", "newest"] = "relevance",
         page: int = 1,
         pagelen: int = 20,
+        today: date | None = None,
     ) -> SearchResults:
         """Search as a caller holding ``access`` tokens; never raises on user input.
 
         The same query language, filters, notes and result shapes as ``SearchIndex.search``.
         """
-        wanted = prepare(text, access, filters, page, pagelen)
-        parsed, constraints, tokens, notes = (wanted.parsed, wanted.constraints, wanted.tokens,
-                                              wanted.notes)
+        wanted = prepare(text, access, filters, page, pagelen, today)
+        parsed, tokens, notes = wanted.parsed, wanted.tokens, wanted.notes
         page, pagelen = wanted.page, wanted.pagelen
         if not tokens:
             return _empty(notes)
-        allowed = _Sql()
-        # The permission filter. Nothing the user types reaches it except as a narrower
-        # constraint (typed filters), so no query text can widen it.
-        allowed.parts.append(
-            f"terms && CAST({allowed.param([f'access:{t}' for t in tokens])} AS text[])"
-        )
-        if not include_archived:
-            allowed.parts.append("NOT archived")
-        for fieldname, values, negated in constraints:
-            clause = allowed.constraint(constraint_query(fieldname, values))
-            allowed.parts.append(f"NOT {clause}" if negated else clause)
-
         has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
         if sort not in ("relevance", "newest") or not has_text:
             sort = "newest"
+        where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
+                               has_text)
+        notes.extend(where.notes)
         q: query.Query = query.Every()
         if has_text:
-            q = _parse(items_to_string(parsed.items))
+            q = to_query(parsed.items)
             if q is query.NullQuery:
                 notes.append("Your search had no searchable words.")
                 return _empty(notes)
         try:
             with self.engine.connect() as conn, conn.begin():
-                return self._search(conn, parsed, q, allowed, notes, has_text, sort, page, pagelen)
+                return self._search(conn, parsed, q, tokens, include_archived, where, notes,
+                                    sort, page, pagelen)
         except SQLAlchemyError:
             _log.exception("search documents: search failed")
             return SearchResults(
@@ -615,19 +610,38 @@ class PostgresSearch:
                 available=False,
             )  # fmt: skip
 
+    @staticmethod
+    def _allowed(
+        tokens: Sequence[str], include_archived: bool, constraints: relaxing.Constraints
+    ) -> _Sql:
+        """The permission filter. Nothing the user types reaches it except as a narrower
+        constraint (typed filters), so no query text can widen it."""
+        allowed = _Sql()
+        allowed.parts.append(
+            f"terms && CAST({allowed.param([f'access:{t}' for t in tokens])} AS text[])"
+        )
+        if not include_archived:
+            allowed.parts.append("NOT archived")
+        for fieldname, values, negated in constraints:
+            clause = allowed.constraint(constraint_query(fieldname, values))
+            allowed.parts.append(f"NOT {clause}" if negated else clause)
+        return allowed
+
     def _search(
         self,
         conn: Connection,
-        parsed: Any,
+        parsed: ParsedText,
         q: query.Query,
-        allowed: _Sql,
+        tokens: Sequence[str],
+        include_archived: bool,
+        where: relaxing.Scope,
         notes: list[str],
-        has_text: bool,
         sort: str,
         page: int,
         pagelen: int,
     ) -> SearchResults:
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        has_text = not isinstance(q, query.Every)
         # The planner does not count the cost of detoasting every tsvector in a sequential
         # scan, so for common words it picks one over the GIN index (measured at 10,000
         # documents: 71 ms against 16 ms). Without seqscan it falls back to the indexes; jit
@@ -636,20 +650,20 @@ class PostgresSearch:
             conn.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
             conn.execute(text("SELECT set_config('jit', 'off', true)"))
         offset = (page - 1) * pagelen
-        tsq = _tsquery(q)
-        total, facets, keys = self._run(conn, allowed, tsq, sort, offset, pagelen)
-        suggestion = None
-        if has_text and total < SUGGEST_BELOW:
-            suggestion = self._suggest(conn, allowed, parsed, total)
-        if total == 0 and has_text:
-            fq = fuzzify(q)
-            if fq is not q:
-                fq = self._expand_fuzzy(conn, fq).normalize()
-                ftsq = _tsquery(fq)
-                found = self._run(conn, allowed, ftsq, sort, offset, pagelen)
-                if found[0]:
-                    q, (total, facets, keys) = fq, found
-                    notes.append("No exact matches, so close spellings are included.")
+        for attempt, constraints in enumerate(where.attempts):
+            allowed = self._allowed(tokens, include_archived, constraints)
+            found = self._find(conn, allowed, parsed, q)
+            if attempt == len(where.attempts) - 1 or self._count_over(
+                    conn, allowed, found.tsq, 0, found.at_least):
+                break
+        scope_note = relaxing.scope_note(where, attempt, 1 if found.tsq is not None else 0)
+        boost = ([f"year_group:{y}" for y in where.boost_years]
+                 if sort == "relevance" else None)
+        total, facets, keys = self._run(conn, allowed, found.tsq, sort, offset, pagelen,
+                                        found.at_least, boost)
+        if scope_note and (attempt == 0 or total):
+            notes.append(scope_note)
+        notes.extend(found.notes)
         if total >= self.count_limit:
             notes.append(f"Counts stop at {self.count_limit:,} matches.")
         if sort == "relevance" and total > self.rank_limit:
@@ -659,13 +673,80 @@ class PostgresSearch:
             )
         pages = math.ceil(total / pagelen)
         page = min(page, max(pages, 1))  # the SQL clamped the offset the same way
-        hits = self._hits(conn, keys, highlight_terms(q, []))
-        if total == 0 and not suggestion:
+        hits = self._hits(conn, keys, highlight_terms(found.query, []))
+        if total == 0 and not found.corrections:
             notes.append("No results. Try fewer words or remove a filter.")
-        return SearchResults(hits, total, page, pages, facets, suggestion, " ".join(notes) or None)
+        return SearchResults(hits, total, page, pages, facets, found.suggestion,
+                             " ".join(notes) or None, missing=found.missing,
+                             corrections=found.corrections)
 
-    def _matching(self, allowed: _Sql, tsq: _TsQuery) -> tuple[str, dict[str, Any]] | None:
-        """WHERE clause and parameters for allowed documents matching ``tsq`` (None: none)."""
+    def _tsq(self, conn: Connection, q: query.Query) -> _TsQuery:
+        """The tsquery of ``q``, close spellings (FuzzyTerm) expanded into known words."""
+        return _tsquery(self._expand_fuzzy(conn, q).normalize())
+
+    def _find(
+        self, conn: Connection, allowed: _Sql, parsed: ParsedText, q: query.Query
+    ) -> _Found:
+        """What to run for ``q`` in this scope, relaxed when nothing matches every word."""
+        found = _Found(q, _tsquery(q))
+        if isinstance(q, query.Every):
+            return found
+
+        def any_match(part: query.Query) -> bool:
+            return self._count_over(conn, allowed, self._tsq(conn, part), 0)
+
+        if self._count_over(conn, allowed, found.tsq, 0):
+            if not self._count_over(conn, allowed, found.tsq, SUGGEST_BELOW - 1):
+                self._suggest(conn, allowed, parsed, found, any_match)
+            return found
+
+        plain = relaxing.concepts_of(parsed.items)
+        if plain is not None and plain[0]:
+            concepts, negations = plain
+            relaxed = relaxing.relax(concepts, negations, any_match)
+            if relaxed is None:
+                found.missing = [c.typed for c in concepts]
+            else:
+                found.query, found.tsq = relaxed.query, self._tsq(conn, relaxed.query)
+                found.missing = relaxed.missing
+                found.notes.extend(relaxing.relaxed_notes(relaxed, [c.typed for c in concepts]))
+                if relaxed.most_words:
+                    self._most_words(conn, allowed, relaxed, found)
+        else:
+            fq = fuzzify(q)  # OR, NOT, brackets: kept as written, but close spellings allowed
+            if fq is not q:
+                ftsq = self._tsq(conn, fq)
+                if self._count_over(conn, allowed, ftsq, 0):
+                    found.query, found.tsq = fq, ftsq
+                    found.notes.append("No exact matches, so close spellings are included.")
+        self._suggest(conn, allowed, parsed, found, any_match)
+        return found
+
+    def _most_words(
+        self, conn: Connection, allowed: _Sql, relaxed: relaxing.Relaxed, found: _Found
+    ) -> None:
+        """Keep the documents holding the most of the found words (``found.at_least``)."""
+        parts = [self._tsq(conn, c) for c in relaxed.concepts]
+        words = [p for p in parts if isinstance(p, str)]
+        negated = [self._tsq(conn, n) for n in relaxed.negations]
+        tsq = _and([found.tsq, *negated])
+        matching = self._matching(allowed, tsq)
+        if matching is None or not words:
+            return
+        where, params = matching
+        counted = " + ".join(f"(tsv @@ CAST(:c{i} AS tsquery))::int" for i in range(len(words)))
+        params.update({f"c{i}": w for i, w in enumerate(words)})
+        best = conn.execute(
+            text(f"SELECT max({counted}) FROM {self._t} WHERE {where}"), params
+        ).scalar()
+        found.tsq = tsq
+        found.at_least = (words, int(best or 1))
+
+    def _matching(
+        self, allowed: _Sql, tsq: _TsQuery, at_least: _AtLeast | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """WHERE clause and parameters for allowed documents matching ``tsq`` (None: none),
+        and with ``at_least`` (words, k), holding k of those words."""
         if tsq is None:
             return None
         params = dict(allowed.params)
@@ -673,6 +754,12 @@ class PostgresSearch:
         if isinstance(tsq, str):
             params["q"] = tsq
             where += " AND tsv @@ CAST(:q AS tsquery)"
+        if at_least is not None:
+            words, k = at_least
+            counted = " + ".join(f"(tsv @@ CAST(:w{i} AS tsquery))::int"
+                                 for i in range(len(words)))
+            params.update({f"w{i}": w for i, w in enumerate(words)}, min_words=k)
+            where += f" AND {counted} >= :min_words"
         return where, params
 
     def _run(
@@ -683,15 +770,19 @@ class PostgresSearch:
         sort: str,
         offset: int,
         limit: int,
+        at_least: _AtLeast | None = None,
+        boost: Sequence[str] | None = None,
     ) -> tuple[int, dict[str, list[tuple[str, int]]], list[str]]:
         """Total, facet counts and one page of keys, in one statement (matches found once).
 
         Totals and facets cover the first ``count_limit`` allowed matches. With relevance,
         the newest ``rank_limit`` of those are ranked by ``ts_rank_cd`` (ties by key) and the
         rest follow newest first. A page past the last one is the last one, as in Whoosh.
+        ``at_least`` keeps documents holding that many of the words; documents holding a
+        ``boost`` term (year groups typed as words) rank with their score doubled.
         """
         facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_FIELDS}
-        matching = self._matching(allowed, tsq)
+        matching = self._matching(allowed, tsq, at_least)
         if matching is None:
             return 0, facets, []
         where, params = matching
@@ -710,12 +801,14 @@ class PostgresSearch:
             # fetched by ctid: the rows the scan above just read, in this statement's snapshot.
             parts.append(
                 "SELECT 2, key, ord FROM (SELECT d.key, row_number() OVER (ORDER BY "
-                "ts_rank_cd(CAST(:w AS float4[]), d.tsv, CAST(:q AS tsquery)) DESC, d.key) AS ord "
+                "ts_rank_cd(CAST(:w AS float4[]), d.tsv, CAST(:q AS tsquery)) * "
+                "(CASE WHEN d.terms && CAST(:boost AS text[]) THEN :factor ELSE 1 END) DESC, "
+                "d.key) AS ord "
                 f"FROM (SELECT row FROM m {newest} LIMIT :n) AS c "
                 f"JOIN {self._t} AS d ON d.ctid = c.row) AS r "
                 "WHERE ord > :offset AND ord <= :offset + :limit"
             )
-            params.update(w=_RANK_WEIGHTS)
+            params.update(w=_RANK_WEIGHTS, boost=list(boost or []), factor=_YEAR_BOOST)
         if not ranked or offset + limit > n:
             # Newest first; with relevance, the matches after the ranked ones.
             start = max(offset, n) if ranked else offset
@@ -746,12 +839,20 @@ class PostgresSearch:
             facets[name] = sorted(by_field.get(fieldname, []), key=lambda vc: (-vc[1], vc[0]))
         if total and offset >= total and limit:
             last = (total - 1) // limit * limit  # asked past the end: the last page
-            return total, facets, self._run(conn, allowed, tsq, sort, last, limit)[2]
+            return total, facets, self._run(conn, allowed, tsq, sort, last, limit, at_least,
+                                            boost)[2]
         return total, facets, [key for _, _, key in sorted(page)]
 
-    def _count_over(self, conn: Connection, allowed: _Sql, tsq: _TsQuery, over: int) -> bool:
+    def _count_over(
+        self,
+        conn: Connection,
+        allowed: _Sql,
+        tsq: _TsQuery,
+        over: int,
+        at_least: _AtLeast | None = None,
+    ) -> bool:
         """True if more than ``over`` allowed documents match ``tsq``."""
-        matching = self._matching(allowed, tsq)
+        matching = self._matching(allowed, tsq, at_least)
         if matching is None:
             return False
         where, params = matching
@@ -887,32 +988,46 @@ class PostgresSearch:
         ).mappings().first()  # fmt: skip
         return dict(row) if row is not None else None
 
-    def _suggest(self, conn: Connection, allowed: _Sql, parsed: Any, total: int) -> str | None:
-        """A corrected query that finds more than ``total`` documents the caller may see."""
-        replace: dict[int, str] = {}
-        for i, it in enumerate(parsed.items):
-            if it.kind != "word" or it.negated or it.text.endswith("*"):
+    def _suggest(
+        self,
+        conn: Connection,
+        allowed: _Sql,
+        parsed: ParsedText,
+        found: _Found,
+        any_match: Callable[[query.Query], bool],
+    ) -> None:
+        """One correction per word found in no document the caller may see."""
+        fixes: list[tuple[str, str]] = []
+        for word, stem in relaxing.correctable(parsed.items):
+            if self._visible(conn, allowed, stem) is not None or any_match(word_query(word)):
                 continue
-            forms = analyse_word(it.text)
-            if len(forms) != 1 or DIGIT_RE.search(forms[0]) or not 3 <= len(forms[0]) <= 30:
-                continue
-            if self._visible(conn, allowed, forms[0]) is not None:
-                continue
-            typed = it.text.lower()
-            for cand in self._near(conn, forms[0], 2):
+            typed = word.lower()
+            for cand in self._near(conn, stem, 2):
                 fields = self._visible(conn, allowed, cand)
                 if fields is not None:
-                    replace[i] = _surface_form(fields, cand, typed)
+                    fixes.append((word, _surface_form(fields, cand, typed)))
                     break
-        if not replace:
-            return None
-        corrected = items_to_string(parsed.items, replace)
-        q = _parse(corrected)
-        if q is query.NullQuery:
-            return None
-        if not self._count_over(conn, allowed, _tsquery(q), total):
-            return None
-        return " ".join([corrected, *parsed.filter_text])
+        negations = [query.Not(word_query(it.text)) for it in parsed.items
+                     if it.kind == "word" and it.negated]
+        found.corrections = relaxing.checked(fixes, parsed.raw, negations, any_match)
+        found.suggestion = relaxing.combined(parsed.raw, found.corrections)
+
+
+#: (tsquery of each word, how many of them a document must hold)
+_AtLeast = tuple[list[str], int]
+
+
+@dataclass(slots=True)
+class _Found:
+    """What to run in one scope, and how the search got there."""
+
+    query: query.Query
+    tsq: _TsQuery
+    notes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    suggestion: str | None = None
+    at_least: _AtLeast | None = None
 
 
 def _empty(notes: Sequence[str]) -> SearchResults:

@@ -1,29 +1,25 @@
 """Query text: typed filters, sanitising, parsing.
 
-``parse_text`` splits what the user typed into typed filters (``year:3``) and clean query items
-and notes what it dropped. The parser has no field syntax, so typed text can only narrow the
-permission filter: typed filters become the narrowing queries of ``constraint_query``.
+``parse_text`` splits what the user typed into typed filters (``year:3``) and clean query items,
+notes what it dropped, and applies ``understanding``; ``to_query`` builds the query from the
+items. There is no field syntax, so typed text can only narrow the permission filter: typed
+filters become the narrowing queries of ``constraint_query``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from whoosh import query
-from whoosh.qparser import (
-    GroupPlugin,
-    MultifieldPlugin,
-    OperatorsPlugin,
-    PhrasePlugin,
-    PrefixPlugin,
-    QueryParser,
-)
 
+from app.core.search import understanding
 from app.core.search.analysis import (
     SCHEMA,
+    analyse,
     normalise_code,
     normalise_project_code,
     normalise_year_group,
@@ -62,6 +58,12 @@ class ParsedText:
     #: Typed filters as the user wrote them, kept for the suggestion string.
     filter_text: list[str]
     notes: list[str]
+    #: Year groups typed as words ("year 4"): their plans rank first.
+    year_groups: list[str] = field(default_factory=list)
+    #: Academic years typed as words ("last year", "2024/25"): (value, how the note says it).
+    academic_years: list[tuple[str, str]] = field(default_factory=list)
+    #: The text as typed (corrections replace one word of it).
+    raw: str = ""
 
 
 @dataclass(slots=True)
@@ -83,10 +85,12 @@ def prepare(
     filters: Mapping[str, Sequence[str]] | None,
     page: int,
     pagelen: int,
+    today: date | None = None,
 ) -> Request:
     """Parse ``text``, add ``filters`` (names as FILTER_NAMES; unknown ones noted) and clamp
-    the page; no access tokens means the caller may see nothing."""
-    parsed = parse_text(text or "")
+    the page; no access tokens means the caller may see nothing. ``today`` places "this year"
+    and "last year" (default: the date today)."""
+    parsed = parse_text(text or "", today or date.today())
     notes = list(parsed.notes)
     constraints = list(parsed.constraints)
     for name, values in (filters or {}).items():
@@ -107,8 +111,9 @@ def _split_values(quoted: str | None, value: str | None) -> list[str]:
     return [v for v in (value or "").split(",") if v]
 
 
-def parse_text(raw: str) -> ParsedText:
-    """Split user text into typed filters and clean query items; record what was dropped."""
+def parse_text(raw: str, today: date | None = None) -> ParsedText:
+    """Split user text into typed filters and clean query items; record what was dropped, and
+    apply the rules of ``understanding`` (question words, year words, word forms)."""
     notes: list[str] = []
     text = raw.replace("\u201c", '"').replace("\u201d", '"').replace("\x00", " ")
     if len(text) > MAX_QUERY_CHARS:
@@ -123,8 +128,11 @@ def parse_text(raw: str) -> ParsedText:
         name = m.group("name").lower()
         target = FILTER_NAMES.get(name)
         if target is None:
-            unknown.append(m.group("name") + ":")
-            return " "
+            # Not a filter: search what was typed as words ("ratio:proportion"), never nothing
+            # (an empty search would list every document).
+            unknown.append(m.group(0).lstrip("-"))
+            words = f"{m.group('name')} {m.group('quoted') or m.group('value') or ''}"
+            return f" -({words}) " if m.group("neg") else f" {words} "
         values = _split_values(m.group("quoted"), m.group("value"))
         if values:
             constraints.append((target, values, bool(m.group("neg"))))
@@ -134,7 +142,7 @@ def parse_text(raw: str) -> ParsedText:
     text = _FILTER_RE.sub(take_filter, text)
     if unknown:
         notes.append(
-            f"Unknown filter {', '.join(dict.fromkeys(unknown))} ignored "
+            f"{', '.join(dict.fromkeys(unknown))} is not a filter, so it was searched as words "
             f"(filters: year, strand, type, school, rtp, segment, project, status, author)."
         )
 
@@ -182,6 +190,7 @@ def parse_text(raw: str) -> ParsedText:
             f"(fract*), {_MAX_PREFIXES} at most; others were ignored."
         )
 
+    items, year_groups, academic_years = _understand(items, today or date.today())
     items, structure_notes = _fix_structure(items)
     notes.extend(structure_notes)
 
@@ -196,7 +205,48 @@ def parse_text(raw: str) -> ParsedText:
     if terms > MAX_QUERY_TERMS:
         notes.append(f"Only the first {MAX_QUERY_TERMS} words of your search were used.")
         capped, _ = _fix_structure(capped)
-    return ParsedText(capped, constraints, filter_text, notes)
+    return ParsedText(capped, constraints, filter_text, notes, year_groups, academic_years,
+                      raw.strip())
+
+
+def _plain(it: _Item) -> bool:
+    return it.kind == "word" and not it.negated and not it.text.endswith("*")
+
+
+def _understand(
+    items: list[_Item], today: date
+) -> tuple[list[_Item], list[str], list[tuple[str, str]]]:
+    """Apply ``understanding``'s rules to runs of plain words: drop a question's wording, take
+    out year groups and academic years, join multi-word expressions ("three quarters")."""
+    lead: list[str] = []
+    for it in items:
+        if not _plain(it):
+            break
+        lead.append(it.text)
+    items = items[understanding.question_prefix(lead) :]
+    out: list[_Item] = []
+    year_groups: list[str] = []
+    academic: list[tuple[str, str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        for _, meaning in understanding.scan(run, today):
+            if meaning.kind == "year_group":
+                year_groups.append(meaning.value)
+            elif meaning.kind == "academic_year":
+                academic.append((meaning.value, meaning.label))
+            else:
+                out.append(_Item("word", meaning.value))
+        run.clear()
+
+    for it in items:
+        if _plain(it):
+            run.append(it.text)
+        else:
+            flush()
+            out.append(it)
+    flush()
+    return out, list(dict.fromkeys(year_groups)), list(dict.fromkeys(academic))
 
 
 def _fix_structure(items: list[_Item]) -> tuple[list[_Item], list[str]]:
@@ -262,24 +312,97 @@ def items_to_string(items: Sequence[_Item], replace: Mapping[int, str] | None = 
     return " ".join(parts)
 
 
-def _make_parser() -> QueryParser:
-    # No FieldsPlugin (users cannot name fields), no Wildcard/Range/Boost/Every/PlusMinus: the
-    # text is already cleaned, and "-" inside 3NF-2 must stay part of the word.
-    parser = QueryParser(
-        None,
-        SCHEMA,
-        plugins=[
-            PhrasePlugin(),
-            GroupPlugin(),
-            PrefixPlugin(),
-            OperatorsPlugin(AndNot=None, AndMaybe=None, Require=None),
-            MultifieldPlugin(list(TEXT_FIELD_BOOSTS), fieldboosts=TEXT_FIELD_BOOSTS),
-        ],
-    )
-    return parser
+_TEXT_FIELDS = tuple((f, b) for f, b in TEXT_FIELD_BOOSTS.items() if f != "codes")
+_CODES_BOOST = TEXT_FIELD_BOOSTS["codes"]
 
 
-PARSER = _make_parser()
+def word_query(word: str) -> query.Query:
+    """One search word (or expression) as an Or of every form it is looked for as, in every
+    text field (``understanding.alternatives``); NullQuery for a stop word."""
+    if word.endswith("*"):
+        core = word[:-1].lower()
+        return query.Or([query.Prefix(f, core, boost=b) for f, b in _TEXT_FIELDS])
+    alts = understanding.alternatives(word)
+    leaves: dict[tuple[str, tuple[str, ...]], query.Query] = {}
+    for form in alts.texts:
+        terms = tuple(analyse(form))
+        if not terms:
+            continue  # a stop word is required nowhere
+        for f, boost in _TEXT_FIELDS:
+            leaves.setdefault((f, terms), query.Term(f, terms[0], boost=boost) if len(terms) == 1
+                              else query.Phrase(f, list(terms), boost=boost))
+    found = list(leaves.values())
+    found.extend(query.Term("codes", c, boost=_CODES_BOOST) for c in alts.codes)
+    found.extend(query.Prefix("codes", c, boost=_CODES_BOOST) for c in alts.code_prefixes)
+    if not found:
+        return query.NullQuery
+    return found[0] if len(found) == 1 else query.Or(found)
+
+
+def phrase_query(text: str) -> query.Query:
+    """A quoted phrase, in every text field."""
+    terms = analyse(text)
+    if not terms:
+        return query.NullQuery
+    if len(terms) == 1:
+        return query.Or([query.Term(f, terms[0], boost=b) for f, b in _TEXT_FIELDS])
+    return query.Or([query.Phrase(f, terms, boost=b) for f, b in _TEXT_FIELDS])
+
+
+def to_query(items: Sequence[_Item]) -> query.Query:
+    """The query for cleaned items (``_fix_structure`` balanced them): adjacent parts and AND
+    join, OR binds looser, NOT and -x negate, brackets group. NullQuery when nothing is left."""
+    pos = 0
+
+    def peek() -> _Item | None:
+        return items[pos] if pos < len(items) else None
+
+    def either() -> query.Query:
+        nonlocal pos
+        parts = [both()]
+        while (it := peek()) is not None and it.kind == "op" and it.text == "OR":
+            pos += 1
+            parts.append(both())
+        return parts[0] if len(parts) == 1 else query.Or(parts)
+
+    def both() -> query.Query:
+        nonlocal pos
+        parts = [one()]
+        while (it := peek()) is not None and it.kind != "close" and it.text != "OR":
+            if it.kind == "op" and it.text == "AND":
+                pos += 1
+            parts.append(one())
+        return parts[0] if len(parts) == 1 else query.And(parts)
+
+    def one() -> query.Query:
+        nonlocal pos
+        it = items[pos]
+        pos += 1
+        if it.kind == "op":  # NOT (AND and OR are consumed by both() and either())
+            return query.Not(one()) if pos < len(items) else query.NullQuery
+        if it.kind == "open":
+            inner = either()
+            if (close := peek()) is not None and close.kind == "close":
+                pos += 1
+            node = inner
+        elif it.kind == "phrase":
+            node = phrase_query(it.text)
+        elif it.kind == "word":
+            node = word_query(it.text)
+        else:
+            node = query.NullQuery
+        return query.Not(node) if it.negated else node
+
+    if not items:
+        return query.NullQuery
+    try:
+        result = either()
+        while pos < len(items):  # a stray ")" cannot survive _fix_structure; belt and braces
+            pos += 1
+            result = query.And([result, either()]) if pos < len(items) else result
+    except IndexError:
+        return query.NullQuery
+    return result.normalize()
 
 
 def _strand_codes(value: str) -> list[str]:
@@ -314,7 +437,8 @@ def constraint_query(fieldname: str, values: Sequence[str]) -> query.Query:
         elif fieldname == "strand":
             subs.extend(query.Term("strand", c) for c in _strand_codes(value))
         elif fieldname == "rtp":
-            code = re.sub(r"\s+", "", normalise_code(value))
+            # rtp:3nf2 and rtp:3NF–2 mean 3NF-2; rtp:3NF every 3NF criterion.
+            code = understanding.rtp_code(value) or re.sub(r"\s+", "", normalise_code(value))
             if re.search(r"-\d+$", code):
                 subs.append(query.Term("rtp", code))
             else:  # rtp:3NF matches 3NF-1, 3NF-2, ...

@@ -18,13 +18,19 @@ _EXHAUSTIVE = 64
 
 
 def _top(
-    lists: Sequence[Scored], matched: int, k: int, keyrank: Sequence[int]
+    lists: Sequence[Scored],
+    matched: int,
+    k: int,
+    keyrank: Sequence[int],
+    boosted: tuple[int, float] = (0, 1.0),
 ) -> list[tuple[float, int]]:
     """The k best (score, doc) of ``matched`` under the summed lists, best first; equal
-    scores by ``keyrank`` (the document's key order)."""
+    scores by ``keyrank`` (the document's key order). ``boosted`` is (documents, factor):
+    their scores are multiplied by the factor (>= 1)."""
     if not lists or not matched or k <= 0:
         return []
     columns = [(sc.ids, sc.parts, len(sc.ids)) for sc in lists]
+    boost_bits, factor = boosted
 
     def score(d: int) -> float:
         total = 0.0
@@ -32,7 +38,7 @@ def _top(
             i = bisect_left(ids, d)
             if i < n and ids[i] == d:
                 total += parts[i]
-        return total
+        return total * factor if boost_bits >> d & 1 else total
 
     # Scoring every match costs |M| x lists; the threshold walk costs about k / density steps
     # per list, where density = |M| / longest list. Pick the cheaper (tests set _EXHAUSTIVE
@@ -64,9 +70,10 @@ def _top(
                         heapq.heappush(heap, item)
                     elif item > heap[0]:
                         heapq.heapreplace(heap, item)
-        # No unseen document can score more than the sum of the current list heads (strictly
-        # more is needed: an unseen document with an equal score might have a smaller key).
-        if len(heap) >= k and heap[0][0] > threshold:
+        # No unseen document can score more than the sum of the current list heads, times the
+        # boost (strictly more is needed: an unseen document with an equal score might have a
+        # smaller key).
+        if len(heap) >= k and heap[0][0] > threshold * (factor if boost_bits else 1.0):
             break
         depth += 1
     return [(sc, d) for sc, _, d in sorted(heap, reverse=True)]
@@ -78,13 +85,15 @@ def rank(
     lists: Sequence[Sequence[Scored]],
     k: int,
     sort: str,
+    boosted: Sequence[tuple[int, float]] | None = None,
 ) -> list[int]:
-    """Global document numbers of the k first matches, by relevance or newest first."""
+    """Global document numbers of the k first matches, by relevance or newest first.
+    ``boosted`` gives per segment (documents, factor) whose relevance is multiplied."""
     if sort == "relevance" and any(lists):
         best: list[tuple[float, bytes, int]] = []
-        for v, m, seg_lists in zip(views, matched, lists, strict=True):
+        for i, (v, m, seg_lists) in enumerate(zip(views, matched, lists, strict=True)):
             if seg_lists and m:
-                top = _top(seg_lists, m, k, v.keyrank())
+                top = _top(seg_lists, m, k, v.keyrank(), boosted[i] if boosted else (0, 1.0))
                 best.extend((sc, v.key(d), v.offset + d) for sc, d in top)
         best.sort(key=lambda item: (-item[0], item[1]))
         return [d for _, _, d in best[:k]]

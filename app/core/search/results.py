@@ -26,6 +26,16 @@ class Hit:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """"Did you mean" for one word: ``query`` is the whole search with only that word replaced,
+    and it finds something the caller may see."""
+
+    word: str
+    replacement: str
+    query: str
+
+
 @dataclass(slots=True)
 class SearchResults:
     """A page of hits plus totals, facet counts, a suggestion and a notice for the user."""
@@ -42,6 +52,11 @@ class SearchResults:
     message: str | None = None
     #: False when the index is missing or unreadable (the app shows a notice, keeps serving).
     available: bool = True
+    #: Words of the search no allowed document holds, when results matching the other words
+    #: are shown instead of nothing (as typed, in the order typed).
+    missing: list[str] = field(default_factory=list)
+    #: One correction per unknown word, each checked to find something.
+    corrections: list[Correction] = field(default_factory=list)
 
 
 class IndexBusyError(RuntimeError):

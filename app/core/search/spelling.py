@@ -15,6 +15,8 @@ from app.core.search.segments import SegView
 from app.core.search.snippets import HighlightTerms, matched_tokens
 
 _FUZZY_MIN_CHARS = 5
+#: Stems this long may be two edits away ("protracter" -> "protractor"); shorter ones one.
+_FUZZY_TWO_EDITS = 8
 
 
 def visible_doc(views: Sequence[SegView], term: str) -> int | None:
@@ -84,7 +86,8 @@ def _distance(a: str, b: str) -> int:
 
 
 def fuzzify(q: query.Query) -> query.Query:
-    """Replace long free-text terms with edit-distance-1 fuzzy terms (returns q if none)."""
+    """Replace long free-text terms with fuzzy terms, one edit away (two for stems of 8+
+    letters); returns q if none."""
     if isinstance(q, query.Not):
         return q
     if isinstance(q, query.Term) and not isinstance(q, query.FuzzyTerm):
@@ -93,7 +96,9 @@ def fuzzify(q: query.Query) -> query.Query:
             and _FUZZY_MIN_CHARS <= len(q.text) <= 30
             and not DIGIT_RE.search(q.text)
         ):
-            return query.FuzzyTerm(q.fieldname, q.text, boost=q.boost, maxdist=1, prefixlength=1)
+            dist = 2 if len(q.text) >= _FUZZY_TWO_EDITS else 1
+            return query.FuzzyTerm(q.fieldname, q.text, boost=q.boost, maxdist=dist,
+                                   prefixlength=1)
         return q
     if isinstance(q, query.AndNot):
         a = fuzzify(q.a)

@@ -1,0 +1,220 @@
+"""When no document matches every word: close spellings, words not found, most words first.
+
+A teacher's search should not end on an empty page because one word is misspelt or missing
+from every plan. When the search has plain words only (no OR, brackets or NOT: those say
+exactly what the user wants), both backends relax it the same way:
+
+1. a word no allowed document holds is tried with close spellings (edit distance 1);
+2. a word still found nowhere is left out, and named in ``SearchResults.missing``;
+3. if the words left still never meet in one document, the documents holding the most of
+   them are shown (``most_words``), best first.
+
+Exclusions (-word) always apply. Relaxing only ever drops required words: it works on the
+already-allowed documents, so it cannot widen what the caller may see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from whoosh import query
+
+from app.core.search.analysis import DIGIT_RE, analyse_word
+from app.core.search.querying import _Item, phrase_query, word_query
+from app.core.search.results import Correction
+from app.core.search.spelling import fuzzify
+
+
+@dataclass(slots=True)
+class Concept:
+    """One typed word (or phrase) and its query."""
+
+    typed: str
+    query: query.Query
+
+
+@dataclass(slots=True)
+class Relaxed:
+    query: query.Query
+    #: Words found in no allowed document, as typed.
+    missing: list[str] = field(default_factory=list)
+    #: Some words were found only by close spellings.
+    fuzzy: bool = False
+    #: The words found somewhere (their queries) and the exclusions.
+    concepts: list[query.Query] = field(default_factory=list)
+    negations: list[query.Query] = field(default_factory=list)
+    #: The found words never meet in one document: show those holding the most of them.
+    most_words: bool = False
+
+
+def concepts_of(items: Sequence[_Item]) -> tuple[list[Concept], list[query.Query]] | None:
+    """The required words and the exclusions of a plain search; None when it uses OR, NOT or
+    brackets (kept exactly as written)."""
+    if any(it.kind in ("op", "open", "close") for it in items):
+        return None
+    required: list[Concept] = []
+    negations: list[query.Query] = []
+    for it in items:
+        q = phrase_query(it.text) if it.kind == "phrase" else word_query(it.text)
+        if q is query.NullQuery:
+            continue
+        if it.negated:
+            negations.append(query.Not(q))
+        else:
+            typed = f'"{it.text}"' if it.kind == "phrase" else it.text
+            required.append(Concept(typed, q))
+    return required, negations
+
+
+def relax(
+    concepts: Sequence[Concept],
+    negations: Sequence[query.Query],
+    found: Callable[[query.Query], bool],
+) -> Relaxed | None:
+    """What to search instead of every word, or None when no word is found at all.
+
+    ``found(q)`` says whether any allowed document matches ``q``.
+    """
+    present: list[query.Query] = []
+    missing: list[str] = []
+    fuzzy = False
+    for concept in concepts:
+        q = concept.query
+        if not found(q):
+            close = fuzzify(q)
+            if close is not q and found(close):
+                q, fuzzy = close, True
+            else:
+                missing.append(concept.typed)
+                continue
+        present.append(q)
+    if not present:
+        return None
+    parts = [*present, *negations]
+    together = parts[0] if len(parts) == 1 else query.And(parts)
+    if len(present) == 1 or found(together):
+        return Relaxed(together, missing, fuzzy, present, list(negations))
+    return Relaxed(query.Or(present), missing, fuzzy, present, list(negations), most_words=True)
+
+
+# ---- what both backends tell the user -----------------------------------------------------
+
+Constraints = list[tuple[str, list[str], bool]]
+
+
+@dataclass(slots=True)
+class Scope:
+    """Where a search looks: the constraints to try in order (the academic year typed as words,
+    then without it), and the year groups that rank first."""
+
+    attempts: list[Constraints]
+    boost_years: list[str]
+    notes: list[str]
+    academic_label: str = ""
+
+
+def scope(constraints: Constraints, year_groups: Sequence[str],
+          academic: Sequence[tuple[str, str]], has_text: bool) -> Scope:
+    """Year groups typed as words rank first (alone they restrict); academic years restrict,
+    falling back to every year when there are words and nothing matches in them."""
+    notes: list[str] = []
+    constraints = list(constraints)
+    boost: list[str] = []
+    if year_groups:
+        labels = _join([_year_label(y) for y in year_groups])
+        if has_text:
+            boost = list(year_groups)
+            notes.append(f"{labels} plans come first.")
+        else:
+            constraints.append(("year_group", list(year_groups), False))
+            notes.append(f"Showing {labels} plans.")
+    if not academic:
+        return Scope([constraints], boost, notes)
+    within = [*constraints, ("academic_year", [value for value, _ in academic], False)]
+    label = _join([said for _, said in academic])
+    return Scope([within, constraints] if has_text else [within], boost, notes, label)
+
+
+def scope_note(chosen: Scope, attempt: int, total: int) -> str | None:
+    if not chosen.academic_label:
+        return None
+    if attempt == 0:
+        return f"Showing plans from {chosen.academic_label}."
+    if total:
+        return f"Nothing from {chosen.academic_label} matched, so other years are shown."
+    return None
+
+
+def relaxed_notes(relaxed: Relaxed, typed: Sequence[str]) -> list[str]:
+    notes = []
+    if relaxed.fuzzy:
+        notes.append("Some words were not found as typed, so close spellings are included.")
+    if relaxed.missing:
+        words = _join([f"“{w}”" for w in relaxed.missing], "or")
+        notes.append(f"No result has {words}, so results without "
+                     f"{'it' if len(relaxed.missing) == 1 else 'them'} are shown.")
+    if relaxed.most_words:
+        found = [w for w in typed if w not in relaxed.missing]
+        notes.append(f"No result has all of {_join([f'“{w}”' for w in found])}: "
+                     "results with the most of them are shown.")
+    return notes
+
+
+def _year_label(value: str) -> str:
+    return "Reception" if value == "R" else f"Year {value.removeprefix('Y')}"
+
+
+def _join(words: Sequence[str], last: str = "and") -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+# ---- "did you mean", one word at a time ---------------------------------------------------
+
+
+def correctable(items: Sequence[_Item]) -> list[tuple[str, str]]:
+    """Typed words a spelling correction may replace, with their stems: plain words of 3 to
+    30 letters (no digits, no prefix*, not excluded)."""
+    out: list[tuple[str, str]] = []
+    for it in items:
+        if it.kind != "word" or it.negated or it.text.endswith("*") or " " in it.text:
+            continue
+        forms = analyse_word(it.text)
+        if len(forms) == 1 and not DIGIT_RE.search(forms[0]) and 3 <= len(forms[0]) <= 30:
+            out.append((it.text, forms[0]))
+    return out
+
+
+def correction(raw: str, word: str, better: str) -> Correction:
+    """``raw`` with its first ``word`` (as a whole word, any case) replaced by ``better``."""
+    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+    fixed, n = pattern.subn(lambda _m: better, raw, count=1)
+    return Correction(word, better, fixed if n else better)
+
+
+def checked(
+    fixes: Sequence[tuple[str, str]],
+    raw: str,
+    negations: Sequence[query.Query],
+    found: Callable[[query.Query], bool],
+) -> list[Correction]:
+    """Corrections whose word, with the search's exclusions, finds something the caller may
+    see: a suggestion never leads to an empty page (relaxing keeps the other words from
+    emptying it)."""
+    out = []
+    for word, better in fixes:
+        q = word_query(better)
+        if q is not query.NullQuery and found(query.And([q, *negations]).normalize()):
+            out.append(correction(raw, word, better))
+    return out
+
+
+def combined(raw: str, corrections: Sequence[Correction]) -> str | None:
+    """Every correction at once (the old single "did you mean" string)."""
+    text = raw
+    for c in corrections:
+        text = correction(text, c.word, c.replacement).query
+    return text if corrections else None

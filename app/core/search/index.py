@@ -524,12 +524,18 @@ class SearchIndex:
                     "Search is unavailable while its index is rebuilt. Please try again soon.",
                     available=False,
                 )  # fmt: skip
-            for attempt, constraints in enumerate(where.attempts):
-                views = self._views(s, *self._filter(tokens, include_archived, constraints))
-                found = self._find(s, views, parsed, q)
-                if found.total or attempt == len(where.attempts) - 1:
+            # Every word in the academic year typed, then in any year; only then fewer words.
+            for relax in (False, True) if has_text else (False,):
+                for attempt, constraints in enumerate(where.attempts):
+                    views = self._views(s, *self._filter(tokens, include_archived, constraints))
+                    found, chosen = self._find(views, parsed, q, relax), attempt
+                    if found.total:
+                        break
+                if found.total:
                     break
-            scope_note = relaxing.scope_note(where, attempt, found.total)
+            if has_text and (found.total < SUGGEST_BELOW or found.missing):
+                self._suggest(s, views, parsed, found)
+            scope_note = relaxing.scope_note(where, chosen, found.total)
             notes.extend([scope_note] if scope_note else [])
             notes.extend(found.notes)
             if not any(v.allowed for v in views):
@@ -576,15 +582,15 @@ class SearchIndex:
         return key, filter_q
 
     def _find(
-        self, s: Searcher, views: Sequence[SegView], parsed: ParsedText, q: query.Query
+        self, views: Sequence[SegView], parsed: ParsedText, q: query.Query, relax: bool
     ) -> _Found:
-        """The allowed documents matching ``q``, relaxed when none match every word."""
-        has_text = not isinstance(q, query.Every)
+        """The allowed documents matching ``q``; with ``relax``, relaxed when none match every
+        word (``relaxing``)."""
         if not any(v.allowed for v in views):
             return _Found(q, [0] * len(views), [[] for _ in views], 0)
         matched, lists = match(q, views)
         found = _Found(q, matched, lists, sum(m.bit_count() for m in matched))
-        if not has_text:
+        if not relax:
             return found
         plain = relaxing.concepts_of(parsed.items)
         if found.total == 0 and plain is not None and plain[0]:
@@ -598,8 +604,6 @@ class SearchIndex:
                     found.query, found.matched, found.lists, found.total = (
                         fq, fmatched, flists, ftotal)
                     found.notes.append("No exact matches, so close spellings are included.")
-        if found.total < SUGGEST_BELOW or found.missing:
-            self._suggest(s, views, parsed, found)
         return found
 
     def _relax(

@@ -650,18 +650,23 @@ class PostgresSearch:
             conn.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
             conn.execute(text("SELECT set_config('jit', 'off', true)"))
         offset = (page - 1) * pagelen
-        for attempt, constraints in enumerate(where.attempts):
-            allowed = self._allowed(tokens, include_archived, constraints)
-            found = self._find(conn, allowed, parsed, q)
-            if attempt == len(where.attempts) - 1 or self._count_over(
-                    conn, allowed, found.tsq, 0, found.at_least):
+        # Every word in the academic year typed, then in any year; only then fewer words.
+        for relax in (False, True) if has_text else (False,):
+            for attempt, constraints in enumerate(where.attempts):
+                allowed = self._allowed(tokens, include_archived, constraints)
+                found, chosen = self._find(conn, allowed, parsed, q, relax), attempt
+                if found.any:
+                    break
+            if found.any:
                 break
-        scope_note = relaxing.scope_note(where, attempt, 1 if found.tsq is not None else 0)
+        if has_text:
+            self._suggest(conn, allowed, parsed, found)
+        scope_note = relaxing.scope_note(where, chosen, int(found.any))
         boost = ([f"year_group:{y}" for y in where.boost_years]
                  if sort == "relevance" else None)
         total, facets, keys = self._run(conn, allowed, found.tsq, sort, offset, pagelen,
                                         found.at_least, boost)
-        if scope_note and (attempt == 0 or total):
+        if scope_note:
             notes.append(scope_note)
         notes.extend(found.notes)
         if total >= self.count_limit:
@@ -685,20 +690,17 @@ class PostgresSearch:
         return _tsquery(self._expand_fuzzy(conn, q).normalize())
 
     def _find(
-        self, conn: Connection, allowed: _Sql, parsed: ParsedText, q: query.Query
+        self, conn: Connection, allowed: _Sql, parsed: ParsedText, q: query.Query, relax: bool
     ) -> _Found:
-        """What to run for ``q`` in this scope, relaxed when nothing matches every word."""
+        """What to run for ``q`` in this scope; with ``relax``, relaxed when nothing matches
+        every word (``relaxing``)."""
         found = _Found(q, _tsquery(q))
-        if isinstance(q, query.Every):
+        found.any = self._count_over(conn, allowed, found.tsq, 0)
+        if found.any or not relax or isinstance(q, query.Every):
             return found
 
         def any_match(part: query.Query) -> bool:
             return self._count_over(conn, allowed, self._tsq(conn, part), 0)
-
-        if self._count_over(conn, allowed, found.tsq, 0):
-            if not self._count_over(conn, allowed, found.tsq, SUGGEST_BELOW - 1):
-                self._suggest(conn, allowed, parsed, found, any_match)
-            return found
 
         plain = relaxing.concepts_of(parsed.items)
         if plain is not None and plain[0]:
@@ -719,7 +721,7 @@ class PostgresSearch:
                 if self._count_over(conn, allowed, ftsq, 0):
                     found.query, found.tsq = fq, ftsq
                     found.notes.append("No exact matches, so close spellings are included.")
-        self._suggest(conn, allowed, parsed, found, any_match)
+        found.any = self._count_over(conn, allowed, found.tsq, 0, found.at_least)
         return found
 
     def _most_words(
@@ -994,9 +996,16 @@ class PostgresSearch:
         allowed: _Sql,
         parsed: ParsedText,
         found: _Found,
-        any_match: Callable[[query.Query], bool],
     ) -> None:
-        """One correction per word found in no document the caller may see."""
+        """One correction per word found in no document the caller may see, when fewer than
+        ``SUGGEST_BELOW`` documents match or words were left out."""
+        if not found.missing and self._count_over(
+                conn, allowed, found.tsq, SUGGEST_BELOW - 1, found.at_least):
+            return
+
+        def any_match(part: query.Query) -> bool:
+            return self._count_over(conn, allowed, self._tsq(conn, part), 0)
+
         fixes: list[tuple[str, str]] = []
         for word, stem in relaxing.correctable(parsed.items):
             if self._visible(conn, allowed, stem) is not None or any_match(word_query(word)):
@@ -1028,6 +1037,8 @@ class _Found:
     corrections: list[Correction] = field(default_factory=list)
     suggestion: str | None = None
     at_least: _AtLeast | None = None
+    #: Some allowed document matches.
+    any: bool = False
 
 
 def _empty(notes: Sequence[str]) -> SearchResults:

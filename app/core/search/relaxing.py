@@ -4,7 +4,8 @@ A teacher's search should not end on an empty page because one word is misspelt 
 from every plan. When the search has plain words only (no OR, brackets or NOT: those say
 exactly what the user wants), both backends relax it the same way:
 
-1. a word no allowed document holds is tried with close spellings (edit distance 1);
+1. a word no allowed document holds is tried with close spellings (edit distance 1, 2 for
+   long words), kept only where they meet the other words;
 2. a word still found nowhere is left out, and named in ``SearchResults.missing``;
 3. if the words left still never meet in one document, the documents holding the most of
    them are shown (``most_words``), best first.
@@ -75,28 +76,40 @@ def relax(
 ) -> Relaxed | None:
     """What to search instead of every word, or None when no word is found at all.
 
-    ``found(q)`` says whether any allowed document matches ``q``.
+    ``found(q)`` says whether any allowed document matches ``q``. A close spelling stands in
+    for a word only when it meets the other words in some document (or is all there is):
+    "shapes" is not taken for "share" beside "area".
     """
-    present: list[query.Query] = []
+    exact: list[query.Query] = []
+    close: list[tuple[str, query.Query]] = []
     missing: list[str] = []
-    fuzzy = False
     for concept in concepts:
-        q = concept.query
-        if not found(q):
-            close = fuzzify(q)
-            if close is not q and found(close):
-                q, fuzzy = close, True
-            else:
-                missing.append(concept.typed)
-                continue
-        present.append(q)
-    if not present:
+        if found(concept.query):
+            exact.append(concept.query)
+            continue
+        fuzzy = fuzzify(concept.query)
+        if fuzzy is not concept.query and found(fuzzy):
+            close.append((concept.typed, fuzzy))
+        else:
+            missing.append(concept.typed)
+    if not exact and not close:
         return None
-    parts = [*present, *negations]
-    together = parts[0] if len(parts) == 1 else query.And(parts)
-    if len(present) == 1 or found(together):
-        return Relaxed(together, missing, fuzzy, present, list(negations))
-    return Relaxed(query.Or(present), missing, fuzzy, present, list(negations), most_words=True)
+
+    def together(parts: Sequence[query.Query]) -> query.Query:
+        every = [*parts, *negations]
+        return every[0] if len(every) == 1 else query.And(every)
+
+    with_close = [*exact, *(q for _, q in close)]
+    if close and (not exact or found(together(with_close))):
+        present, fuzzy_used = with_close, True
+    else:
+        present, fuzzy_used = exact, False
+        missing = [c.typed for c in concepts if c.query not in exact]
+    q = together(present)
+    if len(present) == 1 or found(q):
+        return Relaxed(q, missing, fuzzy_used, present, list(negations))
+    return Relaxed(query.Or(present), missing, fuzzy_used, present, list(negations),
+                   most_words=True)
 
 
 # ---- what both backends tell the user -----------------------------------------------------

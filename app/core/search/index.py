@@ -753,6 +753,8 @@ class SearchIndex:
 
         fixes: list[tuple[str, str]] = []
         for word, stem in relaxing.correctable(parsed.items):
+            if len(fixes) == relaxing.MAX_CORRECTIONS:
+                break
             if visible_doc(views, stem) is not None or any_match(word_query(word)):
                 continue
             better = correct(s, views, word.lower(), stem)

@@ -1008,6 +1008,8 @@ class PostgresSearch:
 
         fixes: list[tuple[str, str]] = []
         for word, stem in relaxing.correctable(parsed.items):
+            if len(fixes) == relaxing.MAX_CORRECTIONS:
+                break
             if self._visible(conn, allowed, stem) is not None or any_match(word_query(word)):
                 continue
             typed = word.lower()

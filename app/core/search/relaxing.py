@@ -188,11 +188,15 @@ def _join(words: Sequence[str], last: str = "and") -> str:
 # ---- "did you mean", one word at a time ---------------------------------------------------
 
 
+#: At most this many words get a correction (each costs a look through the word list).
+MAX_CORRECTIONS = 5
+
+
 def correctable(items: Sequence[_Item]) -> list[tuple[str, str]]:
     """Typed words a spelling correction may replace, with their stems: plain words of 3 to
-    30 letters (no digits, no prefix*, not excluded)."""
+    30 letters (no digits, no prefix*, not excluded), the first ``MAX_CORRECTIONS``."""
     out: list[tuple[str, str]] = []
-    for it in items:
+    for it in items[:MAX_CORRECTIONS * 4]:
         if it.kind != "word" or it.negated or it.text.endswith("*") or " " in it.text:
             continue
         forms = analyse_word(it.text)

@@ -647,6 +647,19 @@ _PLACEHOLDER_RE = re.compile(
 )
 
 
+def wiki_link_label(inner: str) -> str | None:
+    """What an unresolved wiki link shows: the text between ``[[`` and ``]]`` gives its label or
+    its default label ("pd:3.2", "lesson:12"); None when it is not a link. Never a looked-up
+    title, so plain-text views (search snippets) reveal nothing beyond what the author typed."""
+    parsed = _parse_wikilink(inner)
+    return parsed[2] if parsed is not None else None
+
+
+def math_too_complex(source: str) -> bool:
+    """Whether TeX source is past what the pages hand to KaTeX (shown as text instead)."""
+    return _math_too_complex(source)
+
+
 def has_wiki_links(html_in: str) -> bool:
     """Whether rendered HTML holds wiki links still to be resolved for a reader."""
     return _PLACEHOLDER_RE.search(html_in) is not None

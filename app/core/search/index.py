@@ -506,6 +506,9 @@ class SearchIndex:
         has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
         if sort not in ("relevance", "newest") or not has_text:
             sort = "newest"  # nothing to rank by: newest first
+        if relaxing.nothing_to_search(parsed, has_text):
+            notes.append("Your search had no searchable words.")
+            return _empty(notes)
         where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
                                has_text)
         notes.extend(where.notes)

@@ -98,7 +98,7 @@ from app.core.search.querying import (
 )
 from app.core.search.results import Correction, SearchResults, no_results
 from app.core.search.snippets import highlight_terms, to_hit
-from app.core.search.spelling import _distance, _surface_form, fuzzify
+from app.core.search.spelling import _distance, _surface_form, fuzzify, suggest_distance
 from app.core.search.vocabulary import FACET_FIELDS, SUGGEST_BELOW
 
 __all__ = ["PostgresSearch", "documents_table"]
@@ -589,6 +589,9 @@ class PostgresSearch:
         has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
         if sort not in ("relevance", "newest") or not has_text:
             sort = "newest"
+        if relaxing.nothing_to_search(parsed, has_text):
+            notes.append("Your search had no searchable words.")
+            return _empty(notes)
         where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
                                has_text)
         notes.extend(where.notes)
@@ -973,7 +976,9 @@ class PostgresSearch:
         if isinstance(q, query.FuzzyTerm):
             words = self._near(conn, q.text, q.maxdist)[:_MAX_EXPANSIONS]
             if not words:
-                return query.NullQuery
+                # The word itself, which is known not to match: NullQuery would be dropped
+                # from an And by normalize(), making a required word optional.
+                return query.Term(q.fieldname, q.text, boost=q.boost)
             return query.Or([query.Term(q.fieldname, w, boost=q.boost) for w in words])
         if q.is_leaf():
             return q
@@ -1013,7 +1018,7 @@ class PostgresSearch:
             if self._visible(conn, allowed, stem) is not None or any_match(word_query(word)):
                 continue
             typed = word.lower()
-            for cand in self._near(conn, stem, 2):
+            for cand in self._near(conn, stem, suggest_distance(stem)):
                 fields = self._visible(conn, allowed, cand)
                 if fields is not None:
                     fixes.append((word, _surface_form(fields, cand, typed)))

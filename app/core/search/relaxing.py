@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from whoosh import query
 
 from app.core.search.analysis import DIGIT_RE, analyse_word
-from app.core.search.querying import _Item, phrase_query, word_query
+from app.core.search.querying import ParsedText, _Item, phrase_query, word_query
 from app.core.search.results import Correction
 from app.core.search.spelling import fuzzify
 
@@ -150,6 +150,13 @@ def scope(constraints: Constraints, year_groups: Sequence[str],
     return Scope([within, constraints] if has_text else [within], boost, notes, label)
 
 
+def nothing_to_search(parsed: ParsedText, has_text: bool) -> bool:
+    """Something was typed, but no word, filter, year group or academic year came of it
+    (":", "*", "the"): say so rather than list every document."""
+    return bool(parsed.raw) and not (has_text or parsed.constraints or parsed.year_groups
+                                     or parsed.academic_years)
+
+
 def scope_note(chosen: Scope, attempt: int, total: int) -> str | None:
     if not chosen.academic_label:
         return None
@@ -165,11 +172,11 @@ def relaxed_notes(relaxed: Relaxed, typed: Sequence[str]) -> list[str]:
     if relaxed.fuzzy:
         notes.append("Some words were not found as typed, so close spellings are included.")
     if relaxed.missing:
-        words = _join([f"“{w}”" for w in relaxed.missing], "or")
+        words = _join([f"“{w}”" for w in dict.fromkeys(relaxed.missing)], "or")
         notes.append(f"No result has {words}, so results without "
                      f"{'it' if len(relaxed.missing) == 1 else 'them'} are shown.")
     if relaxed.most_words:
-        found = [w for w in typed if w not in relaxed.missing]
+        found = list(dict.fromkeys(w for w in typed if w not in relaxed.missing))
         notes.append(f"No result has all of {_join([f'“{w}”' for w in found])}: "
                      "results with the most of them are shown.")
     return notes

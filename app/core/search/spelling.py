@@ -17,6 +17,14 @@ from app.core.search.snippets import HighlightTerms, matched_tokens
 _FUZZY_MIN_CHARS = 5
 #: Stems this long may be two edits away ("protracter" -> "protractor"); shorter ones one.
 _FUZZY_TWO_EDITS = 8
+#: "Did you mean" looks two edits away for stems this long.
+_SUGGEST_TWO_EDITS = 5
+
+
+def suggest_distance(stem: str) -> int:
+    """How many edits away "did you mean" looks: two turn most short words into others ("did"
+    -> "dienes"), so only longer stems get two."""
+    return 2 if len(stem) >= _SUGGEST_TWO_EDITS else 1
 
 
 def visible_doc(views: Sequence[SegView], term: str) -> int | None:

@@ -141,13 +141,13 @@ def _clean(word: str) -> str:
 
 
 def question_prefix(words: list[str]) -> int:
-    """How many leading words are a question's wording (rule 1); never all of them."""
+    """How many leading words are a question's wording (rule 1)."""
     if not words or _clean(words[0]) not in QUESTION_STARTERS:
         return 0
     n = 0
     while n < len(words) and _clean(words[n]) in QUESTION_WORDS:
         n += 1
-    return n if n < len(words) else 0
+    return n
 
 
 def _year_group(words: list[str]) -> str | None:

@@ -388,7 +388,7 @@ def test_words_not_found_are_named(index: Any) -> None:
     r = search(index, "equivalent fractions zzqxw")
     assert keys(r) == ["frac_y4"]
     assert r.missing == ["zzqxw"]
-    assert r.message and "“zzqxw”" in r.message
+    assert "zzqxw" not in (r.message or "")  # named once, by the page, from r.missing
 
 
 def test_words_that_never_meet_show_documents_with_most_words(index: Any) -> None:

@@ -171,10 +171,7 @@ def relaxed_notes(relaxed: Relaxed, typed: Sequence[str]) -> list[str]:
     notes = []
     if relaxed.fuzzy:
         notes.append("Some words were not found as typed, so close spellings are included.")
-    if relaxed.missing:
-        words = _join([f"“{w}”" for w in dict.fromkeys(relaxed.missing)], "or")
-        notes.append(f"No result has {words}, so results without "
-                     f"{'it' if len(relaxed.missing) == 1 else 'them'} are shown.")
+    # Words no document holds are in ``SearchResults.missing``; the page names them.
     if relaxed.most_words:
         found = list(dict.fromkeys(w for w in typed if w not in relaxed.missing))
         notes.append(f"No result has all of {_join([f'“{w}”' for w in found])}: "

@@ -633,3 +633,21 @@ def test_pages_label_every_control_and_use_no_inline_code(app, client, login, lo
             assert levels[0] == 1 and all(b - a <= 1 for a, b in steps), url
             for table in re.findall(r"<table\b.*?</table>", page, re.S):
                 assert "<caption" in table and 'scope="' in table, url
+
+
+def test_fractions_materials_and_plans_share_one_strand_filter(app, make_work_group, make_user):
+    """A material filed under "fractions" and a fractions sequence's lessons count under one
+    strand value, so the search page's strand filter lists Fractions once."""
+    from app.search import indexer, services
+    from tests.planning_helpers import make_plan
+
+    group = make_work_group()
+    teacher = make_user(group=group)
+    make_material(app, strand="fractions", title="Unit fractions on a fraction wall")
+    make_plan(app, teacher, group, lessons=1, strand="fractions", title="Fraction walls")
+    with app.app_context():
+        indexer.rebuild()
+        user = db.session.get(User, teacher.id)
+        page = services.search(user, services.SearchRequest(text="fraction"))
+        assert page.results is not None
+        assert dict(page.results.facets["strand"]) == {"F": 3}  # material, sequence, lesson

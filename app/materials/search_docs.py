@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.materials.models import Material
+from app.planning.reference_data import index_strand
 from app.search.sources import Source, register
 
 
@@ -40,7 +41,7 @@ def _document(material: Material) -> dict[str, Any] | None:
         "segment": [material.code.replace(" ", "-")] if material.code else [],
         "spine": material.spine or "",
         "year_group": (material.year_groups or [""])[0],
-        "strand": material.strand or "",
+        "strand": index_strand(material.strand),
         "updated": material.updated_at,
         "archived": False,
         # The catalogue is for everyone signed in; "site" mirrors the other sources.

@@ -20,6 +20,7 @@ from app.observations.models import (
 )
 from app.observations.permissions import research_lesson_access_tokens
 from app.planning.models import Lesson, Sequence
+from app.planning.reference_data import index_strand
 from app.search.sources import Source, register
 
 
@@ -70,7 +71,7 @@ def _document(rl: ResearchLesson) -> dict[str, Any]:
         "body": "\n\n".join(p for p in parts if p),
         "sequence_title": sequence.title,
         "year_group": rl.year_group,
-        "strand": sequence.strand,
+        "strand": index_strand(sequence.strand),
         "work_group": str(group.id),
         "project_code": group.project_code,
         "school": str(rl.school_id or ""),

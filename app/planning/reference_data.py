@@ -31,6 +31,18 @@ STRANDS: list[tuple[str, str, str]] = [
     ("statistics", "Statistics", "secondary"),
 ]
 
+#: Curriculum strands as the search index's strand codes (ready-to-progress strands where they
+#: match), so `strand:fractions` and `strand:F` find fractions plans, observations and materials
+#: alike, and the search page's strand filter lists each strand once.
+INDEX_STRANDS = {"npv": "NPV", "as": "AS", "md": "MD", "fractions": "F", "shape": "G",
+                 "position": "G"}
+
+
+def index_strand(strand: str | None) -> str:
+    """A strand as the search index stores it ("fractions" -> "F"; others unchanged)."""
+    return INDEX_STRANDS.get(strand or "", strand or "")
+
+
 BIG_IDEAS: list[tuple[str, str]] = [
     ("coherence", "Coherence"),
     ("representation_and_structure", "Representation and structure"),

@@ -15,13 +15,9 @@ from app.core.markdown import clean_text, extract_links
 from app.extensions import db
 from app.planning.fields import LESSON_FIELDS
 from app.planning.models import Lesson, Sequence
+from app.planning.reference_data import index_strand
 from app.revisions.models import Document, Revision
 from app.search.sources import Source, register
-
-#: Curriculum strands as the index's strand codes (ready-to-progress strands where they match),
-#: so `strand:fractions` and `strand:F` both find fractions plans.
-INDEX_STRANDS = {"npv": "NPV", "as": "AS", "md": "MD", "fractions": "F", "shape": "G",
-                 "position": "G"}
 
 
 def _common(sequence: Sequence, head_fields: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +26,7 @@ def _common(sequence: Sequence, head_fields: dict[str, Any]) -> dict[str, Any]:
         "sequence_title": sequence.title,
         "sequence": str(sequence.id),
         "year_group": sequence.year_group,
-        "strand": INDEX_STRANDS.get(sequence.strand, sequence.strand),
+        "strand": index_strand(sequence.strand),
         "rtp": [code for code in head_fields.get("rtp_codes", [])],
         "work_group": str(sequence.work_group_id),
         "project_code": group.project_code,

@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--email", default="r.kettlewell@wrenfield.example.org",
                         help="the demo account to search as")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.append(str(Path(__file__).resolve().parent.parent))  # after PYTHONPATH
     from app import create_app
     from app.demo.loader import DEMO_PASSWORD
 

@@ -213,16 +213,32 @@ class Invitation(Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     work_group_id: Mapped[int] = mapped_column(ForeignKey("work_group.id"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    #: The first of `roles` (kept for code written when an invitation gave one role).
     role: Mapped[str] = mapped_column(String(30))
+    #: Every role the invitation gives, comma-separated in WG_ROLES order.
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    #: The newcomer's name as the inviter wrote it; fills the sign-up form's name.
+    name: Mapped[str] = mapped_column(String(120), default="")
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Set when someone who may invite to the Work Group withdrew the link.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     work_group: Mapped[WorkGroup] = relationship()
     school: Mapped[School | None] = relationship()
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def role_list(self) -> list[str]:
+        """The roles this invitation gives (one for invitations made before several)."""
+        return [r for r in self.roles.split(",") if r] or [self.role]
+
+    @property
+    def role_labels(self) -> str:
+        return ", ".join(WG_ROLES.get(r, r) for r in self.role_list)
 
 
 class PasswordReset(Model):

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from app.accounts import services
+from app.accounts import start_here as welcome
 from app.accounts.forms import ChangePasswordForm, InvitationForm, LoginForm, ResetPasswordForm
 from app.errors import ValidationError
 from app.extensions import limiter, login_manager
@@ -123,10 +124,21 @@ def accept_invitation(token: str):
             if user is None:
                 _start_session(joined)
             flash(f"Welcome to {invitation.work_group.title}.", "success")
-            return redirect(url_for("main.work_group", group_id=invitation.work_group_id))
+            return redirect(url_for("accounts.start_here", group_id=invitation.work_group_id))
     errors = form.field_errors()
+    data = form.data
+    if not form.is_submitted() and invitation.name:
+        data["display_name"] = invitation.name  # as the inviter wrote it; theirs to change
     return render_template("accounts/invitation.html", invitation=invitation, errors=errors,
-                           data=form.data), 400 if errors else 200
+                           data=data), 400 if errors else 200
+
+
+@bp.get("/work-groups/<int:group_id>/start")
+@login_required
+def start_here(group_id: int):
+    """Where a newcomer lands after joining: the group, its next session and first steps."""
+    page = welcome.start_here(current_user._get_current_object(), group_id)
+    return render_template("accounts/start_here.html", p=page)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -364,30 +364,87 @@ def remove_membership(actor: User, group: WorkGroup, target: User) -> None:
           member.role_labels, work_group_id=group.id)
 
 
-def invite(actor: User, group: WorkGroup, role: str, school_id: int | None, email: str,
-           days: int) -> IssuedLink:
-    """Create a single-use invitation link; the caller shows it (and mails it if configured)."""
+def invite(actor: User, group: WorkGroup, roles: list[str], school_id: int | None, email: str,
+           days: int, name: str = "") -> IssuedLink:
+    """Create a single-use invitation link; the caller shows it (and mails it if configured).
+
+    Whoever may manage the group's members may give any of its roles (as on the members page).
+    """
     if not policy.can_manage_work_group(actor, group):
         raise Forbidden("Only this Work Group's Lead or an admin can invite people.")
     errors: dict[str, str] = {}
-    if role not in WG_ROLES:
-        errors["role"] = "Choose a role from the list."
+    chosen = [r for r in WG_ROLES if r in set(roles)]  # WG_ROLES order, no repeats
+    if not chosen or any(r not in WG_ROLES for r in roles):
+        errors["roles"] = "Choose at least one role from the list."
     if school_id is not None and school_id not in {s.id for s in group.schools}:
         errors["school_id"] = "Choose one of this Work Group's schools."
     email = normalise_email(email)
     if email and ("@" not in email or len(email) > 254):
         errors["email"] = "Enter an e-mail address like name@school.org.uk, or leave it empty."
+    name = one_line(name)
+    if len(name) > 120:
+        errors["name"] = "Write their name in up to 120 characters, or leave it empty."
     if errors:
         raise ValidationError(fields=errors)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(token_hash=hash_token(token), email=email, work_group_id=group.id,
-                            school_id=school_id, role=role, invited_by_id=actor.id,
+                            school_id=school_id, role=chosen[0], roles=",".join(chosen),
+                            name=name, invited_by_id=actor.id,
                             expires_at=utcnow() + timedelta(days=days))
     db.session.add(invitation)
     db.session.flush()
-    audit(actor, "invitation.created", f"{email or 'someone'} to {group.project_code}",
-          WG_ROLES[role], work_group_id=group.id)
+    audit(actor, "invitation.created", f"{name or email or 'someone'} to {group.project_code}",
+          invitation.role_labels, work_group_id=group.id)
     return IssuedLink(token, invitation.id)
+
+
+def pending_invitations(actor: User, group: WorkGroup) -> list[Invitation]:
+    """Invitations to the group not used or revoked yet (expired ones too, to resend)."""
+    if not policy.can_manage_work_group(actor, group):
+        raise Forbidden("Only this Work Group's Lead or an admin can see its invitations.")
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.work_group_id == group.id,
+                                 Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())))
+
+
+def _managed_invitation(actor: User, group: WorkGroup, invitation_id: int) -> Invitation:
+    # Only an invitation of this group, and only for those who may invite to it.
+    if not policy.can_manage_work_group(actor, group):
+        raise Forbidden("Only this Work Group's Lead or an admin can change its invitations.")
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.work_group_id != group.id:
+        raise NotFound()
+    if invitation.used_at is not None:
+        raise ValidationError("This invitation has already been used.")
+    return invitation
+
+
+def revoke_invitation(actor: User, group: WorkGroup, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation: its link stops working at once."""
+    invitation = _managed_invitation(actor, group, invitation_id)
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        audit(actor, "invitation.revoked", f"{invitation.name or invitation.email or 'someone'} "
+              f"to {group.project_code}", invitation.role_labels, work_group_id=group.id)
+    return invitation
+
+
+def resend_invitation(actor: User, group: WorkGroup, invitation_id: int,
+                      days: int) -> tuple[Invitation, IssuedLink]:
+    """A fresh link for a pending invitation, valid for `days` more; the old link stops working.
+
+    Only the token's hash is kept, so the old link cannot be shown again: a new one is made.
+    """
+    invitation = _managed_invitation(actor, group, invitation_id)
+    if invitation.revoked_at is not None:
+        raise ValidationError("This invitation was withdrawn. Create a new one instead.")
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_token(token)
+    invitation.expires_at = utcnow() + timedelta(days=days)
+    audit(actor, "invitation.resent", f"{invitation.name or invitation.email or 'someone'} "
+          f"to {group.project_code}", invitation.role_labels, work_group_id=group.id)
+    return invitation, IssuedLink(token, invitation.id)
 
 
 def find_invitation(token: str) -> Invitation:
@@ -396,6 +453,9 @@ def find_invitation(token: str) -> Invitation:
         Invitation.token_hash == hash_token(token)))
     if invitation is None:
         raise NotFound("This invitation link is not valid. Ask your Work Group Lead for a new one.")
+    if invitation.revoked_at is not None:
+        raise ValidationError("This invitation has been withdrawn. "
+                              "Ask your Work Group Lead for a new one if you still need it.")
     if invitation.used_at is not None:
         raise ValidationError("This invitation has already been used. If that was you, log in; "
                               "otherwise ask your Work Group Lead for a new link.")
@@ -421,11 +481,11 @@ def accept_invitation(token: str, user: User | None, data: dict[str, str]) -> Us
         member = Membership(user=user, work_group_id=invitation.work_group_id,
                             school_id=invitation.school_id)
         db.session.add(member)
-    member.set_roles(sorted(set(member.roles) | {invitation.role}))
+    member.set_roles(sorted(set(member.roles) | set(invitation.role_list)))
     invitation.used_at = utcnow()
     invitation.used_by_id = user.id
     db.session.flush()
     audit(user, "invitation.accepted", f"{user.display_name} joined "
-          f"{invitation.work_group.project_code}", WG_ROLES[invitation.role],
+          f"{invitation.work_group.project_code}", invitation.role_labels,
           work_group_id=invitation.work_group_id)
     return user

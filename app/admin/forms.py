@@ -121,13 +121,29 @@ class UpdateMemberForm(_SchoolChoice):
 
 
 class InviteForm(_SchoolChoice):
-    """An invitation link: a role, an optional school and an optional e-mail."""
+    """An invitation link: the newcomer's name, one or more roles, an optional school and an
+    optional e-mail."""
 
+    name = StringField(default="", filters=_TEXT, validators=[Length(
+        max=120, message="Write their name in up to 120 characters, or leave it empty.")])
     email = StringField(default="", filters=_TEXT, validators=[
         Length(max=254, message="Enter an e-mail address like name@school.org.uk, "
                                 "or leave it empty.")])
-    role = StringField(default="participant_teacher", validators=[
-        AnyOf(list(WG_ROLES), message="Choose a role from the list.")])
+    roles = ValuesField(default=list)
+    #: One role, as the form sent it before it took several; used when no box is ticked.
+    role = StringField(default="")
+
+    def chosen_roles(self) -> list[str]:
+        """The ticked roles, or the single `role` an older form or script sent."""
+        if self.roles.data:
+            return list(self.roles.data)
+        return [self.role.data] if self.role.data else []
+
+    def validate_roles(self, field: ValuesField) -> None:
+        chosen = self.chosen_roles()
+        if not chosen or any(role not in WG_ROLES for role in chosen):
+            raise WTFormsValidationError(ROLES_MESSAGE)
+
 
 
 class UserActionForm(CoplanForm):

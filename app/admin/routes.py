@@ -29,7 +29,9 @@ from app.admin.forms import (
 )
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.forms import require_button
 from app.mail import mail_configured, send_mail
+from app.timeutil import aware, utcnow
 
 bp = Blueprint("admin", __name__)
 
@@ -191,30 +193,71 @@ def update_member(group_id: int, user_id: int):
     return redirect(url_for("admin.members", group_id=group.id))
 
 
+def _mail_invitation(group: WorkGroup, email: str, link: str) -> bool:
+    """E-mail the link when mail is configured and the invitation names an address."""
+    if not email or not mail_configured():
+        return False
+    return send_mail(email, f"Invitation to {group.title} on Coplan",
+                     f"{_actor().display_name} invites you to join {group.label} "
+                     f"on Coplan.\n\nOpen this link to join: {link}\n")
+
+
+def _invite_page(group: WorkGroup, form: InviteForm, link: str | None = None,
+                 mailed: bool = False, link_for: str = ""):
+    errors = form.field_errors()
+    now = utcnow()
+    return render_template("admin/invite.html", group=group, errors=errors, roles=WG_ROLES,
+                           link=link, mailed=mailed, link_for=link_for, form=form,
+                           chosen=[] if link else form.chosen_roles(),
+                           pending=[(i, aware(i.expires_at) < now)
+                                    for i in services.pending_invitations(_actor(), group)],
+                           days=current_app.config["INVITATION_DAYS"]), 400 if errors else 200
+
+
 @bp.route("/work-groups/<int:group_id>/invite", methods=["GET", "POST"])
 @login_required
 def invite(group_id: int):
     group = _managed_group(group_id)
     form = InviteForm(school_ids={s.id for s in group.schools})
-    link = None
-    mailed = False
     if form.validate_on_submit():
         try:
-            issued = services.invite(_actor(), group, form.role.data or "", form.school_id.data,
-                                     form.email.data or "", current_app.config["INVITATION_DAYS"])
+            issued = services.invite(_actor(), group, form.chosen_roles(), form.school_id.data,
+                                     form.email.data or "", current_app.config["INVITATION_DAYS"],
+                                     name=form.name.data or "")
         except ValidationError as error:
             form.add_errors(error.fields)
         else:
             link = url_for("accounts.accept_invitation", token=issued.token, _external=True)
             email = services.normalise_email(form.email.data or "")
-            if email and mail_configured():
-                mailed = send_mail(email, f"Invitation to {group.title} on Coplan",
-                                   f"{_actor().display_name} invites you to join {group.label} "
-                                   f"on Coplan.\n\nOpen this link to join: {link}\n")
-    errors = form.field_errors()
-    return render_template("admin/invite.html", group=group, errors=errors, roles=WG_ROLES,
-                           link=link, mailed=mailed, form=form,
-                           days=current_app.config["INVITATION_DAYS"]), 400 if errors else 200
+            return _invite_page(group, InviteForm(formdata=None), link,
+                                _mail_invitation(group, email, link),
+                                form.name.data or email)
+    return _invite_page(group, form)
+
+
+@bp.post("/work-groups/<int:group_id>/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(group_id: int, invitation_id: int):
+    require_button()
+    group = _managed_group(group_id)
+    invitation = services.revoke_invitation(_actor(), group, invitation_id)
+    flash(f"The invitation for {invitation.name or invitation.email or 'someone'} was "
+          "withdrawn: its link no longer works.", "success")
+    return redirect(url_for("admin.invite", group_id=group.id) + "#pending-heading")
+
+
+@bp.post("/work-groups/<int:group_id>/invitations/<int:invitation_id>/resend")
+@login_required
+def resend_invitation(group_id: int, invitation_id: int):
+    require_button()
+    group = _managed_group(group_id)
+    invitation, issued = services.resend_invitation(
+        _actor(), group, invitation_id, current_app.config["INVITATION_DAYS"])
+    link = url_for("accounts.accept_invitation", token=issued.token, _external=True)
+    # The new link is shown on this response only: just its hash is kept.
+    return _invite_page(group, InviteForm(formdata=None), link,
+                        _mail_invitation(group, invitation.email, link),
+                        invitation.name or invitation.email)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from app.accounts.models import User
 from app.extensions import limiter
 from app.forms import require_button, safe_next
 from app.notifications import feed, group_pages, services
+from app.notifications.describe import describe
 from app.notifications.models import KINDS
 
 bp = Blueprint("notifications", __name__)
@@ -23,7 +24,8 @@ def _user() -> User:
 def _page(new_feed_url: str | None = None, status: int = 200):
     user = _user()
     page = services.list_notifications(user, services.check_page(request.args.get("page")))
-    return render_template("notifications/index.html", page=page, kinds=KINDS,
+    shown = {n.id: describe(user, n) for n in page.items}
+    return render_template("notifications/index.html", page=page, kinds=KINDS, shown=shown,
                            watched=services.watched_items(user),
                            feed=feed.active_feed(user), new_feed_url=new_feed_url), status
 
@@ -40,6 +42,20 @@ def mark_read(notification_id: int):
     require_button()
     services.mark_read(_user(), notification_id)
     return redirect(url_for("notifications.index") + f"#n-{notification_id}")
+
+
+@bp.get("/notifications/<int:notification_id>/open")
+@login_required
+def open_notification(notification_id: int):
+    """A notification's link: marks it read, then goes where it points.
+
+    A GET, so the link works as a link. It can only mark the reader's own notification read
+    (anyone else's is a 404 and unchanged), and it only ever redirects to a path on this site
+    that the reader may still open: the stored path is checked again, never taken from the
+    request. Anything else lands back on the notifications list.
+    """
+    target = safe_next(services.open_notification(_user(), notification_id))
+    return redirect(target or url_for("notifications.index") + f"#n-{notification_id}")
 
 
 @bp.post("/notifications/read-all")

@@ -217,6 +217,16 @@ def mark_read(user: User, notification_id: int) -> Notification:
     return note
 
 
+def open_notification(user: User, notification_id: int) -> str | None:
+    """Mark one of the user's own notifications read and return its link while they may still
+    open it (None once they may not); anyone else's notification is NotFound, untouched."""
+    note = mark_read(user, notification_id)
+    # Imported here: the visibility check reads other features' rules at call time.
+    from app.notifications.visibility import url_visible
+
+    return note.url if url_visible(user, note.url) else None
+
+
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of the user read; returns how many."""
     # An UPDATE's result is a CursorResult (which has rowcount); execute() is typed wider.

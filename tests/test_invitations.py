@@ -234,3 +234,22 @@ def test_used_invitation_cannot_be_resent_or_revoked(app, login, world):
         response = lead.post(
             f"/admin/work-groups/{world['group'].id}/invitations/{row.id}/{action}")
         assert response.status_code == 400 and "already been used" in text(response)
+
+
+def test_resend_mails_the_new_link_to_the_address_on_the_invitation(app, login, world,
+                                                                    monkeypatch):
+    from app.mail import outbox
+
+    app.config.update(MAIL_SERVER="smtp.example.org", MAIL_FROM="coplan@example.org",
+                      MAIL_RETRY_DELAYS=(0.0, 0.0))
+    delivered: list = []
+    monkeypatch.setattr(outbox, "smtp_send", delivered.append)
+    lead = client_for(app, login, world["lead"])
+    _link, page = invite(lead, world["group"], email="Nia@Example.org")
+    assert "It is also being e-mailed to them." in page and len(delivered) == 1
+    row = invitation_row(app)
+    response = lead.post(f"/admin/work-groups/{world['group'].id}/invitations/{row.id}/resend")
+    new_link = LINK_RE.search(text(response)).group(1)
+    assert "It is also being e-mailed to them." in text(response)
+    assert [m["To"] for m in delivered] == ["nia@example.org", "nia@example.org"]
+    assert new_link in delivered[1].get_content()

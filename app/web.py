@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app import policy
 from app.accounts.models import WG_ROLES
+from app.core.markdown import SafeHtml, render_markdown
 from app.timeutil import aware
 
 NAV = [
@@ -101,6 +102,14 @@ def url_with(**changes: object) -> str:
     return url_for(request.endpoint, **view_args, **args)
 
 
+def note_markdown(text: str | None) -> SafeHtml:
+    """Short author text kept unversioned (a research focus, an "I noticed" note, a review
+    request's note) as Markdown with its typed line breaks, so its maths is typeset too.
+
+    Rendered per view rather than stored: the fields are short and have no revision row."""
+    return render_markdown(text or "", line_breaks=True)
+
+
 def register_web_hooks(app: Flask) -> None:
     app.after_request(set_security_headers)
     app.jinja_env.filters["datetime"] = format_datetime
@@ -108,6 +117,7 @@ def register_web_hooks(app: Flask) -> None:
     app.jinja_env.globals["roles_label"] = role_label
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.filters["zip"] = lambda left, right: list(zip(left, right, strict=False))
+    app.jinja_env.filters["note_markdown"] = note_markdown
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

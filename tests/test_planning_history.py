@@ -167,7 +167,7 @@ def test_compare_side_by_side_is_an_accessible_table(client, login, team):
                                                     "<del>equal</del> parts."),
                      ("diff-no", "1"), ("diff-new", "Pupils divide a whole into "
                                                     "<ins>unequal</ins> parts.")]
-    assert "Show changes inline" in html
+    assert ">Source, inline</a>" in html
 
 
 def test_sequence_compare_describes_lessons_added_renamed_and_moved(app, client, login, team):

@@ -15,6 +15,7 @@ tests/test_html_door.py fails on `SafeHtml(` elsewhere or `|safe` in a template.
 from __future__ import annotations
 
 import bisect
+import difflib
 import html
 import re
 import threading
@@ -40,6 +41,7 @@ __all__ = [
     "clean_text",
     "diff_html",
     "extract_links",
+    "mark_changed_blocks",
     "mark_mentions",
     "render_markdown",
     "resolve_links",
@@ -416,11 +418,11 @@ def _coplan_attrs_rule(state: StateCore) -> None:
 
 
 @cache
-def _markdown() -> MarkdownIt:
-    """Build the parser once; markdown-it instances are safe to share between threads."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-        ["table", "strikethrough"]
-    )
+def _markdown(line_breaks: bool = False) -> MarkdownIt:
+    """Build the parser once (per option); markdown-it instances are safe to share between
+    threads. `line_breaks` keeps each typed newline as a line break (short notes)."""
+    options = {"html": False, "linkify": False, "typographer": False, "breaks": line_breaks}
+    md = MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
     md.core.ruler.after("inline", "tasklists", _tasklists_rule)
     md.use(footnote_plugin)
     md.use(
@@ -616,16 +618,18 @@ def _plain(text: str) -> SafeHtml:
     )
 
 
-def render_markdown(text: str) -> SafeHtml:
+def render_markdown(text: str, *, line_breaks: bool = False) -> SafeHtml:
     """Render author Markdown to sanitised HTML; the only HTML a template may mark safe.
 
     Cost is bounded: over MAX_RENDER_CHARS, or when the parser's output holds more than
     MAX_RENDER_MARKUP tags and character references, the text is shown as written instead.
+    `line_breaks` keeps single newlines as <br> (for short notes typed line by line, which
+    were shown with their line breaks before they were rendered as Markdown).
     """
     text = clean_text(text)
     if len(text) > MAX_RENDER_CHARS:
         return _plain(text)
-    rendered = _markdown().render(text)
+    rendered = _markdown(line_breaks).render(text)
     if rendered.count("<") + rendered.count("&") > MAX_RENDER_MARKUP:
         return _plain(text)
     return SafeHtml(_sanitize(rendered))
@@ -799,3 +803,103 @@ def diff_html(ops: Iterable[tuple[Literal["=", "-", "+"], str]]) -> SafeHtml:
         tag = _DIFF_TAGS.get(op)
         parts.append(f"<{tag}>{escape(text)}</{tag}>" if tag else str(escape(text)))
     return SafeHtml("".join(parts))
+
+
+# --- rendered diffs --------------------------------------------------------------------------
+
+_VOID_TAGS = frozenset({"br", "hr", "input", "img", "wbr"})
+
+
+class _BlockSplitter(HTMLParser):
+    """Splits sanitised HTML into its top-level elements, re-emitting tags verbatim and text
+    escaped again (as _MentionHighlighter does), so no piece can hold more markup than the
+    input had."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.current: list[str] = []
+        self.open: list[str] = []
+
+    def _close_block(self) -> None:
+        if not self.open and self.current:
+            self.blocks.append("".join(self.current))
+            self.current = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.current.append(self.get_starttag_text() or "")
+        if tag in _VOID_TAGS:
+            self._close_block()
+        else:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.current.append(self.get_starttag_text() or "")
+        self._close_block()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.open:
+            return  # a stray end tag: the sanitiser never leaves one, so drop it
+        while self.open:  # close what the sanitiser would have closed before it
+            name = self.open.pop()
+            self.current.append(f"</{name}>")
+            if name == tag:
+                break
+        self._close_block()
+
+    def handle_data(self, data: str) -> None:
+        if not self.open and not data.strip():
+            return  # the newlines between blocks
+        self.current.append(str(escape(data)))
+        self._close_block()
+
+
+def _blocks(html_in: str) -> list[str]:
+    splitter = _BlockSplitter()
+    splitter.feed(html_in)
+    splitter.close()
+    if splitter.current:  # unclosed at the end (never from the sanitiser): close it
+        splitter.blocks.append("".join(splitter.current)
+                               + "".join(f"</{tag}>" for tag in reversed(splitter.open)))
+    return splitter.blocks
+
+
+#: How each kind of changed block is marked: (CSS class, visible label). The label means the
+#: change reads without colour.
+_BLOCK_MARKS = {"delete": ("removed", "Removed"), "insert": ("added", "Added"),
+                "replace": ("changed", "Changed")}
+
+
+def _marked(blocks: list[str], marks: dict[int, str]) -> SafeHtml:
+    parts = []
+    for index, block in enumerate(blocks):
+        if index in marks:
+            css, label = _BLOCK_MARKS[marks[index]]
+            parts.append(f'<div class="diff-block diff-block-{css}">'
+                         f'<span class="diff-block-label">{label}</span>{block}</div>')
+        else:
+            parts.append(block)
+    return SafeHtml("\n".join(parts))
+
+
+def mark_changed_blocks(old: SafeHtml, new: SafeHtml) -> tuple[SafeHtml, SafeHtml]:
+    """Two versions of a field's rendered HTML (render_markdown output, stored on revisions or
+    fresh, links resolved or not) with each top-level block (paragraph, list, table, formula)
+    that differs wrapped in a labelled <div class="diff-block …">: "Removed" and "Added" for
+    blocks only one side has, "Changed" on both sides for blocks that replace each other.
+
+    The pieces are the input's own elements, never diff output: what a reader sees in a
+    rendered comparison is exactly what each version showed, plus the marks.
+    """
+    old_blocks, new_blocks = _blocks(str(old)), _blocks(str(new))
+    matcher = difflib.SequenceMatcher(None, old_blocks, new_blocks, autojunk=False)
+    old_marks: dict[int, str] = {}
+    new_marks: dict[int, str] = {}
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old_marks.update((index, "delete" if tag == "delete" else "replace")
+                         for index in range(a1, a2))
+        new_marks.update((index, "insert" if tag == "insert" else "replace")
+                         for index in range(b1, b2))
+    return _marked(old_blocks, old_marks), _marked(new_blocks, new_marks)

@@ -89,6 +89,8 @@ class SequenceForm(_MaterialRows):
     work_group_id = WordedNumberField(message=CHOOSE_GROUP)
     school_id = WordedNumberField(message=CHOOSE_SCHOOL)
     big_ideas = ValuesField()
+    #: "preview" shows the text fields rendered instead of saving (edits only).
+    action = StringField(default="save")
 
     def plan_data(self) -> dict[str, Any]:
         """What the planning service takes, and what the page shows again if it is refused."""

@@ -30,7 +30,14 @@ from app.planning.models import Lesson, Sequence
 from app.planning.reference_data import BIG_IDEAS, STRANDS, YEAR_GROUPS
 from app.revisions import SaveResult
 from app.revisions.models import Revision
-from app.revisions.pages import Crumb, Reading, RevisionPage, Section
+from app.revisions.pages import (
+    Crumb,
+    Reading,
+    RenderedChange,
+    RevisionPage,
+    Section,
+    rendered_change,
+)
 from app.timeutil import aware
 
 Kind = Literal["lesson", "sequence"]
@@ -215,12 +222,18 @@ class Comparison:
     unchanged: list[str]
     #: 1-based position of each item in the newer version of each list field.
     positions: dict[str, dict[Hashable, int]]
+    #: Resolves wiki links in the rendered view for the reader.
+    resolve: Callable[[str, str], LinkTarget | None] | None = None
 
     def noun(self, key: str) -> str:
         return ITEM_NOUNS.get(key, "Item")
 
     def position(self, key: str, item_key: Hashable) -> int | None:
         return self.positions.get(key, {}).get(item_key)
+
+    def rendered(self, key: str) -> RenderedChange | None:
+        """A Markdown field as readers saw it in each revision (the rendered view)."""
+        return rendered_change(self.older, self.newer, key, self.resolve)
 
 
 def compare(user: User, kind: Kind, item_id: int, a: int, b: int) -> Comparison:
@@ -236,7 +249,7 @@ def compare(user: User, kind: Kind, item_id: int, a: int, b: int) -> Comparison:
     unchanged = [c.label for c in all_changes if c.kind == "unchanged" and new_fields.get(c.key)]
     positions = {key: {_item_key(item): n for n, item in enumerate(value, start=1)}
                  for key, value in new_fields.items() if isinstance(value, list)}
-    return Comparison(subject, older, newer, changes, unchanged, positions)
+    return Comparison(subject, older, newer, changes, unchanged, positions, link_resolver(user))
 
 
 def _item_key(item: Any) -> Hashable:

@@ -132,12 +132,15 @@ def edit_sequence(sequence_id: int):
     item = services.editable_sequence(user, sequence_id)
     head = services.head(item.document_id, item.document.head_number)
     form = SequenceForm()
-    conflict = None
+    conflict = preview = None
     data: dict[str, Any] = presenters.sequence_form_data(head)
     base_number: int | None = head.number
     if request.method == "POST":
         data, base_number = form.plan_data(), form.base_number.data
-        if form.validate():
+        if form.action.data == "preview":
+            preview = {f.key: render_markdown(data[f.key])
+                       for f in SEQUENCE_TEXT_FIELDS if data.get(f.key)}
+        elif form.validate():
             outcome = _save(lambda: services.update_sequence(
                 user, sequence_id, data, base_number, form.summary.data or ""),
                 SEQUENCE_TEXT_FIELDS, data, base_number, f"sequence:{sequence_id}")
@@ -151,6 +154,7 @@ def edit_sequence(sequence_id: int):
                            errors=errors, conflict=conflict, base_number=base_number,
                            draft_key=f"sequence:{sequence_id}",
                            **presenters.sequence_form_options(user)), status
+                           preview=preview, text_fields=SEQUENCE_TEXT_FIELDS,
 
 
 @bp.post("/sequences/<int:sequence_id>/settings")

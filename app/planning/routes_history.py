@@ -15,6 +15,7 @@ from app.forms import require_button
 from app.planning import history
 from app.planning.blueprint import bp
 from app.planning.history import Kind
+from app.revisions.pages import comparison_view
 from app.web import revision_addressed
 
 MAX_INT = 2_147_483_647
@@ -71,7 +72,7 @@ def _restore(kind: Kind, item_id: int, number: int) -> BaseResponse:
 
 def _compare(kind: Kind, item_id: int) -> str:
     a, b = _revision_pair()
-    view = "side" if request.args.get("view") == "side" else "inline"
+    view = comparison_view(request.args.get("view"))
     comparison = history.compare(_user(), kind, item_id, a, b)
     return render_template("revisions/compare.html", c=comparison, subject=comparison.subject,
                            view=view)

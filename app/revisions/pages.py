@@ -13,12 +13,29 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.core.diffing import FieldChange, diff_snapshots
-from app.core.markdown import SafeHtml
+from app.core.markdown import (
+    LinkTarget,
+    SafeHtml,
+    mark_changed_blocks,
+    resolve_links,
+    rewrap_stored,
+)
 from app.revisions import engine
 from app.revisions.models import Revision
 
 #: A crumb shown before the subject's own in the breadcrumb: (title, endpoint, url_for args).
 Crumb = tuple[str, str, dict[str, Any]]
+#: Finds a wiki link's target for one reader (None when missing or hidden).
+Resolver = Callable[[str, str], LinkTarget | None]
+
+#: How a comparison page shows changes: the Markdown source inline or side by side, or each
+#: changed field rendered (as readers see it) before and after.
+COMPARISON_VIEWS = ("inline", "side", "rendered")
+
+
+def comparison_view(asked: str | None) -> str:
+    """The ?view= a comparison page was asked for, "inline" unless it is one we know."""
+    return asked if asked in COMPARISON_VIEWS else "inline"
 
 
 class Versioned(Protocol):
@@ -96,6 +113,31 @@ def history_page(subject: Versioned) -> HistoryPage:
     return HistoryPage(subject, engine.list_revisions(subject.document_id))
 
 
+@dataclass(frozen=True)
+class RenderedChange:
+    """A Markdown field as readers saw it in the older and the newer revision, with the blocks
+    that differ marked (app.core.markdown.mark_changed_blocks)."""
+
+    old: SafeHtml
+    new: SafeHtml
+
+
+def rendered_change(older: Revision, newer: Revision, key: str,
+                    resolve: Resolver | None = None) -> RenderedChange | None:
+    """The field's stored HTML (render_markdown's, made at save) in both revisions, links
+    resolved for the reader; None for a field that is not Markdown (a title, a list).
+
+    Never built from diff output: the rendered view shows what each version showed.
+    """
+    if key not in older.html and key not in newer.html:
+        return None
+    old, new = rewrap_stored(older.html.get(key)), rewrap_stored(newer.html.get(key))
+    if resolve is not None:
+        old, new = resolve_links(old, resolve), resolve_links(new, resolve)
+    marked_old, marked_new = mark_changed_blocks(old, new)
+    return RenderedChange(marked_old, marked_new)
+
+
 @dataclass
 class Comparison:
     """Field-by-field changes between two revisions, older → newer (for revisions/_diff.html)."""
@@ -105,12 +147,17 @@ class Comparison:
     newer: Revision
     changes: list[FieldChange]
     unchanged: list[str]
+    #: Resolves wiki links in the rendered view for the reader (None: labels only).
+    resolve: Resolver | None = None
 
     def noun(self, key: str) -> str:
         return "Item"
 
     def position(self, key: str, item_key: Hashable) -> int | None:
         return None
+
+    def rendered(self, key: str) -> RenderedChange | None:
+        return rendered_change(self.older, self.newer, key, self.resolve)
 
 
 @dataclass(frozen=True)
@@ -158,7 +205,8 @@ Display = Callable[[dict[str, Any], dict[str, Any]],
                    tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]]
 
 
-def compare(subject: Versioned, a: int, b: int, display: Display) -> Comparison:
+def compare(subject: Versioned, a: int, b: int, display: Display,
+            resolve: Resolver | None = None) -> Comparison:
     """Differences between revisions a and b of the subject, whichever order they come in."""
     older = engine.get_revision(subject.document_id, min(a, b))
     newer = engine.get_revision(subject.document_id, max(a, b))
@@ -166,4 +214,5 @@ def compare(subject: Versioned, a: int, b: int, display: Display) -> Comparison:
     everything = diff_snapshots(old, new, fields)
     return Comparison(subject, older, newer,
                       [c for c in everything if c.kind != "unchanged"],
-                      [c.label for c in everything if c.kind == "unchanged" and new.get(c.key)])
+                      [c.label for c in everything if c.kind == "unchanged" and new.get(c.key)],
+                      resolve)

@@ -266,7 +266,7 @@ def action_plan_compare(plan_id: int):
     a, b = revision_pair()
     plan = action_plans.get_plan(user, plan_id)
     comparison = pages.compare(action_plans.subject(user, plan), a, b, action_plans.display)
-    view = "side" if request.args.get("view") == "side" else "inline"
+    view = pages.comparison_view(request.args.get("view"))
     return render_template("revisions/compare.html", c=comparison, subject=comparison.subject,
                            view=view)
 

@@ -11,6 +11,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.forms import require_button
 from app.planning import presenters
+from app.planning.links import link_resolver
 from app.revisions import MergeConflict, pages
 from app.workgroups import links, sessions
 from app.workgroups.blueprint import acting_user, bp, revision_pair
@@ -158,8 +159,9 @@ def session_compare(session_id: int):
     user = acting_user()
     a, b = revision_pair()
     item = sessions.get_session(user, session_id)
-    comparison = pages.compare(sessions.subject(user, item), a, b, sessions.notes_display)
-    view = "side" if request.args.get("view") == "side" else "inline"
+    comparison = pages.compare(sessions.subject(user, item), a, b, sessions.notes_display,
+                               link_resolver(user))
+    view = pages.comparison_view(request.args.get("view"))
     return render_template("revisions/compare.html", c=comparison, subject=comparison.subject,
                            view=view)
 

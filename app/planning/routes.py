@@ -152,9 +152,9 @@ def edit_sequence(sequence_id: int):
     status = 409 if conflict else 400 if errors else 200
     return render_template("planning/sequence_form.html", sequence=item, data=data,
                            errors=errors, conflict=conflict, base_number=base_number,
+                           preview=preview, text_fields=SEQUENCE_TEXT_FIELDS,
                            draft_key=f"sequence:{sequence_id}",
                            **presenters.sequence_form_options(user)), status
-                           preview=preview, text_fields=SEQUENCE_TEXT_FIELDS,
 
 
 @bp.post("/sequences/<int:sequence_id>/settings")

@@ -542,3 +542,54 @@ def test_malformed_input_is_quick_and_never_raises(index: Any, typed: str) -> No
 )
 def test_repeated_and_negated_year_words(index: Any, typed: str, expected: set[str]) -> None:
     assert found(index, typed) == expected
+
+
+# ---- found in review ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "key"), [
+    ("3nf*", "rtp_3nf2"), ("3NF-*", "rtp_3nf2"), ("fractions*", "frac_y3"),
+    ("partition*", "partitioning"),
+])
+def test_prefixes_find_codes_and_stemmed_words(index: Any, typed: str, key: str) -> None:
+    assert key in keys(search(index, typed))
+
+
+def test_a_correction_inside_or_brackets_is_offered_only_if_the_whole_search_finds_something(
+    index: Any,
+) -> None:
+    # "(division OR zzz) cakes" finds nothing, so "divison" must not be corrected into it.
+    r = search(index, "(divison OR zzqxw) cakes")
+    assert r.total == 0 and r.corrections == [] and r.suggestion is None
+    assert r.message and "No results" in r.message
+    r = search(index, "(divison OR zzqxw) groups")
+    assert [c.replacement for c in r.corrections] == ["division"]
+    assert keys(search(index, r.corrections[0].query)) == ["division"]
+
+
+def test_short_words_are_corrected_one_edit_away_only(index: Any) -> None:
+    # "halp" is one edit from "half"; "frem" is two from "frame" and too short to guess.
+    assert [c.replacement for c in search(index, "halp counters").corrections] == ["half"]
+    assert search(index, "frem counters").corrections == []
+
+
+def test_a_correction_is_found_for_a_word_written_in_another_form(index: Any) -> None:
+    # The text says "fractions"; the misspelt "fractons" must still get its correction.
+    r = search(index, "fractons zzqxw")
+    assert [c.replacement for c in r.corrections] == ["fractions"]
+
+
+def test_a_missing_word_typed_twice_is_named_once(index: Any) -> None:
+    r = search(index, "fractions zzqxw zzqxw")
+    assert r.missing == ["zzqxw"]
+
+
+def test_yr_is_short_for_year_and_only_YR_means_reception(index: Any) -> None:
+    assert "Reception" not in (search(index, "yr counting").message or "")
+    assert "Reception" in (search(index, "YR counting").message or "")
+
+
+def test_newest_first_does_not_claim_a_year_group_comes_first(index: Any) -> None:
+    r = search(index, "year 4 fractions", sort="newest")
+    assert "come first" not in (r.message or "")
+    assert "come first" in (search(index, "year 4 fractions").message or "")

@@ -40,7 +40,6 @@ from app.core.search.querying import (
     parse_text,
     prepare,
     to_query,
-    word_query,
 )
 from app.core.search.ranking import rank
 from app.core.search.results import Correction, IndexBusyError, SearchResults, no_results
@@ -510,7 +509,7 @@ class SearchIndex:
             notes.append("Your search had no searchable words.")
             return _empty(notes)
         where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
-                               has_text)
+                               has_text, sort)
         notes.extend(where.notes)
         q: query.Query = query.Every()
         if has_text:
@@ -621,7 +620,7 @@ class SearchIndex:
 
         relaxed = relaxing.relax(concepts, negations, any_match)
         if relaxed is None:
-            found.missing = [c.typed for c in concepts]
+            found.missing = list(dict.fromkeys(c.typed for c in concepts))
             return
         matched, lists = match(relaxed.query, views)
         if relaxed.most_words:
@@ -754,18 +753,9 @@ class SearchIndex:
         def any_match(q: query.Query) -> bool:
             return any(evaluate(q, v, None) & v.allowed for v in views)
 
-        fixes: list[tuple[str, str]] = []
-        for word, stem in relaxing.correctable(parsed.items):
-            if len(fixes) == relaxing.MAX_CORRECTIONS:
-                break
-            if visible_doc(views, stem) is not None or any_match(word_query(word)):
-                continue
-            better = correct(s, views, word.lower(), stem)
-            if better:
-                fixes.append((word, better))
-        negations = [query.Not(word_query(it.text)) for it in parsed.items
-                     if it.kind == "word" and it.negated]
-        found.corrections = relaxing.checked(fixes, parsed.raw, negations, any_match)
+        found.corrections = relaxing.suggest(
+            parsed, any_match, lambda stem: visible_doc(views, stem) is not None,
+            lambda word, stem: correct(s, views, word.lower(), stem))
         found.suggestion = relaxing.combined(parsed.raw, found.corrections)
 
 

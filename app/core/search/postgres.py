@@ -57,6 +57,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
@@ -94,7 +95,6 @@ from app.core.search.querying import (
     parse_text,
     prepare,
     to_query,
-    word_query,
 )
 from app.core.search.results import Correction, SearchResults, no_results
 from app.core.search.snippets import highlight_terms, to_hit
@@ -130,6 +130,9 @@ _FIELD_GAP = 8  # positions between fields, so no phrase spans two fields
 _WORD_CHARS = (3, 30)  # words kept for suggestions (as Whoosh's suggester)
 _MAX_EXPANSIONS = 128
 _TRIGRAM_THRESHOLD = "0.2"
+#: How long and for how many words ``_near`` keeps its answers.
+_NEAR_SECONDS = 60.0
+_NEAR_ENTRIES = 2000
 #: Score factor for plans of a year group typed as words (as ``SearchIndex``).
 _YEAR_BOOST = 2.0
 
@@ -398,6 +401,7 @@ class PostgresSearch:
         self._lock = threading.Lock()
         self._trgm_checked = False
         self._trgm: str | None = None  # quoted schema of pg_trgm, once known to work
+        self._near_cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -593,7 +597,7 @@ class PostgresSearch:
             notes.append("Your search had no searchable words.")
             return _empty(notes)
         where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
-                               has_text)
+                               has_text, sort)
         notes.extend(where.notes)
         q: query.Query = query.Every()
         if has_text:
@@ -710,7 +714,7 @@ class PostgresSearch:
             concepts, negations = plain
             relaxed = relaxing.relax(concepts, negations, any_match)
             if relaxed is None:
-                found.missing = [c.typed for c in concepts]
+                found.missing = list(dict.fromkeys(c.typed for c in concepts))
             else:
                 found.query, found.tsq = relaxed.query, self._tsq(conn, relaxed.query)
                 found.missing = relaxed.missing
@@ -945,10 +949,25 @@ class PostgresSearch:
 
     def _near(self, conn: Connection, stem: str, maxdist: int) -> list[str]:
         """Known words within ``maxdist`` edits of ``stem`` sharing its first letter, closest
-        first (pg_trgm finds candidates; the edit distance is Whoosh's)."""
+        first (pg_trgm finds candidates; the edit distance is Whoosh's). Kept for a minute: a
+        search asks for the same word from several places (fuzzy terms per field, relaxing,
+        corrections), and words are only ever added."""
         schema = self._trigram_schema()
         if schema is None or not stem:
             return []
+        now = time.monotonic()
+        with self._lock:
+            hit = self._near_cache.get((stem, maxdist))
+            if hit is not None and now - hit[0] < _NEAR_SECONDS:
+                return hit[1]
+        words = self._near_uncached(conn, schema, stem, maxdist)
+        with self._lock:
+            if len(self._near_cache) >= _NEAR_ENTRIES:
+                self._near_cache.clear()
+            self._near_cache[(stem, maxdist)] = (now, words)
+        return words
+
+    def _near_uncached(self, conn: Connection, schema: str, stem: str, maxdist: int) -> list[str]:
         try:
             with conn.begin_nested():  # a failure here must not abort the search
                 conn.execute(
@@ -1011,21 +1030,16 @@ class PostgresSearch:
         def any_match(part: query.Query) -> bool:
             return self._count_over(conn, allowed, self._tsq(conn, part), 0)
 
-        fixes: list[tuple[str, str]] = []
-        for word, stem in relaxing.correctable(parsed.items):
-            if len(fixes) == relaxing.MAX_CORRECTIONS:
-                break
-            if self._visible(conn, allowed, stem) is not None or any_match(word_query(word)):
-                continue
-            typed = word.lower()
+        def nearest(word: str, stem: str) -> str | None:
             for cand in self._near(conn, stem, suggest_distance(stem)):
                 fields = self._visible(conn, allowed, cand)
                 if fields is not None:
-                    fixes.append((word, _surface_form(fields, cand, typed)))
-                    break
-        negations = [query.Not(word_query(it.text)) for it in parsed.items
-                     if it.kind == "word" and it.negated]
-        found.corrections = relaxing.checked(fixes, parsed.raw, negations, any_match)
+                    return _surface_form(fields, cand, word.lower())
+            return None
+
+        found.corrections = relaxing.suggest(
+            parsed, any_match, lambda stem: self._visible(conn, allowed, stem) is not None,
+            nearest)
         found.suggestion = relaxing.combined(parsed.raw, found.corrections)
 
 

@@ -320,8 +320,14 @@ def word_query(word: str) -> query.Query:
     """One search word (or expression) as an Or of every form it is looked for as, in every
     text field (``understanding.alternatives``); NullQuery for a stop word."""
     if word.endswith("*"):
-        core = word[:-1].lower()
-        return query.Or([query.Prefix(f, core, boost=b) for f, b in _TEXT_FIELDS])
+        # As typed and as stemmed ("fractions*" -> "fraction"), in the text fields; as typed
+        # in the codes ("3nf*", "ncp24*").
+        core = normalise_code(word[:-1]).lower()
+        stems = analyse(core)
+        heads = dict.fromkeys([core, *(stems if len(stems) == 1 else [])])
+        return query.Or([query.Prefix(f, head, boost=b) for head in heads
+                         for f, b in _TEXT_FIELDS]
+                        + [query.Prefix("codes", core, boost=_CODES_BOOST)])
     alts = understanding.alternatives(word)
     leaves: dict[tuple[str, tuple[str, ...]], query.Query] = {}
     for form in alts.texts:

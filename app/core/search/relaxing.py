@@ -23,9 +23,12 @@ from dataclasses import dataclass, field
 from whoosh import query
 
 from app.core.search.analysis import DIGIT_RE, analyse_word
-from app.core.search.querying import ParsedText, _Item, phrase_query, word_query
+from app.core.search.querying import ParsedText, _Item, phrase_query, to_query, word_query
 from app.core.search.results import Correction
 from app.core.search.spelling import fuzzify
+
+#: Words tried with close spellings per search (each looks through the word list).
+MAX_FUZZY = 8
 
 
 @dataclass(slots=True)
@@ -87,7 +90,7 @@ def relax(
         if found(concept.query):
             exact.append(concept.query)
             continue
-        fuzzy = fuzzify(concept.query)
+        fuzzy = fuzzify(concept.query) if len(close) + len(missing) < MAX_FUZZY else concept.query
         if fuzzy is not concept.query and found(fuzzy):
             close.append((concept.typed, fuzzy))
         else:
@@ -105,6 +108,7 @@ def relax(
     else:
         present, fuzzy_used = exact, False
         missing = [c.typed for c in concepts if c.query not in exact]
+    missing = list(dict.fromkeys(missing))
     q = together(present)
     if len(present) == 1 or found(q):
         return Relaxed(q, missing, fuzzy_used, present, list(negations))
@@ -129,17 +133,20 @@ class Scope:
 
 
 def scope(constraints: Constraints, year_groups: Sequence[str],
-          academic: Sequence[tuple[str, str]], has_text: bool) -> Scope:
-    """Year groups typed as words rank first (alone they restrict); academic years restrict,
-    falling back to every year when there are words and nothing matches in them."""
+          academic: Sequence[tuple[str, str]], has_text: bool, sort: str) -> Scope:
+    """Year groups typed as words rank first (alone they restrict; newest-first searches only
+    say which year was asked for); academic years restrict, falling back to every year when
+    there are words and nothing matches in them."""
     notes: list[str] = []
     constraints = list(constraints)
     boost: list[str] = []
     if year_groups:
         labels = _join([_year_label(y) for y in year_groups])
-        if has_text:
+        if has_text and sort == "relevance":
             boost = list(year_groups)
             notes.append(f"{labels} plans come first.")
+        elif has_text:
+            boost = []  # newest first: the year group cannot reorder anything
         else:
             constraints.append(("year_group", list(year_groups), False))
             notes.append(f"Showing {labels} plans.")
@@ -216,20 +223,46 @@ def correction(raw: str, word: str, better: str) -> Correction:
     return Correction(word, better, fixed if n else better)
 
 
+def suggest(
+    parsed: ParsedText,
+    found: Callable[[query.Query], bool],
+    known: Callable[[str], bool],
+    nearest: Callable[[str, str], str | None],
+) -> list[Correction]:
+    """One correction per word no document the caller may see holds (at most
+    ``MAX_CORRECTIONS``), each checked to find something. The backend says whether a stem is
+    ``known`` in a visible document and finds the ``nearest`` visible word (typed, stem)."""
+    fixes: list[tuple[str, str]] = []
+    for word, stem in correctable(parsed.items):
+        if len(fixes) == MAX_CORRECTIONS:
+            break
+        if known(stem) or found(word_query(word)):
+            continue
+        better = nearest(word, stem)
+        if better:
+            fixes.append((word, better))
+    return checked(fixes, parsed, found)
+
+
 def checked(
     fixes: Sequence[tuple[str, str]],
-    raw: str,
-    negations: Sequence[query.Query],
+    parsed: ParsedText,
     found: Callable[[query.Query], bool],
 ) -> list[Correction]:
-    """Corrections whose word, with the search's exclusions, finds something the caller may
-    see: a suggestion never leads to an empty page (relaxing keeps the other words from
-    emptying it)."""
+    """Corrections whose search finds something the caller may see: a suggestion never leads
+    to an empty page. A plain search is relaxed, so its corrected word with the exclusions is
+    enough; a search with OR or brackets is not, so it is checked whole."""
+    plain = concepts_of(parsed.items)
     out = []
     for word, better in fixes:
-        q = word_query(better)
-        if q is not query.NullQuery and found(query.And([q, *negations]).normalize()):
-            out.append(correction(raw, word, better))
+        if plain is not None:
+            q = query.And([word_query(better), *plain[1]]).normalize()
+        else:
+            q = to_query([_Item(it.kind, better, it.negated)
+                          if it.kind == "word" and it.text == word else it
+                          for it in parsed.items])
+        if q is not query.NullQuery and found(q):
+            out.append(correction(parsed.raw, word, better))
     return out
 
 

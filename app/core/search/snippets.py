@@ -315,7 +315,7 @@ def matched_tokens(text: str, terms: HighlightTerms, limit: int = 0) -> Iterator
                 yield tok
                 found += 1
                 break
-        if found == limit:
+        if limit and found == limit:
             return
 
 

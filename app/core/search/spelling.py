@@ -42,12 +42,13 @@ def correct(
     word: str,
     stem: str,
 ) -> str | None:
-    """The closest index term (edit distance 1, then 2) in a visible doc, as a written word."""
+    """The closest index term (edit distance 1, then 2 for longer stems) in a visible doc, as a
+    written word."""
     if not views:
         return None
     reader = s.reader()
     budget = views[0].cache.budget
-    for dist in (1, 2):
+    for dist in range(1, suggest_distance(stem) + 1):
 
         def make(dist: int = dist) -> list[str]:
             # The word list does not depend on the caller; visibility is checked below.

@@ -161,9 +161,9 @@ def _year_group(words: list[str]) -> str | None:
             return f"Y{second}"
         return None
     m = _YEAR_CODE_RE.fullmatch(joined) if len(words) == 1 else None
-    if m:
-        return "R" if m.group("n").lower() == "r" else f"Y{m.group('n')}"
-    return None
+    if m is None or (joined == "yr" and words[0].strip(_TRAILING_PUNCT) != "YR"):
+        return None  # "yr" is short for "year"; only "YR" is Reception
+    return "R" if m.group("n").lower() == "r" else f"Y{m.group('n')}"
 
 
 def _academic_year(words: list[str], today: date) -> Meaning | None:

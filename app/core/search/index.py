@@ -38,7 +38,6 @@ from app.core.search.querying import (
     ParsedText,
     constraint_query,
     parse_text,
-    prepare,
     to_query,
 )
 from app.core.search.ranking import rank
@@ -497,26 +496,12 @@ class SearchIndex:
         are OR-ed, names are AND-ed. Empty text lists everything allowed, newest first.
         ``today`` places "this year" and "last year" (``understanding``).
         """
-        wanted = prepare(text, access, filters, page, pagelen, today)
+        planned = relaxing.plan(text, access, filters, page, pagelen, today, sort)
+        wanted, q, where = planned.request, planned.query, planned.where
         parsed, tokens, notes = wanted.parsed, wanted.tokens, wanted.notes
-        page, pagelen = wanted.page, wanted.pagelen
-        if not tokens:
+        page, pagelen, has_text = wanted.page, wanted.pagelen, planned.has_text
+        if planned.empty:
             return _empty(notes)
-        has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
-        if sort not in ("relevance", "newest") or not has_text:
-            sort = "newest"  # nothing to rank by: newest first
-        if relaxing.nothing_to_search(parsed, has_text):
-            notes.append("Your search had no searchable words.")
-            return _empty(notes)
-        where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
-                               has_text, sort)
-        notes.extend(where.notes)
-        q: query.Query = query.Every()
-        if has_text:
-            q = to_query(parsed.items)
-            if q is query.NullQuery:
-                notes.append("Your search had no searchable words.")
-                return _empty(notes)
 
         with self._lock:
             s = self._current_searcher()
@@ -549,7 +534,8 @@ class SearchIndex:
                 (sum((v.term_bits("year_group", y) for y in where.boost_years), 0), _YEAR_BOOST)
                 for v in views
             ] if where.boost_years else None
-            docnums = rank(views, found.matched, found.lists, page * pagelen, sort, boosted)
+            docnums = rank(views, found.matched, found.lists, page * pagelen, planned.sort,
+                           boosted)
             terms = highlight_terms(found.query, views)
             hits = [
                 to_hit(s.stored_fields(d), terms)

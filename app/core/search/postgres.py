@@ -93,7 +93,6 @@ from app.core.search.querying import (
     ParsedText,
     constraint_query,
     parse_text,
-    prepare,
     to_query,
 )
 from app.core.search.results import Correction, SearchResults, no_results
@@ -585,30 +584,16 @@ class PostgresSearch:
 
         The same query language, filters, notes and result shapes as ``SearchIndex.search``.
         """
-        wanted = prepare(text, access, filters, page, pagelen, today)
+        planned = relaxing.plan(text, access, filters, page, pagelen, today, sort)
+        wanted, q, where = planned.request, planned.query, planned.where
         parsed, tokens, notes = wanted.parsed, wanted.tokens, wanted.notes
         page, pagelen = wanted.page, wanted.pagelen
-        if not tokens:
+        if planned.empty:
             return _empty(notes)
-        has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
-        if sort not in ("relevance", "newest") or not has_text:
-            sort = "newest"
-        if relaxing.nothing_to_search(parsed, has_text):
-            notes.append("Your search had no searchable words.")
-            return _empty(notes)
-        where = relaxing.scope(wanted.constraints, parsed.year_groups, parsed.academic_years,
-                               has_text, sort)
-        notes.extend(where.notes)
-        q: query.Query = query.Every()
-        if has_text:
-            q = to_query(parsed.items)
-            if q is query.NullQuery:
-                notes.append("Your search had no searchable words.")
-                return _empty(notes)
         try:
             with self.engine.connect() as conn, conn.begin():
                 return self._search(conn, parsed, q, tokens, include_archived, where, notes,
-                                    sort, page, pagelen)
+                                    planned.sort, page, pagelen)
         except SQLAlchemyError:
             _log.exception("search documents: search failed")
             return SearchResults(

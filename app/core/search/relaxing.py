@@ -17,13 +17,22 @@ already-allowed documents, so it cannot widen what the caller may see.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from whoosh import query
 
 from app.core.search.analysis import DIGIT_RE, analyse_word
-from app.core.search.querying import ParsedText, _Item, phrase_query, to_query, word_query
+from app.core.search.querying import (
+    ParsedText,
+    Request,
+    _Item,
+    phrase_query,
+    prepare,
+    to_query,
+    word_query,
+)
 from app.core.search.results import Correction
 from app.core.search.spelling import fuzzify
 
@@ -155,6 +164,47 @@ def scope(constraints: Constraints, year_groups: Sequence[str],
     within = [*constraints, ("academic_year", [value for value, _ in academic], False)]
     label = _join([said for _, said in academic])
     return Scope([within, constraints] if has_text else [within], boost, notes, label)
+
+
+@dataclass(slots=True)
+class Planned:
+    """A search as both backends start it: what was asked, the query, where to look, and
+    whether there is nothing to run (``empty``: answer with ``request.notes``)."""
+
+    request: Request
+    query: query.Query
+    where: Scope
+    sort: str
+    has_text: bool
+    empty: bool = False
+
+
+def plan(
+    text: str,
+    access: Sequence[str],
+    filters: Mapping[str, Sequence[str]] | None,
+    page: int,
+    pagelen: int,
+    today: date | None,
+    sort: str,
+) -> Planned:
+    """Parse and understand ``text``, and decide the query, the sort and the scopes to try."""
+    wanted = prepare(text, access, filters, page, pagelen, today)
+    parsed, notes = wanted.parsed, wanted.notes
+    has_text = any(it.kind in ("word", "phrase") for it in parsed.items)
+    if sort not in ("relevance", "newest") or not has_text:
+        sort = "newest"  # nothing to rank by: newest first
+    where = scope(wanted.constraints, parsed.year_groups, parsed.academic_years, has_text, sort)
+    q: query.Query = to_query(parsed.items) if has_text else query.Every()
+    planned = Planned(wanted, q, where, sort, has_text)
+    if not wanted.tokens:
+        planned.empty = True  # no access tokens: the caller may see nothing
+    elif nothing_to_search(parsed, has_text) or q is query.NullQuery:
+        notes.append("Your search had no searchable words.")
+        planned.empty = True
+    else:
+        notes.extend(where.notes)
+    return planned
 
 
 def nothing_to_search(parsed: ParsedText, has_text: bool) -> bool:

@@ -34,7 +34,7 @@ from app.errors import ValidationError
 
 #: Form fields that are lists by design (checkbox groups and repeated rows).
 MULTI_VALUED = frozenset({
-    "addresses", "attendees", "big_ideas", "links", "material_id", "material_note",
+    "addresses", "attendees", "big_ideas", "continuing", "links", "material_id", "material_note",
     "material_position", "observers", "roles", "school_ids", "year_groups",
 })
 

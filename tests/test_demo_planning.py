@@ -40,6 +40,14 @@ def _load(app) -> dict[str, Any]:
 PLANS = Document.kind.in_(("sequence", "lesson"))
 
 
+def seed_moment(text: str) -> datetime:
+    """A seed time as the loaded demo dates it (moved into this year: app.demo.clock)."""
+    from app.demo.clock import clock_of
+    from app.demo.loader import read_seed
+
+    return datetime.fromisoformat(clock_of(read_seed()).text(text))
+
+
 def _counts(app) -> dict[str, Any]:
     with app.app_context():
         return {
@@ -87,7 +95,7 @@ def test_demo_sequences_lessons_and_revisions(app) -> None:
         assert [r.author.display_name for r in history] == ["Sam Iqbal", "Ben Whitaker",
                                                             "Sam Iqbal"]
         assert history[0].summary == "Outline of five lessons drafted in Session 2."
-        assert _aware(history[0].created_at) == datetime(2024, 11, 21, 15, 30, tzinfo=UTC)
+        assert _aware(history[0].created_at) == seed_moment("2024-11-21T15:30:00Z")
         assert history[0].fields["lessons"] == []  # the outline came before the lesson pages
         assert len(history[1].fields["lessons"]) == 5
         assert history[2].fields["rtp_codes"] == ["3NF–2", "3NF–3", "3MD–1"]
@@ -108,7 +116,7 @@ def test_seed_revisions_are_followed_and_named_for_later_loaders(app) -> None:
         assert ids["rev-les-y3-3-v1"] == ("Revision", first.id)
         assert ids["rev-les-y3-3-v2"] == ("Revision", second.id)
         assert second.summary.startswith("Double number line moved before the array")
-        assert _aware(second.created_at) == datetime(2025, 2, 3, 17, 30, tzinfo=UTC)
+        assert _aware(second.created_at) == seed_moment("2025-02-03T17:30:00Z")
         # The earlier version really was different in the ways the summary describes.
         assert changed_keys(first.fields, second.fields) == [
             "stem_sentences", "representations", "procedural_variation"]

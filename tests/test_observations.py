@@ -650,7 +650,9 @@ def test_demo_research_lessons_load_once_and_close_the_loop(app, _fast_hash):
     again = _load_demo(app)
     assert ids == again
     with app.app_context():
-        assert len(db.session.scalars(select(ResearchLesson.id)).all()) == 3
+        # The seed's three, and one coming up with nothing recorded yet (observations_loader).
+        assert len(db.session.scalars(select(ResearchLesson.id)).all()) == 4
+        assert db.session.get(ResearchLesson, ids["obs-upcoming"]).observations == []
         assert len(db.session.scalars(select(Comment.id).where(
             Comment.target_type.in_(("lesson", "observation")))).all()) == 3
         obs1 = db.session.get(ResearchLesson, ids["obs-1"])

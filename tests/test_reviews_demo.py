@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from app.extensions import db
 from app.notifications.models import Notification
 from app.reviews.models import Approval, ReviewDecision, ReviewRequest
 from app.timeutil import aware
+from tests.test_demo_planning import seed_moment
 
 DEMO_HASH = generate_password_hash(DEMO_PASSWORD, method="scrypt")
 
@@ -66,7 +66,7 @@ def test_demo_reviews_pin_the_approved_year_3_sequence_and_load_once(app, client
         note = db.session.scalar(select(Notification).where(
             Notification.user_id == ids["p-kettlewell"][1], Notification.kind == "change",
             Notification.url == f"/sequences/{y5.id}"))
-        assert aware(note.created_at) == datetime(2025, 3, 24, 15, 40, tzinfo=UTC)
+        assert aware(note.created_at) == seed_moment("2025-03-24T15:40:00Z")
         assert "Grace Pemberton changed" in note.text
     _load(app)
     assert _counts(app) == counts

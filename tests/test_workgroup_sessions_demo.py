@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app.demo.clock import clock_of
+from app.demo.loader import read_seed
 from app.extensions import db
 from app.revisions.models import Revision
 from app.workgroups.models import (
@@ -16,7 +18,7 @@ from app.workgroups.models import (
     SessionLink,
     WorkGroupSession,
 )
-from tests.test_demo_planning import DEMO_HASH
+from tests.test_demo_planning import DEMO_HASH, seed_moment
 from tests.workgroup_sessions_helpers import freeze_today
 
 
@@ -65,12 +67,13 @@ def test_demo_loads_sessions_plan_and_board_once(app, client):
         rows = db.session.scalars(select(Revision).where(
             Revision.document_id == plan.document_id).order_by(Revision.number)).all()
         assert [len(r.fields["priorities"]) for r in rows] == [2, 3, 3]
-        assert [r.created_at.date().isoformat() for r in rows] == [
-            "2024-10-10", "2024-12-10", "2025-03-05"]
+        assert [r.created_at.date() for r in rows] == [seed_moment(at).date() for at in (
+            "2024-10-10T16:30:00Z", "2024-12-10T16:00:00Z", "2025-03-05T15:30:00Z")]
         final = rows[-1].fields
         assert [p["rag"] for p in final["priorities"]] == ["amber", "green", "amber"]
+        clock = clock_of(read_seed())
         assert [r["date"] for r in final["review_points"]] == [
-            "2024-12-10", "2025-03-04", "2025-07-01"]
+            clock.text(day) for day in ("2024-12-10", "2025-03-04", "2025-07-01")]
         assert all(p["evidence_links"] == [] for p in final["priorities"])
         first = db.session.get(WorkGroupSession, ids["ses-1"][1])
         assert first.document.head_number == 2  # agenda, then the seed's notes

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import select
 
 from app.accounts import services
 from app.accounts.models import Hub, Membership, School, User, WorkGroup, project_code_key
+from app.demo.clock import shift_seed
 from app.demo.materials_loader import STEP as MATERIALS_STEP
 from app.demo.observations_loader import STEP as OBSERVATIONS_STEP
 from app.demo.planning_loader import STEP as PLANNING_STEP
 from app.demo.reviews_loader import STEP as REVIEWS_STEP
 from app.demo.workgroups_loader import STEP as WORKGROUPS_STEP
 from app.extensions import db
+from app.workgroups import dates
 
 SEED_PATH = Path(__file__).with_name("seed.json")
 #: Shared by every demo account; printed by `make run`. Demo data only, never real accounts.
@@ -28,13 +32,42 @@ DEMO_ADMIN: dict[str, Any] = {"id": "p-admin", "display_name": "Alex Ridley",
 Step = Callable[[dict[str, Any], dict[str, Any]], None]
 
 
-def read_seed() -> dict[str, Any]:
+def raw_seed() -> dict[str, Any]:
+    """The seed as written: the 2024/25 story."""
     return json.loads(SEED_PATH.read_text())
 
 
-def load_demo(progress: Callable[[str], None] = lambda _msg: None) -> dict[str, Any]:
-    """Create (or find) every demo record; returns the id maps for later feature loaders."""
-    seed = read_seed()
+def _existing_group(seed: dict[str, Any]) -> WorkGroup | None:
+    """The demo Work Group if it was loaded before (whatever year it has moved on to)."""
+    hub = db.session.scalar(select(Hub).where(Hub.name == seed["hub"]["name"]))
+    if hub is None:
+        return None
+    return db.session.scalar(select(WorkGroup).where(
+        WorkGroup.code_key == project_code_key(seed["work_group"]["project_code"]),
+        WorkGroup.hub_id == hub.id).order_by(WorkGroup.id).limit(1))
+
+
+def demo_today(seed: dict[str, Any], today: dt.date | None = None) -> dt.date:
+    """The day the demo's dates are relative to: the day it was first loaded (kept as its Work
+    Group's creation date, so loading again later finds the same records), else `today`."""
+    group = _existing_group(seed) if has_app_context() else None
+    if group is not None:
+        return group.created_at.date()
+    return today or dates.today()
+
+
+def read_seed(today: dt.date | None = None) -> dict[str, Any]:
+    """The seed with its dates moved into the current academic year (app.demo.clock)."""
+    seed = raw_seed()
+    return shift_seed(seed, demo_today(seed, today))
+
+
+def load_demo(progress: Callable[[str], None] = lambda _msg: None,
+              today: dt.date | None = None) -> dict[str, Any]:
+    """Create (or find) every demo record; returns the id maps for later feature loaders.
+
+    Dates are relative to `today` (default: today in England) on the first load."""
+    seed = read_seed(today)
     ids: dict[str, Any] = {}
     for name, step in STEPS:
         step(seed, ids)
@@ -81,14 +114,15 @@ def _people(seed: dict[str, Any], ids: dict[str, Any]) -> None:
 def _work_group(seed: dict[str, Any], ids: dict[str, Any]) -> None:
     data = seed["work_group"]
     hub = ids[data["hub_id"]]
-    group = db.session.scalar(select(WorkGroup).where(
-        WorkGroup.code_key == project_code_key(data["project_code"]),
-        WorkGroup.hub_id == hub.id, WorkGroup.academic_year == data["academic_year"]))
+    group = _existing_group(seed)
     if group is None:
+        # Created "on" the demo's day: demo_today reads it back on later loads.
+        created = dt.datetime.combine(dt.date.fromisoformat(seed["_meta"]["demo_today"]),
+                                      dt.time(12), tzinfo=dt.UTC)
         group = WorkGroup(hub_id=hub.id, project_code=data["project_code"],
                           code_key=project_code_key(data["project_code"]), title=data["name"],
                           programme_stage=data["programme_stage"], phase=data["phase"],
-                          academic_year=data["academic_year"])
+                          academic_year=data["academic_year"], created_at=created)
         db.session.add(group)
     group.schools = [ids[s] for s in data["school_ids"]]
     db.session.flush()

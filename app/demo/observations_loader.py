@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.comments.models import Comment, CommentRevision
 from app.core.markdown import render_markdown
+from app.demo.clock import clock_of
 from app.extensions import db
 from app.observations import validation
 from app.observations.models import (
@@ -61,6 +62,22 @@ EXTRA_OPEN_CHANGE: dict[str, Any] = {
     "field_key": "checks",
     "author_id": "p-castleford",
 }
+#: Not in the seed: a research lesson a few days after the seed's "now", its observers invited
+#: and nothing recorded yet, so a newcomer has an observation to record. Dated like the seed
+#: (app.demo.clock moves it to just after today).
+UPCOMING: list[dict[str, Any]] = [{
+    "id": "obs-upcoming", "kind": "trg_research_lesson", "lesson_id": "les-y5-3",
+    "teacher_id": "p-ashdown", "school_id": "sch-wrenfield", "date": "2025-03-27",
+    "class_context": {"year_group": "Year 5", "pupils": 30},
+    "observer_ids": ["p-castleford", "p-kettlewell", "p-holt", "p-okafor"],
+    "research_focus": "When pupils divide numerator and denominator by a common factor, do "
+                      "they explain why the value stays the same, or only follow the rule?",
+    "pre_lesson": {"key_point": "Dividing the numerator and denominator by the same number "
+                                "gives an equivalent fraction.",
+                   "difficult_point": "Dividing by a number that is not a common factor.",
+                   "feedback_requested": "Which representation pupils reach for when asked "
+                                         "to prove 6/8 = 3/4."},
+}]
 #: The seed's comment anchors name list items ("stem_sentences[0]"); ours name the field.
 ANCHORS: dict[str, str] = {"difficult_points_and_misconceptions": "difficult_points",
                            "deepening_questions": "deeper_questions",
@@ -82,7 +99,7 @@ def _checked(value: str, what: str, limit: int = validation.MAX_TEXT) -> str:
 
 def load_observations(seed: dict[str, Any], ids: dict[str, Any]) -> None:
     """Create (or find) the seed's research lessons and comments; record them in `ids`."""
-    for data in seed.get("observations", []):
+    for data in [*seed.get("observations", []), *clock_of(seed).shift(UPCOMING)]:
         lesson = ids.get(data["lesson_id"])
         if not isinstance(lesson, Lesson):
             continue
@@ -131,8 +148,10 @@ def _create(seed: dict[str, Any], data: dict[str, Any], lesson: Lesson,
         difficult_points=_checked(pre.get("difficult_point", ""), "difficult point"),
         feedback_wanted=_checked(pre.get("feedback_requested", ""), "feedback wanted"),
         visibility="work_group", created_by_id=teacher.id,
-        # Scheduled a week before, by the teacher.
-        created_at=_at(day - dt.timedelta(days=7), 16), updated_at=_at(day, 15, 30))
+        # Scheduled a week before, by the teacher; last changed after the lesson, if it is past.
+        created_at=_at(day - dt.timedelta(days=7), 16),
+        updated_at=_at(day, 15, 30) if day <= clock_of(seed).today
+        else _at(day - dt.timedelta(days=7), 16))
     rl.observers = [ResearchLessonObserver(user_id=i) for i in observer_ids]
     db.session.add(rl)
     db.session.flush()

@@ -9,7 +9,7 @@ show real, readable differences. Running it twice changes nothing: a sequence al
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app import revisions
 from app.accounts.models import User
+from app.demo.clock import clock_of
 from app.extensions import db
 from app.planning import validation
 from app.planning.fields import LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
@@ -264,6 +265,12 @@ def _when(at: str) -> datetime:
     return datetime.fromisoformat(at)
 
 
+def _moved(seed: dict[str, Any], history: list[Version]) -> list[Version]:
+    """The versions dated in the demo's year, like the seed's own dates (app.demo.clock)."""
+    clock = clock_of(seed)
+    return [replace(version, at=clock.text(version.at)) for version in history]
+
+
 def _save(document_id: int, author: User, fields: dict[str, Any], version: Version,
           markdown_keys: list[str]) -> Revision:
     """Save one version through the revision engine, dated as the seed says."""
@@ -292,7 +299,7 @@ def load_planning_step(seed: dict[str, Any], ids: dict[str, Any]) -> None:
 
 def _create_sequence(seed: dict[str, Any], data: dict[str, Any], lessons: list[dict[str, Any]],
                      ids: dict[str, Any]) -> Sequence:
-    history = SEQUENCE_HISTORY[data["id"]]
+    history = _moved(seed, SEQUENCE_HISTORY[data["id"]])
     group, school = ids[data["work_group_id"]], ids[data["owner_school_id"]]
     final = {**data, "tags": TAGS[data["id"]]}
     current = _checked(*_sequence_fields(seed, final, [x["title"] for x in lessons]), "sequence")
@@ -332,7 +339,7 @@ def _sequence_fields(seed: dict[str, Any], data: dict[str, Any],
 def _create_lesson(seed: dict[str, Any], data: dict[str, Any], sequence: Sequence,
                    ids: dict[str, Any]) -> tuple[Lesson, list[tuple[datetime, str]]]:
     """A lesson with every version in its history; returns it and its titles over time."""
-    history = LESSON_HISTORY[data["id"]]
+    history = _moved(seed, LESSON_HISTORY[data["id"]])
     document = revisions.new_document("lesson")
     lesson = Lesson(document_id=document.id, sequence=sequence, position=data["position"],
                     title=history[-1].changes.get("title", data["title"]),

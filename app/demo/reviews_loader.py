@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app import policy, revisions
 from app.accounts.models import User
 from app.core.markdown import render_markdown
+from app.demo.clock import clock_of
 from app.extensions import db
 from app.planning.models import Sequence
 from app.reviews.models import Approval, ReviewDecision, ReviewRequest
@@ -102,7 +103,8 @@ def load_reviews(seed: dict[str, Any], ids: dict[str, Any]) -> None:
         head = revisions.get_revision(sequence.document_id, sequence.document.head_number)
         school_id = sequence.school_id if data["school_of"] == "owner" else \
             _school_for(reviewer, sequence)
-        _request(sequence, head, reviewer, school_id, _when(data["created_at"]), data["note"])
+        _request(sequence, head, reviewer, school_id,
+                 _when(clock_of(seed).text(data["created_at"])), data["note"])
 
 
 #: For app.demo.loader.STEPS: runs after the planning step ("sequences").

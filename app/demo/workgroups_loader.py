@@ -26,6 +26,7 @@ from sqlalchemy import select
 from app import revisions
 from app.accounts.models import User, WorkGroup
 from app.core.markdown import render_markdown
+from app.demo.clock import DemoClock, clock_of
 from app.extensions import db
 from app.planning.models import Sequence
 from app.revisions.models import Revision
@@ -138,7 +139,11 @@ def _session(data: dict[str, Any], seed: dict[str, Any], ids: dict[str, Any]) ->
             "title": data["title"], "agenda": AGENDAS.get(data["id"], ""),
             "attendees": [str(i) for i in dict.fromkeys(attendees)], "links": chosen}
     session = sessions.create_session(lead, group.id, form)
-    planned = _when(f"{data['date']}T16:00:00+00:00") - dt.timedelta(days=14)
+    # Planned a fortnight ahead, or yesterday for a session coming up sooner: never later
+    # than the demo's day (history is in the past).
+    yesterday = clock_of(seed).today - dt.timedelta(days=1)
+    planned = min(_when(f"{data['date']}T16:00:00+00:00") - dt.timedelta(days=14),
+                  _when(f"{yesterday.isoformat()}T16:00:00+00:00"))
     session.created_at = planned
     _backdate(session.document_id, 1, planned)
     if data.get("notes"):
@@ -212,7 +217,7 @@ def _check(plan: ActionPlan, snapshot: dict[str, Any]) -> None:
             raise ValueError(f"Demo priority {priority['id']} does not validate: {errors}")
 
 
-def _plan(data: dict[str, Any], ids: dict[str, Any]) -> ActionPlan:
+def _plan(data: dict[str, Any], ids: dict[str, Any], clock: DemoClock) -> ActionPlan:
     group: WorkGroup = ids[data["work_group_id"]]
     school = ids[data["school_id"]]
     found = db.session.scalar(select(ActionPlan).where(
@@ -224,8 +229,8 @@ def _plan(data: dict[str, Any], ids: dict[str, Any]) -> ActionPlan:
     document = revisions.new_document("action_plan")
     plan = ActionPlan(work_group_id=group.id, school_id=school.id,
                       academic_year=data["academic_year"], document_id=document.id,
-                      created_by_id=author.id, created_at=_when(PLAN_HISTORY[0][1]),
-                      updated_at=_when(PLAN_HISTORY[-1][1]))
+                      created_by_id=author.id, created_at=_when(clock.text(PLAN_HISTORY[0][1])),
+                      updated_at=_when(clock.text(PLAN_HISTORY[-1][1])))
     db.session.add(plan)
     db.session.flush()
     for (who, at, summary), snapshot in zip(PLAN_HISTORY, _versions(data, ids), strict=True):
@@ -234,10 +239,11 @@ def _plan(data: dict[str, Any], ids: dict[str, Any]) -> ActionPlan:
                                          document.head_number or None, summary, [])
         if result.revision is None:
             raise ValueError(f"Demo plan version {summary!r} repeats the one before it.")
-        result.revision.created_at = _when(at)
+        result.revision.created_at = _when(clock.text(at))
     who, number, at = SIGN_OFF
     plan.sign_offs.append(ActionPlanSignOff(revision_number=number, signed_by_id=ids[who].id,
-                                            role="headteacher", signed_at=_when(at)))
+                                            role="headteacher",
+                                            signed_at=_when(clock.text(at))))
     db.session.flush()
     return plan
 
@@ -283,7 +289,8 @@ def _plan_comments(seed: dict[str, Any], ids: dict[str, Any]) -> None:
 
 def _board(seed: dict[str, Any], ids: dict[str, Any]) -> None:
     group: WorkGroup = ids[seed["work_group"]["id"]]
-    data = BOARD_THREAD
+    clock = clock_of(seed)
+    data = clock.shift(BOARD_THREAD)
     thread = db.session.scalar(select(BoardThread).where(
         BoardThread.work_group_id == group.id, BoardThread.title == data["title"]))
     if thread is None:
@@ -304,7 +311,7 @@ def load_workgroups(seed: dict[str, Any], ids: dict[str, Any]) -> None:
     for data in seed.get("sessions", []):
         ids[data["id"]] = _session(data, seed, ids)
     for data in seed.get("action_plans", []):
-        ids[data["id"]] = _plan(data, ids)
+        ids[data["id"]] = _plan(data, ids, clock_of(seed))
     _plan_comments(seed, ids)
     _board(seed, ids)
     db.session.flush()

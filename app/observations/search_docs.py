@@ -76,7 +76,8 @@ def _document(rl: ResearchLesson) -> dict[str, Any]:
         "project_code": group.project_code,
         "school": str(rl.school_id or ""),
         "school_name": rl.school.name if rl.school else "",
-        "academic_year": group.academic_year,
+        # The plan's year, not the group's: a group moves on to a new year, its records do not.
+        "academic_year": sequence.academic_year,
         "author": rl.teacher.display_name,
         "updated": updated,
         "archived": lesson.archived_at is not None or sequence.archived_at is not None,

@@ -124,3 +124,35 @@ def lesson_upstream_changes(user: User, lesson: Lesson) -> tuple[int, int] | Non
     if head_number <= lesson.adapted_from_number:
         return None
     return lesson.adapted_from_number, head_number
+
+
+def carry_forward(user: User, source: Sequence, year: str) -> Sequence:
+    """A copy of a sequence for the next academic year of its own Work Group.
+
+    Made like an adaptation (its own history from revision 1, lessons copied, provenance to
+    the original and its revision), so last year's sequence, with its reviews, research
+    lessons and year, stays exactly as it was and the copy can be told when it changes. The
+    copy starts as a draft: approvals belong to last year's revisions. The caller (starting
+    a Work Group's new year) has checked that `user` may do this.
+    """
+    source_head = revisions.head_revision(source.document)
+    assert source_head is not None  # every sequence is created with revision 1
+    fields: dict[str, Any] = dict(source_head.fields)
+    document = revisions.new_document("sequence")
+    copy = Sequence(document_id=document.id, work_group_id=source.work_group_id,
+                    school_id=source.school_id, academic_year=year, title=fields["title"],
+                    year_group=fields["year_group"], strand=fields["strand"],
+                    visibility=source.visibility, status="draft",
+                    created_by_id=source.created_by_id, adapted_from_id=source.id,
+                    adapted_from_number=source_head.number)
+    db.session.add(copy)
+    db.session.flush()
+    lessons = [_copy_lesson(user, lesson, copy, position)
+               for position, lesson in enumerate(source.active_lessons, start=1)]
+    fields["lessons"] = [{"id": lesson.id, "title": lesson.title} for lesson in lessons]
+    revisions.save_revision(document.id, user, fields, None,
+                            f"Carried forward from {source.academic_year}: "
+                            f"“{source_head.fields['title']}” revision {source_head.number}",
+                            SEQUENCE_MARKDOWN_KEYS)
+    services.sync_material_links(copy.id, None, fields)
+    return copy

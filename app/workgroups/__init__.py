@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from app.workgroups import (
         models,  # noqa: F401  (tables known before create_all)
         routes_board,  # noqa: F401  (each routes module adds its views to `bp`)
+        routes_new_year,  # noqa: F401
         routes_overview,  # noqa: F401
         routes_plans,  # noqa: F401
         routes_sessions,  # noqa: F401

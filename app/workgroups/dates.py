@@ -58,6 +58,18 @@ def academic_year_range(year: str) -> tuple[dt.date, dt.date] | None:
     return dt.date(start, 9, 1), dt.date(start + 1, 8, 31)
 
 
+def academic_year_of(day: dt.date) -> str:
+    """The academic year (September to August) a date falls in: 2024-10-03 gives "2024/25"."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def next_academic_year(year: str) -> str | None:
+    """The year after "2024/25" ("2025/26"); None if `year` is not an academic year."""
+    span = academic_year_range(year)
+    return academic_year_of(span[1] + dt.timedelta(days=1)) if span else None
+
+
 def day_label(value: dt.date) -> str:
     """3 Oct 2024."""
     return f"{value.day} {value.strftime('%b %Y')}"

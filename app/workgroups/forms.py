@@ -155,3 +155,20 @@ class RemovePriorityForm(CoplanForm):
     """Removing a priority: the revision the page showed, so a later change is not lost."""
 
     base_number = BaseRevisionField()
+
+
+SEQUENCE_CHOICE = re.compile(r"sequence-([0-9]{1,9})")
+
+
+class NewYearForm(CoplanForm):
+    """Starting the next year: a choice per sequence (sequence-<id>) and members who stay."""
+
+    def choices(self) -> dict[int, str]:
+        """{sequence id: "carry" or "archive"} as posted (the service checks each)."""
+        return {int(match[1]): value[:20] for name, value in request.form.items()
+                if (match := SEQUENCE_CHOICE.fullmatch(name))}
+
+    def confirmed(self) -> set[int]:
+        """The user ids whose membership was confirmed (ticked boxes named "continuing")."""
+        return {int(v) for v in request.form.getlist("continuing")
+                if v.isdigit() and len(v) < 10}

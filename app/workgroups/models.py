@@ -53,10 +53,12 @@ def _ics_uid() -> str:
 class WorkGroupSession(Model):
     """One meeting of a Work Group: a numbered session or an unnumbered support visit."""
 
-    __table_args__ = (UniqueConstraint("work_group_id", "number"),)
+    __table_args__ = (UniqueConstraint("work_group_id", "academic_year", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_group_id: Mapped[int] = mapped_column(ForeignKey("work_group.id"), index=True)
+    #: The academic year ("2024/25") the date falls in: numbers start again each year.
+    academic_year: Mapped[str] = mapped_column(String(7))
     #: 1–6 for the year's half-termly sessions (more if the group meets more); None for visits.
     number: Mapped[int | None] = mapped_column(Integer)
     date: Mapped[dt.date] = mapped_column(Date, index=True)

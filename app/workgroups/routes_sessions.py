@@ -41,7 +41,8 @@ def sessions_page(work_group_id: int):
 def new_session(work_group_id: int):
     user = acting_user()
     group = sessions.manageable_group(user, work_group_id)
-    data: dict[str, Any] = {"number": str(len(sessions.list_sessions(group)) + 1),
+    data: dict[str, Any] = {"number": str(len(sessions.list_sessions(group,
+                                                                     group.academic_year)) + 1),
                             "kind": "workshop", "attendees": [], "links": []}
     form = SessionForm()
     if request.method == "POST":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -80,11 +80,14 @@ def notes_editable_session(user: User, session_id: int) -> WorkGroupSession:
     return session
 
 
-def list_sessions(group: WorkGroup) -> list[WorkGroupSession]:
-    """The group's sessions in date order (numbered sessions before visits on the same day)."""
+def list_sessions(group: WorkGroup, year: str | None = None) -> list[WorkGroupSession]:
+    """The group's sessions (of one academic year, if given) in date order (numbered sessions
+    before visits on the same day)."""
+    query = select(WorkGroupSession).where(WorkGroupSession.work_group_id == group.id)
+    if year is not None:
+        query = query.where(WorkGroupSession.academic_year == year)
     return list(db.session.scalars(
-        select(WorkGroupSession).where(WorkGroupSession.work_group_id == group.id)
-        .order_by(WorkGroupSession.date, WorkGroupSession.number.is_(None),
+        query.order_by(WorkGroupSession.date, WorkGroupSession.number.is_(None),
                   WorkGroupSession.number, WorkGroupSession.id)))
 
 
@@ -140,17 +143,24 @@ class YearView:
     can_manage: bool
     can_see_board: bool
     can_see_overview: bool
+    #: Sessions of earlier academic years, newest year first: kept as they were, still open.
+    earlier: dict[str, list[WorkGroupSession]] = field(default_factory=dict)
 
 
 def year_view(user: User, group: WorkGroup, today: dt.date | None = None) -> YearView:
     """The year's sessions for the Work Group page (the caller has checked the user sees it)."""
-    items = list_sessions(group)
+    items = list_sessions(group, group.academic_year)
     day = today or dates.today()
     upcoming = [s for s in items if s.date >= day]
+    earlier: dict[str, list[WorkGroupSession]] = {}
+    for item in list_sessions(group):
+        if item.academic_year < group.academic_year:
+            earlier.setdefault(item.academic_year, []).append(item)
     return YearView(group, items, upcoming[0] if upcoming else None,
                     permissions.can_manage_sessions(user, group),
                     permissions.can_view_board(user, group),
-                    permissions.can_view_overview(user, group))
+                    permissions.can_view_overview(user, group),
+                    dict(sorted(earlier.items(), reverse=True)))
 
 
 def next_session(user: User, today: dt.date | None = None) -> WorkGroupSession | None:
@@ -210,17 +220,21 @@ def _details(group: WorkGroup, data: dict[str, Any], errors: dict[str, str],
             out["number"] = int(raw_number)
             taken = db.session.scalar(select(WorkGroupSession.id).where(
                 WorkGroupSession.work_group_id == group.id,
+                WorkGroupSession.academic_year == (session.academic_year if session is not None
+                                                   else group.academic_year),
                 WorkGroupSession.number == out["number"]))
             if taken is not None and (session is None or taken != session.id):
                 errors["number"] = f"This Work Group already has a session {out['number']}."
     raw_date = str(data.get("date") or "")
     day = dates.parse_date(raw_date)
-    year = dates.academic_year_range(group.academic_year)
+    # A session stays in the year it was planned for; new ones go in the group's current year.
+    year_name = session.academic_year if session is not None else group.academic_year
+    year = dates.academic_year_range(year_name)
     if day is None:
         errors["date"] = ("Enter the date of the session. " if not raw_date.strip() else
                           f"“{raw_date.strip()}” is not a date we can read. ") + dates.DATE_HINT
     elif year is not None and not year[0] <= day <= year[1]:
-        errors["date"] = (f"The date must fall in the Work Group's year {group.academic_year}: "
+        errors["date"] = (f"The date must fall in the Work Group's year {year_name}: "
                           f"between {dates.day_label(year[0])} and {dates.day_label(year[1])}.")
     out["date"] = day
     start_raw = str(data.get("start_time") or "").strip()
@@ -283,6 +297,7 @@ def _apply(user: User, session: WorkGroupSession, details: dict[str, Any],
         session.ics_sequence = (session.ics_sequence or 0) + 1
     for key in ("number", "date", "start_time", "end_time", "kind", "host_school_id", "title"):
         setattr(session, key, details[key])
+    session.academic_year = dates.academic_year_of(details["date"])
     session.attendees = [a for a in session.attendees if a.user_id in details["attendees"]]
     have = {a.user_id for a in session.attendees}
     session.attendees.extend(SessionAttendee(user_id=i) for i in details["attendees"]

@@ -128,3 +128,15 @@ def test_loading_again_on_a_later_day_changes_nothing(app):
     # A month later (and in a later academic year) the demo keeps the day it was first loaded.
     assert _load(app, dt.date(2027, 1, 4)) == first and _counts(app) == counts
     assert _load(app, dt.date(2028, 1, 4)) == first and _counts(app) == counts
+
+
+def test_a_demo_loaded_before_dates_were_relative_loads_again_unchanged(app):
+    # A database whose demo has the seed's own dates (2024/25) and a later creation time.
+    first = _load(app, SEED_NOW.date())
+    with app.app_context():
+        group = db.session.get(WorkGroup, first["wg-ncp2411-larkmoor-a"])
+        assert group.academic_year == "2024/25"
+        group.created_at = dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC)
+        db.session.commit()
+    counts = _counts(app)
+    assert _load(app, dt.date(2026, 12, 4)) == first and _counts(app) == counts

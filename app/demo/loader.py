@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.accounts import services
 from app.accounts.models import Hub, Membership, School, User, WorkGroup, project_code_key
-from app.demo.clock import shift_seed
+from app.demo.clock import SEED_NOW, shift_seed
 from app.demo.materials_loader import STEP as MATERIALS_STEP
 from app.demo.observations_loader import STEP as OBSERVATIONS_STEP
 from app.demo.planning_loader import STEP as PLANNING_STEP
@@ -52,7 +52,11 @@ def demo_today(seed: dict[str, Any], today: dt.date | None = None) -> dt.date:
     Group's creation date, so loading again later finds the same records), else `today`."""
     group = _existing_group(seed) if has_app_context() else None
     if group is not None:
-        return group.created_at.date()
+        made = group.created_at.date()
+        if group.academic_year < dates.academic_year_of(made):
+            # Loaded before the demo's dates were relative: it keeps the seed's own dates.
+            return SEED_NOW.date()
+        return made
     return today or dates.today()
 
 

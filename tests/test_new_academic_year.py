@@ -132,6 +132,15 @@ def test_demo_lead_starts_next_year_and_last_year_stays_as_it_was(app):
     # He keeps his past records (unchanged above) but loses the group as removal does.
     gone = signed_in(app, _demo_user(app, radley.email))
     assert gone.get(f"/work-groups/{group_id}/sessions").status_code == 404
+    # Last year's action plan is listed under earlier years (for those who may see it).
+    plan_link = f"/action-plans/{ids['ap-eskdyke-2425']}\""
+    assert plan_link in lead.get(f"/work-groups/{group_id}/action-plans").get_data(as_text=True)
+    okafor = signed_in(app, _demo_user(app, "n.okafor@eskdyke.example.org"))
+    assert plan_link in okafor.get(f"/work-groups/{group_id}/action-plans").get_data(
+        as_text=True)
+    fenwick = signed_in(app, _demo_user(app, "d.fenwick@thornmere.example.org"))
+    assert plan_link not in fenwick.get(f"/work-groups/{group_id}/action-plans").get_data(
+        as_text=True)
     # The sessions page lists last year's sessions, and the form now takes 2027/28 dates.
     listing = lead.get(f"/work-groups/{group_id}/sessions").get_data(as_text=True)
     assert "Sessions in 2026/27" in listing and "Opening workshop" in listing

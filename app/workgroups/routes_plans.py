@@ -50,8 +50,10 @@ def _priority_id(value: str) -> str:
 @bp.get("/work-groups/<int:work_group_id>/action-plans")
 @login_required
 def action_plans_page(work_group_id: int):
-    group, rows = action_plans.plans_page(acting_user(), work_group_id)
-    return render_template("workgroups/action_plans.html", group=group, rows=rows)
+    user = acting_user()
+    group, rows = action_plans.plans_page(user, work_group_id)
+    return render_template("workgroups/action_plans.html", group=group, rows=rows,
+                           earlier=action_plans.earlier_plans(user, group))
 
 
 @bp.post("/work-groups/<int:work_group_id>/action-plans")

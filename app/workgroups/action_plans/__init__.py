@@ -37,6 +37,7 @@ from app.workgroups.action_plans.editing import (
 from app.workgroups.action_plans.plans import (
     SchoolPlanRow,
     create_plan,
+    earlier_plans,
     editable_plan,
     empty_snapshot,
     get_plan,
@@ -78,6 +79,7 @@ __all__ = [
     "check_priority",
     "check_review_points",
     "create_plan",
+    "earlier_plans",
     "display",
     "editable_plan",
     "empty_snapshot",

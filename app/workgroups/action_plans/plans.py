@@ -67,6 +67,15 @@ def plans_page(user: User, work_group_id: int) -> tuple[WorkGroup, list[SchoolPl
     return group, rows
 
 
+def earlier_plans(user: User, group: WorkGroup) -> list[ActionPlan]:
+    """The group's plans of earlier academic years that the user may see, newest year first:
+    a group that has started a new year keeps them as they were."""
+    older = db.session.scalars(select(ActionPlan).where(
+        ActionPlan.work_group_id == group.id, ActionPlan.academic_year < group.academic_year)
+        .order_by(ActionPlan.academic_year.desc(), ActionPlan.id))
+    return [plan for plan in older if permissions.can_view_action_plan(user, plan)]
+
+
 def create_plan(user: User, work_group_id: int, school_id: int | None) -> ActionPlan:
     """Start a school's plan for the group's year; returns the existing one if there is one."""
     group = db.session.get(WorkGroup, work_group_id)

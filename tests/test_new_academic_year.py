@@ -278,6 +278,11 @@ def test_archived_sequence_can_be_restored_and_carried_one_keeps_its_year(app, c
         assert "Carried forward from 2026/27" in _head(copy).summary
         assert db.session.scalar(select(Lesson.id).where(
             Lesson.adapted_from_id == world.plan.lesson_ids[0])) is None
+        # The Lead's overview counts this year's sequences: the copy, not last year's too.
+        from app.workgroups.overview import overview
+
+        rows = overview(db.session.get(User, world.lead.id), world.group.id, TODAY).rows
+        assert [r.sequences for r in rows] == [0, 1]
     client.post("/logout")
     login(world.teacher)
     assert client.post(f"/sequences/{world.plan.id}/restore").status_code == 302

@@ -64,7 +64,9 @@ def get_group(user: User, work_group_id: int) -> WorkGroup:
 def _sequences(group: WorkGroup) -> dict[int, int]:
     rows = db.session.execute(
         select(Sequence.school_id, func.count(Sequence.id))
-        .where(Sequence.work_group_id == group.id, Sequence.archived_at.is_(None))
+        .where(Sequence.work_group_id == group.id, Sequence.archived_at.is_(None),
+               # This year's: after a new year, last year's stay in their own year.
+               Sequence.academic_year == group.academic_year)
         .group_by(Sequence.school_id))
     return {school_id: count for school_id, count in rows}
 

@@ -89,13 +89,19 @@ def changes_since_last_visit(user: User, limit: int = 20) -> list[ChangedItem]:
     both = union_all(sequences, lessons).subquery()
     rows = db.session.execute(select(both).order_by(both.c.changed_at.desc(), both.c.kind,
                                                     both.c.item_id.desc()).limit(limit)).all()
-    items = []
-    for row in rows:
-        names = db.session.scalars(
-            select(User.display_name).join(Revision, Revision.author_id == User.id)
-            .where(Revision.document_id == row.document_id,
-                   Revision.number > (row.seen or 0), Revision.author_id != user.id)
-            .group_by(User.id, User.display_name).order_by(func.max(Revision.number).desc()))
-        items.append(ChangedItem(row.kind, row.item_id, row.title, row.seen, row.head,
-                                 row.changed_at, list(names)))
-    return items
+    # Who changed each item since: one statement for every row (the dashboard's cost must not
+    # grow with the number of changed plans), newest author first.
+    since = {row.document_id: row.seen or 0 for row in rows}
+    authors: dict[int, list[str]] = {document_id: [] for document_id in since}
+    if since:
+        latest = func.max(Revision.number)
+        for document_id, name, number in db.session.execute(
+                select(Revision.document_id, User.display_name, latest)
+                .join(User, User.id == Revision.author_id)
+                .where(Revision.document_id.in_(since), Revision.author_id != user.id)
+                .group_by(Revision.document_id, User.id, User.display_name)
+                .order_by(Revision.document_id, latest.desc())):
+            if number > since[document_id]:
+                authors[document_id].append(name)
+    return [ChangedItem(row.kind, row.item_id, row.title, row.seen, row.head, row.changed_at,
+                        authors[row.document_id]) for row in rows]

@@ -62,9 +62,9 @@ def research_lesson_page(user: User, research_lesson_id: int) -> ResearchLessonP
         thread=comments.load_thread(user, "observation", rl.id))
 
 
-def list_page(user: User) -> list[ResearchLesson]:
-    """Research lessons the user may see, newest first."""
-    return visible_research_lessons(user)
+def list_page(user: User, work_group_id: int | None = None) -> list[ResearchLesson]:
+    """Research lessons the user may see (of one Work Group, when given), newest first."""
+    return visible_research_lessons(user, work_group_id=work_group_id)
 
 
 @dataclass

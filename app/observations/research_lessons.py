@@ -64,11 +64,14 @@ def members(group: WorkGroup) -> list[User]:
     return sorted(people.values(), key=lambda u: (u.display_name.casefold(), u.id))
 
 
-def visible_research_lessons(user: User, lesson_ids: Iterable[int] | None = None
-                             ) -> list[ResearchLesson]:
-    """Research lessons the user may see (of some lessons, or all), newest first."""
+def visible_research_lessons(user: User, lesson_ids: Iterable[int] | None = None,
+                             work_group_id: int | None = None) -> list[ResearchLesson]:
+    """Research lessons the user may see (of some lessons, or one Work Group, or all), newest
+    first."""
     query = select(ResearchLesson).where(
         visibility.sql_filter(user, visibility.RESEARCH_LESSON_READ))
+    if work_group_id is not None:
+        query = query.where(ResearchLesson.work_group_id == work_group_id)
     if lesson_ids is not None:
         query = query.where(ResearchLesson.lesson_id.in_(set(lesson_ids) or {-1}))
     return list(db.session.scalars(query.order_by(ResearchLesson.taught_on.desc(),

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
+from app.accounts.services import get_work_group
 from app.errors import ValidationError
 from app.extensions import db
 from app.forms import refusal, require_button
@@ -52,8 +53,12 @@ def _page(template: str, status: int = 200, **context: Any):
 @bp.get("/research-lessons")
 @login_required
 def research_lessons():
-    return _page("observations/research_lessons.html",
-                 research_lessons=services.list_page(_user()))
+    user = _user()
+    # ?work_group=<id>: one Work Group's research lessons, under its sub-navigation.
+    group_id = request.args.get("work_group", type=int)
+    group = get_work_group(user, group_id) if group_id else None
+    return _page("observations/research_lessons.html", group=group,
+                 research_lessons=services.list_page(user, group_id))
 
 
 @bp.route("/lessons/<int:lesson_id>/research-lessons/new", methods=["GET", "POST"])

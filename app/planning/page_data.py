@@ -78,8 +78,15 @@ def _reader_columns(kind: str, item_id: Any) -> list[Any]:
             epoch_column().label("links_epoch")]
 
 
+def _with_reviews_waiting(query: Any, user: User) -> Any:
+    """The page query plus the header's "reviews waiting" count, a column of the same row.
+    Built per reader (it carries the reader's visibility filter), unlike the cached query."""
+    return query.add_columns(header.reviews_waiting_column(user).label("reviews_waiting"))
+
+
 def _page(user: User, kind: str, item: Any, head: Revision, row: Any) -> PlanPage:
-    header.remember(user, unread=row.unread, watching={(kind, item.id): bool(row.watching)})
+    header.remember(user, unread=row.unread, reviews_waiting=row.reviews_waiting,
+                    watching={(kind, item.id): bool(row.watching)})
     names = sorted(set(filter(None, (row.since_authors or "").split(_SEPARATOR))))
     return PlanPage(item, head, row.seen, names, row.links_epoch or 0)
 
@@ -127,7 +134,7 @@ def _lesson_query() -> Any:
 
 def lesson_page(user: User, lesson_id: int) -> PlanPage:
     """A lesson the user may read, with everything its page header needs; NotFound otherwise."""
-    row = db.session.execute(_lesson_query(),
+    row = db.session.execute(_with_reviews_waiting(_lesson_query(), user),
                              {"reader_id": user.id, "item_id": lesson_id}).first()
     if row is None or not policy.can_view_sequence(user, row.Lesson.sequence):
         raise NotFound()
@@ -162,7 +169,7 @@ def _sequence_query() -> Any:
 
 def sequence_page(user: User, sequence_id: int) -> PlanPage:
     """A sequence the user may read, with everything its page header needs; NotFound otherwise."""
-    row = db.session.execute(_sequence_query(),
+    row = db.session.execute(_with_reviews_waiting(_sequence_query(), user),
                              {"reader_id": user.id, "item_id": sequence_id}).first()
     if row is None or not policy.can_view_sequence(user, row.Sequence):
         raise NotFound()

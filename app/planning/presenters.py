@@ -35,14 +35,16 @@ def my_groups(user: User) -> list[WorkGroup]:
     return sorted(groups, key=lambda g: (g.academic_year, g.project_code), reverse=True)
 
 
-def default_place(user: User) -> dict[str, str]:
-    """Pre-select the user's newest Work Group and their school in it."""
+def default_place(user: User, work_group_id: int | None = None) -> dict[str, str]:
+    """Pre-select a Work Group (the one asked for, if the user is in it; else their newest)
+    and their school in it."""
     groups = my_groups(user)
     if not groups:
         return {}
-    member = policy.membership(user, groups[0].id)
+    group = next((g for g in groups if g.id == work_group_id), groups[0])
+    member = policy.membership(user, group.id)
     school = member.school_id if member and member.school_id else user.school_id
-    return {"work_group_id": str(groups[0].id), "school_id": str(school or "")}
+    return {"work_group_id": str(group.id), "school_id": str(school or "")}
 
 
 def material_options() -> list[tuple[int, str]]:

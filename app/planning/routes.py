@@ -90,8 +90,10 @@ def sequences():
 def new_sequence():
     user = _user()
     form = SequenceForm()
+    # ?work_group=<id>: started from that Work Group's home, so it is chosen already.
+    place = presenters.default_place(user, request.args.get("work_group", type=int))
     data: dict[str, Any] = {"title": request.args.get("title", "")[:200],
-                            "visibility": "work_group", **presenters.default_place(user)}
+                            "visibility": "work_group", **place}
     if request.method == "POST":
         data = form.plan_data()
         if form.validate():

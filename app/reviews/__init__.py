@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_login import current_user
 
 
 def init_app(app: Flask) -> None:
@@ -13,3 +14,11 @@ def init_app(app: Flask) -> None:
     from app.reviews.routes import bp
 
     app.register_blueprint(bp)
+
+    @app.context_processor
+    def reviews_helpers() -> dict:
+        # A callable: the count is asked for only where the menu shows it, once per request
+        # (with the unread count, or from a plan page's own query; app.notifications.header).
+        from app.notifications import header
+
+        return {"reviews_waiting": lambda: header.reviews_waiting(current_user)}

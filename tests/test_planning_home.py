@@ -135,6 +135,23 @@ def test_plan_filters_are_a_get_form_and_each_one_narrows_the_list(app, world):
     assert "Equivalent fractions" in titles("year=Y99&strand=nope&status=deleted")
 
 
+def test_a_long_list_links_to_the_plans_page_with_its_filters(app, world):
+    from app.main.group_home import HOME_PLANS_SHOWN
+
+    for n in range(HOME_PLANS_SHOWN):
+        make_plan(app, world.author, world.group, lessons=0, title=f"Extra plan {n}")
+    reader = signed_in(app, world.author)
+    # A stray parameter named like the page's own never breaks the link.
+    page = get_page(reader, f"/work-groups/{world.group.id}?mine=1&group_id=7")
+    plans = section(page, "plans-heading")
+    assert plans.count("<li>") == HOME_PLANS_SHOWN
+    total = HOME_PLANS_SHOWN + 2
+    assert f'href="/work-groups/{world.group.id}/plans?mine=1">See all {total} plans' in plans
+    full = section(get_page(reader, f"/work-groups/{world.group.id}/plans?mine=1"),
+                   "plans-heading")
+    assert full.count("<li>") == total
+
+
 def test_plans_page_lists_every_plan_with_the_same_filters(app, world):
     reader = signed_in(app, world.teacher_b)
     page = get_page(reader, f"/work-groups/{world.group.id}/plans?strand=fractions")

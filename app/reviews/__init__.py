@@ -20,5 +20,8 @@ def init_app(app: Flask) -> None:
         # A callable: the count is asked for only where the menu shows it, once per request
         # (with the unread count, or from a plan page's own query; app.notifications.header).
         from app.notifications import header
+        from app.reviews.adoption import adoption_schools
 
-        return {"reviews_waiting": lambda: header.reviews_waiting(current_user)}
+        # Called by the sequence page for its "Request approval for my school" buttons.
+        return {"reviews_waiting": lambda: header.reviews_waiting(current_user),
+                "adoption_schools": lambda sequence: adoption_schools(current_user, sequence)}

@@ -4,7 +4,7 @@ reviews, and the approved version as readers see it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -69,6 +69,14 @@ class ApprovalView:
     head_number: int
     #: Other schools that approved a revision: (school name, revision number).
     others: list[tuple[str, int]] = field(default_factory=list)
+    approval_id: int = 0
+    #: A sequence's lessons were edited, added or archived since the approval.
+    lessons_changed: bool = False
+
+    @property
+    def draft_changed(self) -> bool:
+        """The current draft differs from the approved version (itself or its lessons)."""
+        return not self.is_latest or self.lessons_changed
 
     @property
     def is_latest(self) -> bool:
@@ -129,7 +137,8 @@ def approval_banner(user: User, document: Document, school_id: int | None = None
                     if s != chosen.school_id)
     return ApprovalView(kind, item.id, chosen.school_id, chosen.school.name,
                         chosen.revision_number, chosen.approved_by.display_name,
-                        chosen.approved_at, document.head_number, others)
+                        chosen.approved_at, document.head_number, others, chosen.id,
+                        kind == "sequence" and lessons_changed_since(chosen, sequence))
 
 
 def approved_page(user: User, kind: Kind, item_id: int,
@@ -141,3 +150,48 @@ def approved_page(user: User, kind: Kind, item_id: int,
     if view is None:
         raise NotFound("Nothing has been approved here yet.")
     return history.revision_page(user, kind, item_id, view.revision_number), view
+
+
+@dataclass
+class PinnedLesson:
+    """A lesson as a sequence approval pinned it: the lesson and the revision approved."""
+
+    lesson: Lesson
+    revision_number: int
+
+
+def lesson_heads(sequence: Sequence) -> dict[int, int]:
+    """Lesson id -> head revision number, for the lessons a sequence approval would pin."""
+    return {lesson.id: lesson.document.head_number for lesson in sequence.active_lessons}
+
+
+def pinned_lessons(approval_id: int) -> list[PinnedLesson]:
+    """The lessons a sequence approval pinned, in the sequence's order."""
+    rows = db.session.execute(
+        select(Lesson, Approval.revision_number)
+        .join(Approval, Approval.document_id == Lesson.document_id)
+        .where(Approval.sequence_approval_id == approval_id)
+        .order_by(Lesson.position, Lesson.id))
+    return [PinnedLesson(lesson, number) for lesson, number in rows]
+
+
+def lessons_changed_since(approval: Approval, sequence: Sequence) -> bool:
+    """Whether the sequence's lessons differ from those the approval pinned (edited, added
+    or archived since). An approval from before lessons were pinned has none: then any
+    lesson saved after it counts as a change."""
+    rows = db.session.execute(
+        select(Lesson.id, Document.head_number, Lesson.updated_at)
+        .join(Document, Document.id == Lesson.document_id)
+        .where(Lesson.sequence_id == sequence.id, Lesson.archived_at.is_(None))).all()
+    pinned = {lesson_id: number for lesson_id, number in db.session.execute(
+        select(Lesson.id, Approval.revision_number)
+        .join(Approval, Approval.document_id == Lesson.document_id)
+        .where(Approval.sequence_approval_id == approval.id))}
+    if not pinned:
+        return any(_aware(updated) > _aware(approval.approved_at) for _, _, updated in rows)
+    return pinned != {lesson_id: head for lesson_id, head, _ in rows}
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they are stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -11,6 +11,7 @@ from app.errors import Forbidden, RevisionConflict, ValidationError
 from app.extensions import db
 from app.reviews import permissions
 from app.reviews.approved import refresh_status
+from app.reviews.lessons import pin_lessons
 from app.reviews.models import DECISIONS, Approval, ReviewDecision
 from app.reviews.models import ReviewFieldComment as FieldComment
 from app.reviews.requests import get_request
@@ -20,12 +21,15 @@ MAX_COMMENT = 20_000
 
 
 def decide(user: User, request_id: int, decision: str, comment: str,
-           field_comments: dict[str, str], revision_number: int | None) -> ReviewDecision:
+           field_comments: dict[str, str], revision_number: int | None,
+           lesson_numbers: dict[int, int] | None = None) -> ReviewDecision:
     """Record a reviewer's decision on the revision they were shown.
 
     Approving pins that revision for the request's school. Raises Forbidden for anyone who
     may not review for the school and for authors approving their own revision, and
     RevisionConflict when a newer revision was saved after the screen was loaded.
+    Approving a sequence also approves each of its lessons' current revisions for the school;
+    `lesson_numbers` (lesson id -> revision, from the screen) must still match them.
     """
     request, subject = get_request(user, request_id)
     sequence = subject.sequence
@@ -78,9 +82,13 @@ def decide(user: User, request_id: int, decision: str, comment: str,
     db.session.add(record)
     now = utcnow()
     if decision == "approve":
-        db.session.add(Approval(document_id=subject.document_id, revision_number=head,
-                                school_id=request.school_id, approved_by_id=user.id,
-                                approved_at=now, request_id=request.id))
+        approval = Approval(document_id=subject.document_id, revision_number=head,
+                            school_id=request.school_id, approved_by_id=user.id,
+                            approved_at=now, request_id=request.id)
+        db.session.add(approval)
+        if subject.kind == "sequence":
+            db.session.flush()  # the lessons' approvals point at this one
+            pin_lessons(user, sequence, approval, lesson_numbers)
         request.status, request.outcome, request.closed_at = "closed", "approved", now
         audit(user, "review.approved", f"{subject.kind.title()} “{subject.title}”",
               f"Revision {head} approved for {school_name}",

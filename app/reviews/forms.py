@@ -64,7 +64,26 @@ class DecisionForm(_RevisionForm):
         AnyOf(list(DECISIONS), message="Choose approve, ask for changes or comment.")])
     comment = StringField(default="", filters=[clip(MAX_COMMENT)])
 
+    def lesson_numbers(self) -> dict[int, int] | None:
+        """The lesson revisions a sequence review showed (`lesson_revisions`, "id:number"
+        pairs separated by commas); None when the form did not send them (API clients)."""
+        sent = request.form.get("lesson_revisions")
+        if sent is None:
+            return None
+        found: dict[int, int] = {}
+        for pair in sent.split(",")[:1000]:
+            lesson, _, number = pair.strip().partition(":")
+            if is_whole_number(lesson) and is_whole_number(number):
+                found[int(lesson)] = int(number)
+        return found
+
     def part_comments(self) -> dict[str, str]:
         """Comments on parts of the plan: one per part, named `field__<part key>`."""
         return {key[len(FIELD_PREFIX):]: value[: MAX_COMMENT + 1]
                 for key, value in request.form.items() if key.startswith(FIELD_PREFIX)}
+
+
+class AdoptionForm(CoplanForm):
+    """"Request approval for my school": which of the reader's schools (a hidden field)."""
+
+    school_id = WholeNumberField(validators=[Optional()])

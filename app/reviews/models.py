@@ -120,6 +120,10 @@ class Approval(Model):
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("review_request.id"))
+    #: On a lesson's approval: the sequence approval that pinned it (approving a sequence
+    #: approves the revision of each of its lessons the reviewer was shown).
+    sequence_approval_id: Mapped[int | None] = mapped_column(
+        ForeignKey("approval.id"), index=True)
 
     approved_by: Mapped[User] = relationship()
     school: Mapped[School] = relationship()

@@ -11,7 +11,7 @@ from app.errors import NotFound, RevisionConflict, ValidationError
 from app.extensions import db
 from app.planning.history import Kind
 from app.reviews import services
-from app.reviews.forms import FIELD_PREFIX, DecisionForm, SubmitReviewForm
+from app.reviews.forms import FIELD_PREFIX, AdoptionForm, DecisionForm, SubmitReviewForm
 from app.reviews.models import DECISIONS, OUTCOMES
 
 bp = Blueprint("reviews", __name__)
@@ -67,6 +67,9 @@ def _screen(review_id: int, errors: dict[str, str] | None = None,
     view = "side" if request.args.get("view") == "side" and not screen.diff.is_first \
         else "inline"
     return render_template("reviews/review.html", s=screen, subject=screen.subject,
+                           lessons=services.lesson_changes(screen.request,
+                                                           screen.subject.sequence)
+                           if screen.subject.kind == "sequence" else [],
                            view=view, errors=errors or {}, form=form or {},
                            decisions=DECISIONS, outcomes=OUTCOMES), status
 
@@ -85,7 +88,8 @@ def decide(review_id: int):
     if form.validate_on_submit():
         try:
             record = services.decide(_user(), review_id, form.decision.data or "",
-                                     form.comment.data or "", fields, form.revision_number.data)
+                                     form.comment.data or "", fields, form.revision_number.data,
+                                     form.lesson_numbers())
         except ValidationError as error:
             form.add_errors(error.fields or {"form": error.message})
         except RevisionConflict as error:
@@ -109,7 +113,8 @@ def _approved(kind: Kind, item_id: int) -> str:
     school_id = int(school) if is_whole_number(school) and int(school) <= 2**31 - 1 else None
     page, approval = services.approved_page(_user(), kind, item_id, school_id)
     return render_template("reviews/approved.html", page=page, subject=page.subject,
-                           approval=approval)
+                           approval=approval,
+                           pinned=services.pinned_lessons(approval.approval_id))
 
 
 @bp.get("/lessons/<int:lesson_id>/approved")
@@ -124,3 +129,18 @@ def sequence_approved(sequence_id: int) -> str:
     return _approved("sequence", sequence_id)
 
 
+@bp.post("/sequences/<int:sequence_id>/request-approval")
+@login_required
+def request_adoption(sequence_id: int):
+    form = AdoptionForm()
+    if not form.validate_on_submit():
+        flash("Choose the school to ask approval for, then try again.", "error")
+        return redirect(url_for("planning.sequence", sequence_id=sequence_id)), 303
+    try:
+        review = services.request_adoption(_user(), sequence_id, form.school_id.data)
+    except ValidationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("planning.sequence", sequence_id=sequence_id)), 303
+    flash(f"Approval for {review.school.name} requested from {review.reviewer.display_name}.",
+          "success")
+    return redirect(url_for("reviews.review", review_id=review.id)), 303

@@ -4,16 +4,25 @@ Routes and other features call services.<function>: targets (what can be reviewe
 (asking for a review, the queue), screen (the reviewer's diff and evidence), decisions
 (approve, ask for changes, comment) and approved (approved versions and sequence status)."""
 
+from app.reviews.adoption import (
+    adoption_schools,
+    request_adoption,
+)
 from app.reviews.approved import (
     ApprovalView,
     approval_banner,
     approved_page,
     current_approval,
+    pinned_lessons,
     refresh_status,
 )
 from app.reviews.decisions import (
     MAX_COMMENT,
     decide,
+)
+from app.reviews.lessons import (
+    LessonChange,
+    lesson_changes,
 )
 from app.reviews.requests import (
     MAX_NOTE,
@@ -44,6 +53,7 @@ from app.reviews.targets import (
 __all__ = [
     "ApprovalView",
     "Evidence",
+    "LessonChange",
     "MAX_COMMENT",
     "MAX_NOTE",
     "NoVersion",
@@ -53,6 +63,7 @@ __all__ = [
     "ReviewScreen",
     "SchoolChoice",
     "SubmitOptions",
+    "adoption_schools",
     "approval_banner",
     "approved_page",
     "current_approval",
@@ -61,10 +72,13 @@ __all__ = [
     "evidence_for",
     "get_request",
     "get_target",
+    "lesson_changes",
+    "pinned_lessons",
     "queue",
     "refresh_status",
     "review_diff",
     "review_screen",
+    "request_adoption",
     "reviewers_for",
     "submit_for_review",
     "submit_options",

@@ -127,6 +127,10 @@ def test_approved_page_links_to_pinned_revisions_and_a_later_edit_does_not_chang
     assert "Approved version exists; current draft has changes" in sequence_page
     assert "Its lessons have changed since" in sequence_page
     assert "Switch to the approved version" in sequence_page
+    # The edited lesson's own page says its approved revision is an older one.
+    lesson_page = text(reader.get(f"/lessons/{team.plan.lesson_ids[0]}"))
+    assert f"<strong>Approved version</strong> (revision {numbers[0]}," in lesson_page
+    assert f"latest draft (revision {later}), which has changes since" in lesson_page
 
 
 def test_a_lesson_edited_after_the_screen_was_loaded_blocks_approval(app, login, team):

@@ -22,6 +22,7 @@ from app.observations.models import (  # noqa: F401, E402
     FocusPupil,
     Noticing,
     Observation,
+    PlannedPupil,
     ResearchLesson,
     ResearchLessonObserver,
 )

@@ -34,6 +34,11 @@ review_decided = _signals.signal("review-decided")
 #: edits). Keyword arguments: observation (app.observations.models.Observation), user.
 observation_recorded = _signals.signal("observation-recorded")
 
+#: People were invited to observe a research lesson (flushed; only those newly added).
+#: Keyword arguments: research_lesson (app.observations.models.ResearchLesson), user (who
+#: invited them), user_ids (list of int).
+observers_invited = _signals.signal("observers-invited")
+
 #: Something wants a person told: user_id, kind, message, url (a site path).
 notify = _signals.signal("notify")
 

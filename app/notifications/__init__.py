@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     signals.review_requested.connect(feature_events.on_review_requested, sender=app)
     signals.review_decided.connect(feature_events.on_review_decided, sender=app)
     signals.observation_recorded.connect(feature_events.on_observation_recorded, sender=app)
+    signals.observers_invited.connect(feature_events.on_observers_invited, sender=app)
     # A closure, held strongly; blinker drops it with the app (the sender is a weak reference).
     signals.notify.connect(
         lambda _app, *, user_id, kind, message, url: notify(user_id, kind, message, url),

@@ -17,6 +17,7 @@ KINDS: dict[str, str] = {
     "review_requested": "Review requested",
     "decision_made": "Review decision",
     "new_observation": "New observation",
+    "observer_invited": "Invited to observe",
     "agreed_change": "Agreed change",
     "mention": "Mention",
     "merged": "Changes merged",

@@ -44,8 +44,9 @@ def _check_url(url: str) -> str:
     return url
 
 
-def notify(user_id: int, kind: str, text: str, url: str, *, at: datetime | None = None) -> None:
-    """Queue a notification for one person (the caller's commit saves it).
+def notify(user_id: int, kind: str, text: str, url: str, *,
+           at: datetime | None = None) -> Notification:
+    """Queue a notification for one person (the caller's commit saves it), and return it.
 
     `at` back-dates it (the demo loader's revisions carry the seed's dates)."""
     if kind not in KINDS:
@@ -53,8 +54,10 @@ def notify(user_id: int, kind: str, text: str, url: str, *, at: datetime | None 
     text = " ".join(text.split())
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1] + "…"
-    db.session.add(Notification(user_id=user_id, kind=kind, text=text, url=_check_url(url),
-                                created_at=at or utcnow()))
+    note = Notification(user_id=user_id, kind=kind, text=text, url=_check_url(url),
+                        created_at=at or utcnow())
+    db.session.add(note)
+    return note
 
 
 # --- watching -------------------------------------------------------------------------------

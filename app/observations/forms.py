@@ -18,6 +18,8 @@ from app.forms import CoplanForm, ValuesField, WordedNumberField, clip
 #: Longest text one box takes in; the service says so if it is still too long.
 TEXT_LIMIT = 100_000
 PUPIL_KEYS = ("code", "profile", "prediction", "evidence")
+#: The focus pupils chosen when scheduling: a code and a short profile each.
+PLANNED_PUPIL_KEYS = ("code", "profile")
 NOTICING_KEYS = ("at", "about", "note")
 _ROW_RE = re.compile(r"(pupils|noticings)-([0-9]{1,3})-([a-z]+)")
 
@@ -40,6 +42,7 @@ class ResearchLessonForm(CoplanForm):
     difficult_points = _text()
     feedback_wanted = _text()
     visibility = _text(20)
+    session_id = _text(20)
     observers = ValuesField()
 
     def details(self) -> dict[str, Any]:
@@ -48,7 +51,8 @@ class ResearchLessonForm(CoplanForm):
             key: self[key].data or "" for key in (
                 "kind", "revision_number", "taught_on", "year_group", "class_context",
                 "research_focus", "key_point", "difficult_points", "feedback_wanted",
-                "visibility")}
+                "visibility", "session_id")}
+        data["pupils"] = _rows("pupils", PLANNED_PUPIL_KEYS)
         data["teacher_id"] = "" if self.teacher_id.data is None else str(self.teacher_id.data)
         data["observers"] = self.observers.data or []
         return data
@@ -63,16 +67,18 @@ class ObservationForm(CoplanForm):
 
     def notes(self) -> dict[str, Any]:
         """The responses and both lists of rows, in row order, as typed."""
-        found: dict[str, dict[int, dict[str, str]]] = {"pupils": {}, "noticings": {}}
-        for name, value in request.form.items():
-            match = _ROW_RE.fullmatch(name)
-            if match:
-                group, index, key = match.group(1), int(match.group(2)), match.group(3)
-                if key in (PUPIL_KEYS if group == "pupils" else NOTICING_KEYS):
-                    found[group].setdefault(index, {})[key] = value[: TEXT_LIMIT + 1]
-        rows = {group: [by_index[i] for i in sorted(by_index)]
-                for group, by_index in found.items()}
-        return {"responses": self.responses.data or "", **rows}
+        return {"responses": self.responses.data or "", "pupils": _rows("pupils", PUPIL_KEYS),
+                "noticings": _rows("noticings", NOTICING_KEYS)}
+
+
+def _rows(group: str, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    """The posted rows <group>-<n>-<key> of one list, in row order, as typed."""
+    found: dict[int, dict[str, str]] = {}
+    for name, value in request.form.items():
+        match = _ROW_RE.fullmatch(name)
+        if match and match.group(1) == group and match.group(3) in keys:
+            found.setdefault(int(match.group(2)), {})[match.group(3)] = value[: TEXT_LIMIT + 1]
+    return [found[i] for i in sorted(found)]
 
 
 class DiscussionForm(CoplanForm):

@@ -84,6 +84,9 @@ class ResearchLesson(Model):
     agreed_changes: Mapped[list[AgreedChange]] = relationship(
         back_populates="research_lesson", cascade="all, delete-orphan",
         order_by="AgreedChange.id")
+    #: The case pupils the teacher chose when scheduling; each observer's form starts from them.
+    planned_pupils: Mapped[list[PlannedPupil]] = relationship(
+        cascade="all, delete-orphan", order_by="PlannedPupil.position")
 
     @property
     def observer_ids(self) -> set[int]:
@@ -99,6 +102,21 @@ class ResearchLesson(Model):
         prefix = "Research lesson" if self.kind == "research_lesson" else "Support-visit " \
             "observation"
         return f"{prefix}: {self.lesson.title} ({self.taught_on.strftime('%-d %b %Y')})"
+
+
+class PlannedPupil(Model):
+    """A focus pupil chosen by the teacher before the lesson: a code and a short profile, never a
+    name. Observers' own FocusPupil rows start as copies, so each record stays its own."""
+
+    __table_args__ = (UniqueConstraint("research_lesson_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    research_lesson_id: Mapped[int] = mapped_column(ForeignKey("research_lesson.id"),
+                                                    index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: 1–3 characters A–Z or 0–9.
+    code: Mapped[str] = mapped_column(String(3))
+    profile: Mapped[str] = mapped_column(Text, default="")
 
 
 class ResearchLessonObserver(Model):

@@ -35,7 +35,12 @@ def my_observation(user: User, research_lesson_id: int) -> ObservationForm:
     """The user's own observation of a research lesson (blank if not started)."""
     research_lesson = _observable(user, research_lesson_id)
     observation = _find_observation(research_lesson, user.id)
-    return ObservationForm(research_lesson, observation, observation_data(observation))
+    data = observation_data(observation)
+    if observation is None:
+        # A new record starts from the focus pupils the teacher chose when scheduling.
+        data["pupils"] = [{"code": p.code, "profile": p.profile, "prediction": "", "evidence": ""}
+                          for p in research_lesson.planned_pupils]
+    return ObservationForm(research_lesson, observation, data)
 
 
 def observation_form(user: User, observation_id: int) -> ObservationForm:

@@ -20,6 +20,7 @@ from app.observations.models import (
 )
 from app.observations.research_lessons import (
     get_research_lesson,
+    tied_session,
     visible_research_lessons,
 )
 from app.planning.models import Lesson
@@ -40,6 +41,8 @@ class ResearchLessonPage:
     #: Revisions saved after the one taught, newest first (to mark a change addressed).
     later_revisions: list[Revision]
     thread: Any
+    #: The Work Group session it belongs to (app.workgroups.models.WorkGroupSession), or None.
+    session: Any = None
 
 
 def research_lesson_page(user: User, research_lesson_id: int) -> ResearchLessonPage:
@@ -59,7 +62,7 @@ def research_lesson_page(user: User, research_lesson_id: int) -> ResearchLessonP
         can_manage_changes=permissions.can_manage_agreed_changes(user, rl),
         can_address=permissions.can_address_agreed_change(user, rl),
         later_revisions=later,
-        thread=comments.load_thread(user, "observation", rl.id))
+        thread=comments.load_thread(user, "observation", rl.id), session=tied_session(rl))
 
 
 def list_page(user: User, work_group_id: int | None = None) -> list[ResearchLesson]:

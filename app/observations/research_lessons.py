@@ -24,6 +24,7 @@ from app.observations import permissions, validation
 from app.observations.models import (
     KINDS,
     VISIBILITY,
+    PlannedPupil,
     ResearchLesson,
     ResearchLessonObserver,
 )
@@ -32,6 +33,7 @@ from app.planning.models import Lesson
 from app.planning.reference_data import YEAR_GROUPS
 from app.revisions.models import Revision
 from app.timeutil import utcnow
+from app.workgroups.models import SessionLink, WorkGroupSession
 
 YEAR_CODES: set[str] = {code for code, _label in YEAR_GROUPS}
 
@@ -90,6 +92,25 @@ class ScheduleForm:
     options: dict[str, Any] = field(default_factory=lambda: {
         "kinds": list(KINDS.items()), "visibility": list(VISIBILITY.items()),
         "year_groups": YEAR_GROUPS})
+    #: The group's sessions this year (and the one already chosen), soonest first.
+    sessions: list[WorkGroupSession] = field(default_factory=list)
+
+    @property
+    def observer_choices(self) -> list[tuple[int, str]]:
+        """Everyone but the chosen teacher, each with the school they represent in the group,
+        so observers from another school are easy to pick."""
+        group = self.lesson.sequence.work_group
+        names = {school.id: school.name for school in group.schools}
+        teacher = str(self.data.get("teacher_id") or "")
+        out: list[tuple[int, str]] = []
+        for person in self.people:
+            if str(person.id) == teacher:
+                continue
+            school_id = _teacher_school(person, group)
+            school = names.get(school_id or 0) or (person.school.name if person.school else "")
+            out.append((person.id, f"{person.display_name} — {school}" if school
+                        else person.display_name))
+        return out
 
 
 def schedule_form(user: User, lesson_id: int, revision_number: int | None = None) -> ScheduleForm:
@@ -98,12 +119,16 @@ def schedule_form(user: User, lesson_id: int, revision_number: int | None = None
     number = revision_number or lesson.document.head_number
     if not 0 < number < 2**31:
         raise NotFound("That version does not exist.")
-    revisions.get_revision(lesson.document_id, number)  # another lesson's number: 404
+    taught = revisions.get_revision(lesson.document_id, number)  # another lesson's: 404
+    # The key point starts as the plan's key learning point: the teacher trims it if needed.
+    key_point = str((taught.fields or {}).get("key_learning_point") or "")
     data = {"kind": "research_lesson", "revision_number": str(number),
             "teacher_id": str(user.id), "year_group": lesson.sequence.year_group,
-            "visibility": "work_group", "observers": [], "taught_on": ""}
-    return ScheduleForm(lesson, revisions.list_revisions(lesson.document_id),
-                        members(lesson.sequence.work_group), data)
+            "visibility": "work_group", "observers": [], "taught_on": "",
+            "key_point": key_point, "pupils": [], "session_id": ""}
+    group = lesson.sequence.work_group
+    return ScheduleForm(lesson, revisions.list_revisions(lesson.document_id), members(group),
+                        data, sessions=group_sessions(group))
 
 
 def edit_form(user: User, research_lesson_id: int) -> ScheduleForm:
@@ -115,9 +140,36 @@ def edit_form(user: User, research_lesson_id: int) -> ScheduleForm:
             "visibility": rl.visibility, "observers": [str(i) for i in rl.observer_ids],
             "taught_on": rl.taught_on.isoformat(), "class_context": rl.class_context,
             "research_focus": rl.research_focus, "key_point": rl.key_point,
-            "difficult_points": rl.difficult_points, "feedback_wanted": rl.feedback_wanted}
+            "difficult_points": rl.difficult_points, "feedback_wanted": rl.feedback_wanted,
+            "pupils": [{"code": p.code, "profile": p.profile} for p in rl.planned_pupils]}
+    tied = tied_session(rl)
+    data["session_id"] = str(tied.id) if tied else ""
     return ScheduleForm(lesson, revisions.list_revisions(lesson.document_id),
-                        members(rl.work_group), data, rl)
+                        members(rl.work_group), data, rl,
+                        sessions=group_sessions(rl.work_group, tied))
+
+
+def group_sessions(group: WorkGroup, keep: WorkGroupSession | None = None
+                   ) -> list[WorkGroupSession]:
+    """The group's sessions of its academic year, by date (plus `keep`, one already chosen)."""
+    rows = list(db.session.scalars(select(WorkGroupSession).where(
+        WorkGroupSession.work_group_id == group.id,
+        WorkGroupSession.academic_year == group.academic_year)
+        .order_by(WorkGroupSession.date, WorkGroupSession.id)))
+    if keep is not None and keep not in rows:
+        rows.insert(0, keep)
+    return rows
+
+
+def tied_session(rl: ResearchLesson) -> WorkGroupSession | None:
+    """The Work Group session this research lesson belongs to, if one was chosen."""
+    if rl.id is None:
+        return None
+    return db.session.scalar(
+        select(WorkGroupSession).join(SessionLink, SessionLink.session_id == WorkGroupSession.id)
+        .where(SessionLink.kind == "research_lesson", SessionLink.target_id == rl.id,
+               WorkGroupSession.work_group_id == rl.work_group_id)
+        .order_by(WorkGroupSession.date, WorkGroupSession.id).limit(1))
 
 
 def _schedulable_lesson(user: User, lesson_id: int) -> Lesson:
@@ -136,9 +188,11 @@ def schedule_research_lesson(user: User, lesson_id: int, data: dict[str, Any]) -
     revision = _pinned_revision(lesson, data)
     group = lesson.sequence.work_group
     research_lesson = ResearchLesson(lesson=lesson, work_group=group, created_by_id=user.id)
-    _apply_details(research_lesson, revision, group, data)
+    session = _apply_details(research_lesson, revision, group, data)
     db.session.add(research_lesson)
     db.session.flush()
+    _tie_to_session(research_lesson, session)
+    _invite(user, research_lesson, set())
     return research_lesson
 
 
@@ -147,9 +201,34 @@ def update_research_lesson(user: User, research_lesson_id: int,
     """Change a research lesson's details, observers or the revision it pins."""
     research_lesson = editable_research_lesson(user, research_lesson_id)
     revision = _pinned_revision(research_lesson.lesson, data)
-    _apply_details(research_lesson, revision, research_lesson.work_group, data)
+    invited = set(research_lesson.observer_ids)
+    session = _apply_details(research_lesson, revision, research_lesson.work_group, data)
     research_lesson.updated_at = utcnow()
+    db.session.flush()
+    _tie_to_session(research_lesson, session)
+    _invite(user, research_lesson, invited)
     return research_lesson
+
+
+def _invite(user: User, rl: ResearchLesson, already: set[int]) -> None:
+    """Tell the observers who were not invited before (the notifications feature decides how)."""
+    new = sorted(rl.observer_ids - already)
+    if new:
+        signals.send(signals.observers_invited, research_lesson=rl, user=user, user_ids=new)
+
+
+def _tie_to_session(rl: ResearchLesson, session: WorkGroupSession | None) -> None:
+    """Link the research lesson from the chosen session of its group (and from no other)."""
+    links = list(db.session.scalars(
+        select(SessionLink).join(WorkGroupSession, SessionLink.session_id == WorkGroupSession.id)
+        .where(SessionLink.kind == "research_lesson", SessionLink.target_id == rl.id,
+               WorkGroupSession.work_group_id == rl.work_group_id)))
+    for link in links:
+        if session is None or link.session_id != session.id:
+            db.session.delete(link)
+    if session is not None and all(link.session_id != session.id for link in links):
+        session.links.append(SessionLink(kind="research_lesson", target_id=rl.id,
+                                         position=len(session.links)))
 
 
 def _pinned_revision(lesson: Lesson, data: dict[str, Any]) -> Revision:
@@ -163,7 +242,8 @@ def _pinned_revision(lesson: Lesson, data: dict[str, Any]) -> Revision:
 
 
 def _apply_details(rl: ResearchLesson, revision: Revision, group: WorkGroup,
-                   data: dict[str, Any]) -> None:
+                   data: dict[str, Any]) -> WorkGroupSession | None:
+    """Check and set the details; returns the session chosen (tied once the record has an id)."""
     errors: dict[str, str] = {}
     people = {u.id: u for u in members(group)}
     taught_on = _date(str(data.get("taught_on") or ""), errors)
@@ -211,6 +291,8 @@ def _apply_details(rl: ResearchLesson, revision: Revision, group: WorkGroup,
                                             errors),
         "feedback_wanted": validation.text(data, "feedback_wanted", "Feedback wanted", errors),
     }
+    pupils = _planned_pupils(data.get("pupils") or [], errors)
+    session = _session(group, rl, str(data.get("session_id") or ""), errors)
     if errors:
         raise ValidationError(fields=errors)
     assert teacher is not None and taught_on is not None
@@ -224,6 +306,53 @@ def _apply_details(rl: ResearchLesson, revision: Revision, group: WorkGroup,
     rl.observers = [o for o in rl.observers if o.user_id in wanted]
     have = {o.user_id for o in rl.observers}
     rl.observers.extend(ResearchLessonObserver(user_id=i) for i in observer_ids if i not in have)
+    # Replace the planned pupils: clear and flush first so a re-used code never meets its old row.
+    if rl.planned_pupils:
+        rl.planned_pupils.clear()
+        db.session.flush()
+    rl.planned_pupils.extend(PlannedPupil(position=n, **row)
+                             for n, row in enumerate(pupils, start=1))
+    return session
+
+
+def _planned_pupils(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, str]]:
+    """The focus pupils chosen before the lesson: codes only, profiles that name nobody."""
+    if len(rows) > validation.MAX_PUPILS:
+        errors["pupils"] = f"Choose at most {validation.MAX_PUPILS} focus pupils."
+        return []
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        prefix = f"pupils-{index}-"
+        row_errors: dict[str, str] = {}
+        profile = validation.text(row, "profile", "Profile", row_errors, limit=2_000,
+                                  pupils=True)
+        code = str(row.get("code") or "").strip()
+        if not code and not profile:
+            continue  # a blank row
+        errors.update({prefix + k: v for k, v in row_errors.items()})
+        if not validation.pupil_code(code):
+            errors[prefix + "code"] = validation.CODE_MESSAGE if code else \
+                "Give this focus pupil a code such as A, B or C (never a name)."
+        elif code in seen:
+            errors[prefix + "code"] = f"Code {code} is used twice: give each pupil their own."
+        seen.add(code)
+        out.append({"code": code, "profile": profile})
+    return out
+
+
+def _session(group: WorkGroup, rl: ResearchLesson, raw: str,
+             errors: dict[str, str]) -> WorkGroupSession | None:
+    """The chosen session: one of this group's (another group's is refused like a typo)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    number = _int(raw)
+    session = db.session.get(WorkGroupSession, number) if number else None
+    if session is None or session.work_group_id != group.id:
+        errors["session_id"] = "Choose one of this Work Group's sessions, or none."
+        return None
+    return session
 
 
 def _teacher_school(teacher: User, group: WorkGroup) -> int | None:

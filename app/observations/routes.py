@@ -304,7 +304,7 @@ def _to_change(change) -> Any:
 def lesson_timeline(lesson_id: int):
     lesson, events = timeline.lesson_page(_user(), lesson_id)
     return _page("observations/timeline.html", lesson=lesson, sequence=lesson.sequence,
-                 events=events, of_sequence=False)
+                 events=events, of_sequence=False, threads=timeline.threads(_user(), [lesson]))
 
 
 @bp.get("/sequences/<int:sequence_id>/timeline")
@@ -312,4 +312,4 @@ def lesson_timeline(lesson_id: int):
 def sequence_timeline(sequence_id: int):
     sequence, events = timeline.sequence_page(_user(), sequence_id)
     return _page("observations/timeline.html", lesson=None, sequence=sequence, events=events,
-                 of_sequence=True)
+                 of_sequence=True, threads=timeline.threads(_user(), list(sequence.lessons)))

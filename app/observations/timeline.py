@@ -21,7 +21,7 @@ from app.comments import services as comments
 from app.comments.targets import get_target
 from app.errors import NotFound
 from app.extensions import db
-from app.observations.models import ResearchLesson
+from app.observations.models import AgreedChange, Noticing, ResearchLesson
 from app.observations.services import visible_research_lessons
 from app.planning import services as planning
 from app.planning.models import Lesson, Sequence
@@ -188,6 +188,51 @@ def comment_events(scope: TimelineScope) -> Iterable[TimelineEvent]:
                             f"{target.url(comment.target_id)}#comment-{comment.id}",
                             comment.author.display_name,
                             text if len(text) <= 140 else text[:139].rstrip() + "…")
+
+
+# --- threads: observation → agreed change → the revision that made it -------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One "I noticed" note behind a change, with who noticed it."""
+
+    observer: str
+    noticing: Noticing
+
+
+@dataclass(frozen=True)
+class Thread:
+    """An agreed change read as a story: what observers noticed in the research lesson, the
+    change agreed, and the revision that addressed it (or why it was declined, or still open)."""
+
+    research_lesson: ResearchLesson
+    change: AgreedChange
+    evidence: list[Evidence]
+    #: True when the notes are about the change's own field; False when they are all the
+    #: lesson's notes (the change names no field, or no note was about that field).
+    evidence_matches_field: bool
+    #: The comparison of the revision taught with the one that addressed the change, or "".
+    revision_url: str
+
+
+def threads(user: User, lessons: list[Lesson]) -> list[Thread]:
+    """The agreed changes of the research lessons the user may see on these lessons, in the
+    order taught and agreed, each with its evidence and the revision that addressed it."""
+    out: list[Thread] = []
+    rls = visible_research_lessons(user, [lesson.id for lesson in lessons])
+    for rl in sorted(rls, key=lambda r: (r.taught_on, r.id)):
+        noted = [Evidence(o.observer.display_name, n) for o in rl.observations
+                 for n in o.noticings]
+        for change in rl.agreed_changes:
+            about = [e for e in noted if change.field_key
+                     and e.noticing.field_key == change.field_key]
+            url = ""
+            if change.status == "addressed" and change.addressed_revision_number:
+                url = url_for("planning.lesson_compare", lesson_id=rl.lesson_id,
+                              a=rl.revision_number, b=change.addressed_revision_number)
+            out.append(Thread(rl, change, about or noted, bool(about), url))
+    return out
 
 
 def lesson_page(user: User, lesson_id: int) -> tuple[Lesson, list[TimelineEvent]]:

@@ -39,6 +39,12 @@ observation_recorded = _signals.signal("observation-recorded")
 #: invited them), user_ids (list of int).
 observers_invited = _signals.signal("observers-invited")
 
+#: Someone posted a comment or reply (flushed, body rendered). Keyword arguments: comment
+#: (app.comments.models.Comment), user (its author), title (the target's title), url (a site
+#: path to the comment), about (the label of the field it is about, or ""), mentioned (set of
+#: user ids the comment @mentions).
+comment_posted = _signals.signal("comment-posted")
+
 #: Something wants a person told: user_id, kind, message, url (a site path).
 notify = _signals.signal("notify")
 

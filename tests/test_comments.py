@@ -59,7 +59,9 @@ def test_thread_with_replies_one_level_deep(app, client, login, world):
     assert [(c.id, c.parent_id, c.anchor) for c in rows] == [
         (1, None, "stem_sentences"), (2, 1, "stem_sentences"), (3, 1, "stem_sentences")]
     page = _thread_html(client, world)
-    assert "Comments (3)" in page and "On: <bdi>Stem sentences and generalisations</bdi>" in page
+    assert "Comments (3)" in page
+    assert (f'On: <a href="/lessons/{world.lesson_id}#field-stem_sentences"><bdi>Stem sentences '
+            'and generalisations</bdi></a>') in page
     assert page.index("Could we chorus") < page.index("Yes: I say") < page.index("A reply to")
     assert page.count('class="comment-replies"') == 1
     assert "<summary>Reply" in page  # replying works without JavaScript

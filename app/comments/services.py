@@ -63,6 +63,8 @@ class CommentView:
     can_resolve: bool
     can_delete: bool
     replies: list[CommentView] = field(default_factory=list)
+    #: Where the field the comment is about sits on the target's page ("" for no link).
+    anchor_url: str = ""
 
     @property
     def removed(self) -> bool:
@@ -109,9 +111,26 @@ def load_thread(user: User, kind: str, target_id: int) -> Thread:
     rows = db.session.scalars(select(Comment).where(
         Comment.target_type == kind, Comment.target_id == target_id)
         .order_by(Comment.created_at, Comment.id)).all()
+    return _thread(user, target, target_id, rows)
+
+
+def thread_from(user: User, kind: str, target_id: int, rows: Iterable[Comment]) -> Thread:
+    """The thread from comments a page has already read with its own query (oldest first).
+
+    Checks again that `user` may see the target; once the page has loaded the target, that
+    costs no statement.
+    """
+    target = target_for(user, kind, target_id)
+    return _thread(user, target, target_id, [c for c in rows
+                                             if (c.target_type, c.target_id) == (kind, target_id)])
+
+
+def _thread(user: User, target: Target, target_id: int, rows: Iterable[Comment]) -> Thread:
+    kind = target.kind
     anchors = target.anchors(target_id)
     labels = dict(anchors)
     moderate = target.can_moderate(user, target_id)
+    page = target.url(target_id) if target.anchor_links else ""
     views: dict[int, CommentView] = {}
     top: list[CommentView] = []
     for row in rows:
@@ -120,7 +139,8 @@ def load_thread(user: User, kind: str, target_id: int) -> Thread:
             comment=row, html=rewrap_stored(None if row.is_deleted else row.body_html),
             anchor_label=labels.get(row.anchor, row.anchor), can_edit=mine,
             can_resolve=row.parent_id is None and not row.is_deleted and (mine or moderate),
-            can_delete=mine)
+            can_delete=mine,
+            anchor_url=f"{page}#field-{row.anchor}" if page and row.anchor in labels else "")
         views[row.id] = view
         parent = views.get(row.parent_id) if row.parent_id else None
         (parent.replies if parent else top).append(view)
@@ -189,7 +209,13 @@ def add_comment(user: User, kind: str, target_id: int, body: str, anchor: str = 
     comment.revisions.append(CommentRevision(number=1, body=text, edited_at=comment.created_at))
     db.session.add(comment)
     db.session.flush()
-    _render(user, comment, target)
+    mentioned = _render(user, comment, target)
+    # Watchers of the plan hear of it (app.notifications decides who and how); those just
+    # mentioned already have their own notification.
+    signals.send(signals.comment_posted, comment=comment, user=user,
+                 title=target.title(target_id), url=_comment_path(target, comment),
+                 about=dict(target.anchors(target_id)).get(comment.anchor, ""),
+                 mentioned=mentioned)
     return comment
 
 
@@ -259,8 +285,15 @@ def _members(target: Target, target_id: int) -> list[User]:
     return [p for p in people.values() if target.can_view(p, target_id)]
 
 
-def _render(author: User, comment: Comment, target: Target) -> None:
-    """Render the body once (the one Markdown door), store mentions and notify new ones."""
+def _comment_path(target: Target, comment: Comment) -> str:
+    # Notifications carry site paths only, even when url_for built a full URL.
+    parts = urlsplit(target.url(comment.target_id))
+    return f"{parts.path}#comment-{comment.id}"
+
+
+def _render(author: User, comment: Comment, target: Target) -> set[int]:
+    """Render the body once (the one Markdown door), store mentions and notify new ones;
+    returns the ids of everyone the comment mentions."""
     found = find_mentions(comment.body, _members(target, comment.target_id))
     html = render_markdown(comment.body)
     comment.body_html = str(highlight_mentions(html, [typed for _user, typed in found]))
@@ -268,12 +301,10 @@ def _render(author: User, comment: Comment, target: Target) -> None:
     had = {m.user_id for m in comment.mentions}
     comment.mentions = [m for m in comment.mentions if m.user_id in wanted]
     comment.mentions.extend(Mention(user_id=i) for i in sorted(wanted - had))
-    # Notifications carry site paths only, even when url_for built a full URL.
-    parts = urlsplit(target.url(comment.target_id))
-    url = f"{parts.path}#comment-{comment.id}"
+    url = _comment_path(target, comment)
     title = target.title(comment.target_id)
     for person_id in sorted(wanted - had - {author.id}):
         signals.send(signals.notify, user_id=person_id, kind="mention",
                      message=f"{author.display_name} mentioned you in a comment on “{title}”.",
                      url=url)
-
+    return wanted

@@ -51,6 +51,8 @@ class Target:
     title: Callable[[int], str]
     #: The fields a comment may be anchored to, as (key, label).
     anchors: Callable[[int], list[tuple[str, str]]]
+    #: Does the page have an element id="field-<key>" for each anchor, for a comment to link to?
+    anchor_links: bool = False
 
 
 def register_target(app: Flask, kind: str, can_view: Check, can_comment: Check, *,
@@ -58,11 +60,12 @@ def register_target(app: Flask, kind: str, can_view: Check, can_comment: Check, 
                     work_group_id: Callable[[int], int | None] = lambda _id: None,
                     url: Callable[[int], str] = lambda _id: "/",
                     title: Callable[[int], str] = lambda _id: "",
-                    anchors: Callable[[int], list[tuple[str, str]]] = lambda _id: []) -> None:
+                    anchors: Callable[[int], list[tuple[str, str]]] = lambda _id: [],
+                    anchor_links: bool = False) -> None:
     """Make a kind of thing commentable (registering a kind again replaces it)."""
     registry(app).comment_targets[kind] = Target(kind, can_view, can_comment,
                            can_moderate or (lambda _user, _id: False), work_group_id, url,
-                           title, anchors)
+                           title, anchors, anchor_links)
 
 
 def get_target(kind: str) -> Target | None:
@@ -121,7 +124,7 @@ def register_targets(app: Flask) -> None:
         work_group_id=lambda i: existing(_lesson, i).sequence.work_group_id,
         url=lambda i: url_for("planning.lesson", lesson_id=i),
         title=lambda i: existing(_lesson, i).title,
-        anchors=lambda _i: [(f.key, f.label) for f in LESSON_FIELDS])
+        anchors=lambda _i: [(f.key, f.label) for f in LESSON_FIELDS], anchor_links=True)
 
     view, comment, moderate = _plan_rules(_sequence, lambda sequence: sequence)
     register_target(
@@ -130,7 +133,8 @@ def register_targets(app: Flask) -> None:
         url=lambda i: url_for("planning.sequence", sequence_id=i),
         title=lambda i: existing(_sequence, i).title,
         anchors=lambda _i: [("title", "Title")] + [(f.key, f.label)
-                                                  for f in SEQUENCE_TEXT_FIELDS])
+                                                  for f in SEQUENCE_TEXT_FIELDS],
+        anchor_links=True)
 
     def rl_check(rule: Callable[[User, ResearchLesson], bool]) -> Check:
         def check(user: User, target_id: int) -> bool:

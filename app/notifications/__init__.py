@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     # routes and services import those features' modules in turn (an import cycle).
     from app import signals
     from app.notifications import (
+        comment_events,
         feature_events,
         header,
         models,  # noqa: F401  (tables known before create_all)
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     signals.review_requested.connect(feature_events.on_review_requested, sender=app)
     signals.review_decided.connect(feature_events.on_review_decided, sender=app)
     signals.observation_recorded.connect(feature_events.on_observation_recorded, sender=app)
+    signals.comment_posted.connect(comment_events.on_comment_posted, sender=app)
     signals.observers_invited.connect(feature_events.on_observers_invited, sender=app)
     # A closure, held strongly; blinker drops it with the app (the sender is a weak reference).
     signals.notify.connect(

@@ -20,6 +20,7 @@ KINDS: dict[str, str] = {
     "observer_invited": "Invited to observe",
     "agreed_change": "Agreed change",
     "mention": "Mention",
+    "comment": "New comment",
     "merged": "Changes merged",
     "change": "Watched item changed",
 }

@@ -6,6 +6,7 @@ Nothing here commits: the request that caused the notification commits it with i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -156,8 +157,10 @@ def watched_items(user: User) -> list[WatchedItem]:
 
 
 def notify_watchers(kind: str, target_id: int, actor: User | None, text: str, url: str, *,
-                    note_kind: str = "change", at: datetime | None = None) -> int:
-    """Notify everyone following a thing, except the actor and anyone who can no longer read it.
+                    note_kind: str = "change", at: datetime | None = None,
+                    skip: Collection[int] = ()) -> int:
+    """Notify everyone following a thing, except the actor, anyone in `skip` (already told
+    another way) and anyone who can no longer read it.
 
     A watcher who already has an unread notification of this kind for the same page gets no
     second one: ten saves in an afternoon are one thing to look at. Returns how many were sent.
@@ -165,7 +168,7 @@ def notify_watchers(kind: str, target_id: int, actor: User | None, text: str, ur
     query = select(Watch.user_id).where(Watch.target_kind == kind, Watch.target_id == target_id)
     if actor is not None:
         query = query.where(Watch.user_id != actor.id)
-    user_ids = set(db.session.scalars(query))
+    user_ids = set(db.session.scalars(query)) - set(skip)
     if not user_ids:
         return 0
     pending = set(db.session.scalars(select(Notification.user_id).where(

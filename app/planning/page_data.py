@@ -6,11 +6,17 @@ here for the plan, its sequence and Work Group, its head revision and author, th
 source, the neighbours in the sequence and the reader's own bits (last visit, who changed it
 since, watching, unread notifications), then one statement per panel (contributors, the
 research panel, approvals; or lessons, approvals, adaptations on a sequence).
+
+The plan's comment thread comes with the plan statement: the comments are outer-joined to it,
+one row per comment (one row with no comment when there are none). The row's other columns
+repeat on each row; the uncorrelated ones (unread count, reviews waiting, links epoch) are
+computed once by the database and the correlated ones are single index look-ups, so a thread
+of a few dozen comments costs less than a statement of its own would.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -19,6 +25,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app import policy
 from app.accounts.models import User
+from app.comments.models import Comment
 from app.errors import NotFound
 from app.extensions import db
 from app.notifications import header
@@ -50,6 +57,8 @@ class PlanPage:
     links_epoch: int = 0
     previous: Neighbour | None = None
     next: Neighbour | None = None
+    #: Every comment on the plan (removed ones too, shown as removed), oldest first.
+    comments: list[Comment] = field(default_factory=list)
 
 
 #: The reader, bound when a page query runs (the statements are built once per process:
@@ -84,11 +93,22 @@ def _with_reviews_waiting(query: Any, user: User) -> Any:
     return query.add_columns(header.reviews_waiting_column(user).label("reviews_waiting"))
 
 
-def _page(user: User, kind: str, item: Any, head: Revision, row: Any) -> PlanPage:
+def _page(user: User, kind: str, item: Any, head: Revision, rows: list[Any]) -> PlanPage:
+    row = rows[0]
     header.remember(user, unread=row.unread, reviews_waiting=row.reviews_waiting,
                     watching={(kind, item.id): bool(row.watching)})
     names = sorted(set(filter(None, (row.since_authors or "").split(_SEPARATOR))))
-    return PlanPage(item, head, row.seen, names, row.links_epoch or 0)
+    comments = [r.page_comment for r in rows if r.page_comment is not None]
+    return PlanPage(item, head, row.seen, names, row.links_epoch or 0, comments=comments)
+
+
+def _with_comments(query: Any, kind: str, item_id: Any) -> Any:
+    """The page query with the plan's comments (and their authors) outer-joined, oldest first."""
+    comment = aliased(Comment, name="page_comment")
+    return (query.add_columns(comment)
+            .outerjoin(comment, and_(comment.target_type == kind, comment.target_id == item_id))
+            .options(joinedload(comment.author), joinedload(comment.resolved_by))
+            .order_by(comment.created_at, comment.id))
 
 
 def _head_join(head: Any) -> Any:
@@ -114,7 +134,7 @@ def _lesson_query() -> Any:
                 .order_by(*order).limit(1).scalar_subquery())
 
     source = aliased(Lesson)
-    return (select(Lesson, head, *_reader_columns("lesson", Lesson.id),
+    return _with_comments(select(Lesson, head, *_reader_columns("lesson", Lesson.id),
                     neighbour(sibling.id, True).label("prev_id"),
                     neighbour(sibling.title, True).label("prev_title"),
                     neighbour(sibling.id, False).label("next_id"),
@@ -129,17 +149,18 @@ def _lesson_query() -> Any:
                       joinedload(Lesson.adapted_from.of_type(source))
                       .joinedload(source.sequence).joinedload(Sequence.work_group),
                       joinedload(Lesson.adapted_from.of_type(source))
-                      .joinedload(source.document)))
+                      .joinedload(source.document)), "lesson", Lesson.id)
 
 
 def lesson_page(user: User, lesson_id: int) -> PlanPage:
     """A lesson the user may read, with everything its page header needs; NotFound otherwise."""
-    row = db.session.execute(_with_reviews_waiting(_lesson_query(), user),
-                             {"reader_id": user.id, "item_id": lesson_id}).first()
-    if row is None or not policy.can_view_sequence(user, row.Lesson.sequence):
+    rows = list(db.session.execute(_with_reviews_waiting(_lesson_query(), user),
+                                   {"reader_id": user.id, "item_id": lesson_id}))
+    if not rows or not policy.can_view_sequence(user, rows[0].Lesson.sequence):
         raise NotFound()
+    row = rows[0]
     lesson: Lesson = row.Lesson
-    page = _page(user, "lesson", lesson, row[1], row)
+    page = _page(user, "lesson", lesson, row[1], rows)
     if lesson.archived_at is None:
         if row.prev_id is not None:
             page.previous = Neighbour(row.prev_id, row.prev_title)
@@ -152,7 +173,7 @@ def lesson_page(user: User, lesson_id: int) -> PlanPage:
 def _sequence_query() -> Any:
     head = aliased(Revision)
     source = aliased(Sequence)
-    return (select(Sequence, head, *_reader_columns("sequence", Sequence.id))
+    return _with_comments(select(Sequence, head, *_reader_columns("sequence", Sequence.id))
              .join(Document, Document.id == Sequence.document_id)
              .join(head, _head_join(head))
              .where(Sequence.id == ITEM)
@@ -164,13 +185,13 @@ def _sequence_query() -> Any:
                       .joinedload(source.work_group),
                       joinedload(Sequence.adapted_from.of_type(source)).joinedload(source.school),
                       joinedload(Sequence.adapted_from.of_type(source))
-                      .joinedload(source.document)))
+                      .joinedload(source.document)), "sequence", Sequence.id)
 
 
 def sequence_page(user: User, sequence_id: int) -> PlanPage:
     """A sequence the user may read, with everything its page header needs; NotFound otherwise."""
-    row = db.session.execute(_with_reviews_waiting(_sequence_query(), user),
-                             {"reader_id": user.id, "item_id": sequence_id}).first()
-    if row is None or not policy.can_view_sequence(user, row.Sequence):
+    rows = list(db.session.execute(_with_reviews_waiting(_sequence_query(), user),
+                                   {"reader_id": user.id, "item_id": sequence_id}))
+    if not rows or not policy.can_view_sequence(user, rows[0].Sequence):
         raise NotFound()
-    return _page(user, "sequence", row.Sequence, row[1], row)
+    return _page(user, "sequence", rows[0].Sequence, rows[0][1], rows)

@@ -10,6 +10,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required
 
 from app.accounts.models import User
+from app.comments.services import thread_from
 from app.core.markdown import render_markdown
 from app.errors import ValidationError
 from app.extensions import db, limiter
@@ -122,6 +123,7 @@ def sequence(sequence_id: int):
     return render_template("planning/sequence.html", sequence=item, head=head, view=view,
                            since=_visit(user, page), labels=presenters.LABELS,
                            approval=approval_banner(user, item.document, item=item),
+                           comments=thread_from(user, "sequence", item.id, page.comments),
                            html=resolved_fields(user, head, ["small_steps", "overview"],
                                                 page.links_epoch))
 
@@ -224,6 +226,7 @@ def lesson(lesson_id: int):
                            since=_visit(user, page),
                            fields=LESSON_FIELDS, research=lesson_panel(user, item),
                            approval=approval_banner(user, item.document, item=item),
+                           comments=thread_from(user, "lesson", item.id, page.comments),
                            view=presenters.lesson_view(user, page),
                            html=resolved_fields(user, head, [f.key for f in LESSON_FIELDS],
                                                 page.links_epoch))

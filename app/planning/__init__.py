@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         link_cache,
         routes,  # noqa: F401  (each routes module adds its views to `bp`)
         routes_adapt,  # noqa: F401
+        routes_editor,  # noqa: F401
         routes_history,  # noqa: F401
     )
     from app.planning.blueprint import bp

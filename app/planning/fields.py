@@ -39,6 +39,20 @@ LESSON_FIELDS: list[Field] = [
           rows=10),
 ]
 
+#: The editor's sections (fieldsets with headings), in reading order: the lesson's core, its
+#: representations and variation, practice and checks, then free notes. Every field is in one.
+LESSON_SECTIONS: list[tuple[str, list[str]]] = [
+    ("The learning", ["key_learning_point", "prior_learning", "key_vocabulary",
+                      "stem_sentences"]),
+    ("Representations and variation", ["representations", "difficult_points",
+                                       "conceptual_variation", "procedural_variation"]),
+    ("Practice and checks", ["fluency_practice", "deeper_questions", "checks"]),
+    ("Lesson notes", ["body"]),
+]
+
+#: A lesson's duration in minutes (optional): a short input to a whole school day.
+MIN_DURATION, MAX_DURATION = 5, 240
+
 SEQUENCE_TEXT_FIELDS: list[Field] = [
     Field("small_steps", "Small-step summary",
           "The steps of the sequence, one lesson each, in order.", rows=4),
@@ -47,7 +61,8 @@ SEQUENCE_TEXT_FIELDS: list[Field] = [
 ]
 
 #: Fields compared on a lesson's history, with labels (title first).
-LESSON_DIFF_FIELDS: list[tuple[str, str]] = [("title", "Title")] + [
+LESSON_DIFF_FIELDS: list[tuple[str, str]] = [("title", "Title"),
+                                             ("duration", "Duration (minutes)")] + [
     (f.key, f.label) for f in LESSON_FIELDS
 ] + [("materials", "PD materials")]
 SEQUENCE_DIFF_FIELDS: list[tuple[str, str]] = [

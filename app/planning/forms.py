@@ -86,6 +86,8 @@ class SequenceForm(_MaterialRows):
     small_steps = _plan_text()
     overview = _plan_text()
     visibility = _plan_text()
+    #: New sequences only: one lesson title per line, created with the sequence.
+    lesson_titles = _plan_text()
     work_group_id = WordedNumberField(message=CHOOSE_GROUP)
     school_id = WordedNumberField(message=CHOOSE_SCHOOL)
     big_ideas = ValuesField()
@@ -97,7 +99,7 @@ class SequenceForm(_MaterialRows):
         data: dict[str, Any] = {
             key: getattr(self, key).data or ""
             for key in ("title", "year_group", "strand", "rtp_codes", "tags", "small_steps",
-                        "overview", "visibility")}
+                        "overview", "visibility", "lesson_titles")}
         for key in ("work_group_id", "school_id"):
             number = getattr(self, key).data
             data[key] = "" if number is None else str(number)
@@ -110,12 +112,14 @@ class LessonForm(_MaterialRows):
     """A lesson plan edit: its title and text fields, materials, and agreed changes it meets."""
 
     title = _plan_text()
+    duration = StringField(default="", filters=[clip(20)])
     addresses = ValuesField()
     action = StringField(default="save")
 
     def plan_data(self) -> dict[str, Any]:
         """The lesson's fields as the planning service takes them (text whole)."""
-        data: dict[str, Any] = {"title": self.title.data or ""}
+        data: dict[str, Any] = {"title": self.title.data or "",
+                                "duration": self.duration.data or ""}
         data.update({spec.key: self[spec.key].data or "" for spec in LESSON_FIELDS})
         data["materials"] = self.material_rows()
         return data

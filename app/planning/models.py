@@ -89,3 +89,14 @@ class Visit(Model):
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EditPresence(Model):
+    """Who has a plan's editor open: one heartbeat per person and document (app.planning.
+    presence). A hint for others, never a lock; kept in the database so every worker and host
+    sees the same."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True,
+                                             index=True)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

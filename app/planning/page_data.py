@@ -17,10 +17,11 @@ of a few dozen comments costs less than a statement of its own would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select
+from sqlalchemy import DateTime, Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app import policy
@@ -29,6 +30,7 @@ from app.comments.models import Comment
 from app.errors import NotFound
 from app.extensions import db
 from app.notifications import header
+from app.planning import presence
 from app.planning.link_cache import epoch_column
 from app.planning.models import Lesson, Sequence, Visit
 from app.revisions.models import Document, Revision
@@ -59,12 +61,16 @@ class PlanPage:
     next: Neighbour | None = None
     #: Every comment on the plan (removed ones too, shown as removed), oldest first.
     comments: list[Comment] = field(default_factory=list)
+    #: Others with the plan open in the editor right now (app.planning.presence), by name.
+    editing: list[str] = field(default_factory=list)
 
 
 #: The reader, bound when a page query runs (the statements are built once per process:
 #: building them costs more CPU than running them).
 READER = bindparam("reader_id", type_=Integer)
 ITEM = bindparam("item_id", type_=Integer)
+#: The oldest editor heartbeat that still counts (app.planning.presence.since).
+PRESENCE_SINCE = bindparam("presence_since", type_=DateTime(timezone=True))
 
 
 def _reader_columns(kind: str, item_id: Any) -> list[Any]:
@@ -138,7 +144,9 @@ def _lesson_query() -> Any:
                     neighbour(sibling.id, True).label("prev_id"),
                     neighbour(sibling.title, True).label("prev_title"),
                     neighbour(sibling.id, False).label("next_id"),
-                    neighbour(sibling.title, False).label("next_title"))
+                    neighbour(sibling.title, False).label("next_title"),
+                    presence.editors_column(Document.id, READER, PRESENCE_SINCE)
+                    .label("editing"))
              .join(Document, Document.id == Lesson.document_id)
              .join(head, _head_join(head))
              .where(Lesson.id == ITEM)
@@ -152,15 +160,18 @@ def _lesson_query() -> Any:
                       .joinedload(source.document)), "lesson", Lesson.id)
 
 
-def lesson_page(user: User, lesson_id: int) -> PlanPage:
-    """A lesson the user may read, with everything its page header needs; NotFound otherwise."""
+def lesson_page(user: User, lesson_id: int, now: datetime) -> PlanPage:
+    """A lesson the user may read, with everything its page header needs (who else is editing
+    it at `now` included); NotFound otherwise."""
     rows = list(db.session.execute(_with_reviews_waiting(_lesson_query(), user),
-                                   {"reader_id": user.id, "item_id": lesson_id}))
+                                   {"reader_id": user.id, "item_id": lesson_id,
+                                    "presence_since": presence.since(now)}))
     if not rows or not policy.can_view_sequence(user, rows[0].Lesson.sequence):
         raise NotFound()
     row = rows[0]
     lesson: Lesson = row.Lesson
     page = _page(user, "lesson", lesson, row[1], rows)
+    page.editing = presence.names(row.editing)
     if lesson.archived_at is None:
         if row.prev_id is not None:
             page.previous = Neighbour(row.prev_id, row.prev_title)

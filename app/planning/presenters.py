@@ -191,7 +191,8 @@ def _text(value: Any) -> str:
 def conflict_view(error: MergeConflict, specs: Seq[Field]) -> ConflictView:
     """Both versions of each conflicting field, with the clashing parts for marking."""
     labels = {spec.key: spec.label for spec in specs} | {
-        "title": "Title", "rtp_codes": "Ready-to-progress criteria", "tags": "Tags",
+        "title": "Title", "duration": "Duration (minutes)",
+        "rtp_codes": "Ready-to-progress criteria", "tags": "Tags",
         "big_ideas": "Five Big Ideas emphasis", "year_group": "Year group", "strand": "Strand"}
     items = [ConflictField(key, labels.get(key, key), _text(c.theirs), _text(c.mine),
                            list(c.chunks))

@@ -18,9 +18,9 @@ from app.forms import refusal, require_button
 
 # Other features' panels on plan pages (they never import planning's routes).
 from app.observations.services import address_changes, lesson_panel, open_changes_for_lesson
-from app.planning import page_data, presenters, services, visits
+from app.planning import page_data, presence, presenters, services, visits
 from app.planning.blueprint import bp
-from app.planning.fields import LESSON_FIELDS, SEQUENCE_TEXT_FIELDS
+from app.planning.fields import LESSON_FIELDS, LESSON_SECTIONS, SEQUENCE_TEXT_FIELDS
 from app.planning.forms import (
     AddLessonForm,
     LessonForm,
@@ -33,6 +33,7 @@ from app.planning.link_cache import resolved_fields
 from app.planning.reference_data import YEAR_GROUPS
 from app.reviews.services import approval_banner
 from app.revisions import MergeConflict
+from app.timeutil import utcnow
 
 #: Agreed changes one lesson save can mark as addressed (the page lists the open ones).
 MAX_ADDRESSED = 100
@@ -220,7 +221,7 @@ def add_lesson(sequence_id: int):
 @login_required
 def lesson(lesson_id: int):
     user = _user()
-    page = page_data.lesson_page(user, lesson_id)
+    page = page_data.lesson_page(user, lesson_id, utcnow())
     item, head = page.item, page.head
     return render_template("planning/lesson.html", lesson=item, head=head,
                            since=_visit(user, page),
@@ -228,6 +229,7 @@ def lesson(lesson_id: int):
                            approval=approval_banner(user, item.document, item=item),
                            comments=thread_from(user, "lesson", item.id, page.comments),
                            view=presenters.lesson_view(user, page),
+                           editing=page.editing,
                            html=resolved_fields(user, head, [f.key for f in LESSON_FIELDS],
                                                 page.links_epoch))
 
@@ -266,12 +268,19 @@ def edit_lesson(lesson_id: int):
             conflict, data, base_number = outcome.conflict, outcome.data, outcome.base_number
     errors = form.field_errors()
     status = 409 if conflict else 400 if errors else 200
+    # Opening the editor is a heartbeat (without JavaScript, the only one); never on a 4xx,
+    # whose transaction is rolled back anyway.
+    now = utcnow()
+    if status == 200:
+        presence.beat(user.id, item.document_id, now)
     return render_template("planning/lesson_form.html", lesson=item, data=data, errors=errors,
+                           editing=presence.others_editing(item.document_id, user.id, now),
                            material_options=presenters.material_options(),
                            agreed_changes=open_changes_for_lesson(user, item),
                            addresses=addresses,
                            conflict=conflict, preview=preview, base_number=base_number,
                            summary=summary, fields=LESSON_FIELDS, head=head,
+                           sections=LESSON_SECTIONS,
                            draft_key=f"lesson:{lesson_id}"), status
 
 

@@ -116,6 +116,7 @@ def create_sequence(user: User, data: dict[str, Any]) -> Sequence:
     visibility = data.get("visibility") or "work_group"
     if visibility not in VISIBILITY:
         errors["visibility"] = "Choose who can see this sequence."
+    titles = validation.lesson_titles(data.get("lesson_titles", ""), errors)
     if errors:
         raise ValidationError(fields=errors)
     assert group is not None  # no such group is a field error above
@@ -126,7 +127,13 @@ def create_sequence(user: User, data: dict[str, Any]) -> Sequence:
                         visibility=visibility, status="draft", created_by_id=user.id)
     db.session.add(sequence)
     db.session.flush()
-    fields["lessons"] = []
+    # Lessons titled on the form are in the sequence's first revision, not one revision each.
+    for position, title in enumerate(titles, start=1):
+        _new_lesson(user, sequence, title, position, {})
+    if titles:
+        db.session.flush()
+        db.session.refresh(sequence, ["lessons"])
+    fields["lessons"] = _structure(sequence)
     revisions.save_revision(document.id, user, fields, None, data.get("summary") or
                             "Sequence created.", SEQUENCE_MARKDOWN_KEYS)
     sync_material_links(sequence.id, None, fields)
@@ -252,18 +259,25 @@ def add_lesson(user: User, sequence_id: int, title: str, position: int | None = 
     active = sequence.active_lessons
     # No position, or one no lesson can have (below 1, or too large to store): at the end.
     index = len(active) if position is None or position < 1 else min(position - 1, len(active))
-    document = revisions.new_document("lesson")
-    lesson = Lesson(document_id=document.id, sequence=sequence, title=title,
-                    created_by_id=user.id)
-    db.session.add(lesson)
+    lesson = _new_lesson(user, sequence, title, index + 1, fields or {})
     ordered = active[:index] + [lesson] + active[index:]
     for number, item in enumerate(ordered, start=1):
         item.position = number
+    record_structure(user, sequence, f"Lesson added: {title}")
+    return lesson
+
+
+def _new_lesson(user: User, sequence: Sequence, title: str, position: int,
+                fields: dict[str, Any]) -> Lesson:
+    """A lesson row with its first revision (the caller records the sequence's structure)."""
+    document = revisions.new_document("lesson")
+    lesson = Lesson(document_id=document.id, sequence=sequence, title=title,
+                    position=position, created_by_id=user.id)
+    db.session.add(lesson)
     db.session.flush()
-    snapshot = {**empty_lesson_fields(title), **(fields or {}), "title": title}
+    snapshot = {**empty_lesson_fields(title), **fields, "title": title}
     revisions.save_revision(document.id, user, snapshot, None, "Lesson created.",
                             LESSON_MARKDOWN_KEYS)
-    record_structure(user, sequence, f"Lesson added: {title}")
     return lesson
 
 

@@ -13,10 +13,12 @@ from app.extensions import db
 from app.materials.models import Material
 from app.planning.fields import (
     LESSON_FIELDS,
+    MAX_DURATION,
     MAX_FIELD_CHARS,
     MAX_LINK_NOTE,
     MAX_PLAN_CHARS,
     MAX_TITLE_CHARS,
+    MIN_DURATION,
 )
 from app.planning.reference_data import BIG_IDEAS, RTP_CODES, STRANDS, YEAR_GROUPS
 
@@ -52,6 +54,33 @@ def check_title(value: str, errors: dict[str, str]) -> str:
     return title
 
 
+def check_duration(value: str, errors: dict[str, str]) -> str:
+    """Minutes as typed digits ("" when not given); kept as text like every plan field, so
+    the three-way merge treats it as one more line."""
+    raw = str(value or "").strip()
+    if raw and not (is_whole_number(raw) and MIN_DURATION <= int(raw) <= MAX_DURATION):
+        errors["duration"] = (f"Enter the duration in whole minutes, from {MIN_DURATION} to "
+                              f"{MAX_DURATION}, or leave it empty.")
+        return raw
+    return str(int(raw)) if raw else ""
+
+
+#: Lessons one new sequence may start with (a term of daily lessons fits easily).
+MAX_STARTING_LESSONS = 60
+
+
+def lesson_titles(raw: str, errors: dict[str, str]) -> list[str]:
+    """"One lesson title per line" from the new-sequence form; blank lines are skipped."""
+    titles = [one_line(line) for line in str(raw or "").splitlines()]
+    titles = [title for title in titles if title]
+    if len(titles) > MAX_STARTING_LESSONS:
+        errors["lesson_titles"] = (f"Start with at most {MAX_STARTING_LESSONS} lessons "
+                                   f"(there are {len(titles)}); add more from the sequence page.")
+    elif any(len(title) > MAX_TITLE_CHARS for title in titles):
+        errors["lesson_titles"] = f"Keep each lesson title to {MAX_TITLE_CHARS} characters."
+    return titles
+
+
 def check_text(key: str, label: str, value: str, errors: dict[str, str]) -> str:
     text = clean_text(value)
     if len(text) > MAX_FIELD_CHARS:
@@ -64,7 +93,8 @@ def lesson_fields(data: dict[str, Any], errors: dict[str, str],
                   current_size: int = 0) -> dict[str, Any]:
     """A lesson snapshot from form data, recording any field errors (`current_size`: the
     saved lesson's text, which a save may keep even when it is over the limit)."""
-    fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors)}
+    fields: dict[str, Any] = {"title": check_title(data.get("title", ""), errors),
+                              "duration": check_duration(data.get("duration", ""), errors)}
     for spec in LESSON_FIELDS:
         fields[spec.key] = check_text(spec.key, spec.label, data.get(spec.key, ""), errors)
     check_plan_size([fields[spec.key] for spec in LESSON_FIELDS], "lesson", errors, current_size)

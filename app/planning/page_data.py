@@ -25,7 +25,7 @@ from sqlalchemy import DateTime, Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from app import policy
-from app.accounts.models import User
+from app.accounts.models import Membership, MembershipRole, School, User
 from app.comments.models import Comment
 from app.errors import NotFound
 from app.extensions import db
@@ -63,6 +63,9 @@ class PlanPage:
     comments: list[Comment] = field(default_factory=list)
     #: Others with the plan open in the editor right now (app.planning.presence), by name.
     editing: list[str] = field(default_factory=list)
+    #: A sequence page: one of the reader's schools, not the plan's, with a subject leader to
+    #: ask to approve it there ("Request approval for my school"; app.reviews.adoption).
+    adoption_school: int | None = None
 
 
 #: The reader, bound when a page query runs (the statements are built once per process:
@@ -181,10 +184,27 @@ def lesson_page(user: User, lesson_id: int, now: datetime) -> PlanPage:
 
 
 @cache
+def _adoption_column() -> Any:
+    """The lowest id of the reader's schools, other than the plan's, that has a subject leader
+    to ask, or NULL: read with the page so the adoption button costs no statement of its own
+    (the POST checks the reviewer properly)."""
+    leader = aliased(Membership)
+    has_leader = (select(leader.id)
+                  .join(MembershipRole, MembershipRole.membership_id == leader.id)
+                  .where(leader.school_id == School.id, MembershipRole.role == "subject_leader")
+                  .exists())
+    mine = or_(School.id.in_(select(User.school_id).where(User.id == READER)),
+               School.id.in_(select(Membership.school_id).where(Membership.user_id == READER)))
+    return (select(func.min(School.id))
+            .where(mine, School.id != Sequence.school_id, has_leader)
+            .correlate(Sequence).scalar_subquery())
+
+
 def _sequence_query() -> Any:
     head = aliased(Revision)
     source = aliased(Sequence)
-    return _with_comments(select(Sequence, head, *_reader_columns("sequence", Sequence.id))
+    return _with_comments(select(Sequence, head, *_reader_columns("sequence", Sequence.id),
+                                 _adoption_column().label("adoption_school"))
              .join(Document, Document.id == Sequence.document_id)
              .join(head, _head_join(head))
              .where(Sequence.id == ITEM)
@@ -205,4 +225,6 @@ def sequence_page(user: User, sequence_id: int) -> PlanPage:
                                    {"reader_id": user.id, "item_id": sequence_id}))
     if not rows or not policy.can_view_sequence(user, rows[0].Sequence):
         raise NotFound()
-    return _page(user, "sequence", rows[0].Sequence, rows[0][1], rows)
+    page = _page(user, "sequence", rows[0].Sequence, rows[0][1], rows)
+    page.adoption_school = rows[0].adoption_school
+    return page

@@ -124,6 +124,7 @@ def sequence(sequence_id: int):
     return render_template("planning/sequence.html", sequence=item, head=head, view=view,
                            since=_visit(user, page), labels=presenters.LABELS,
                            approval=approval_banner(user, item.document, item=item),
+                           adoption_school=page.adoption_school,
                            comments=thread_from(user, "sequence", item.id, page.comments),
                            html=resolved_fields(user, head, ["small_steps", "overview"],
                                                 page.links_epoch))

@@ -24,4 +24,5 @@ def init_app(app: Flask) -> None:
 
         # Called by the sequence page for its "Request approval for my school" buttons.
         return {"reviews_waiting": lambda: header.reviews_waiting(current_user),
-                "adoption_schools": lambda sequence: adoption_schools(current_user, sequence)}
+                "adoption_schools": lambda sequence, candidate: adoption_schools(
+                    current_user, sequence, candidate)}

@@ -6,11 +6,8 @@ approving it pins the sequence and its lessons for that school only."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from app.accounts.models import School, User
+from app.accounts.models import User
 from app.errors import Forbidden, ValidationError
-from app.extensions import db
 from app.planning.models import Sequence
 from app.reviews import permissions
 from app.reviews.models import ReviewRequest
@@ -25,17 +22,13 @@ def _subject_leaders(sequence: Sequence, school_id: int) -> list[User]:
             if permissions.is_subject_leader_of(p, school_id)]
 
 
-def adoption_schools(user: User, sequence: Sequence) -> list[School]:
-    """The reader's other schools that could adopt this sequence: not its own school, and
-    with a subject leader to ask."""
-    if not user.is_authenticated:
+def adoption_schools(user: User, sequence: Sequence, candidate: int | None) -> list[int]:
+    """The reader's school that could adopt this sequence: ``candidate`` (a school of theirs,
+    not the plan's, with a subject leader; read with the page, app.planning.page_data) if they
+    may ask for it. No query: the page budget is a handful of statements."""
+    if candidate is None or not user.is_authenticated:
         return []
-    ids = sorted(s for s in permissions.school_ids(user) if s != sequence.school_id
-                 and permissions.can_request_review(user, sequence, s))
-    if not ids:
-        return []
-    schools = db.session.scalars(select(School).where(School.id.in_(ids)).order_by(School.name))
-    return [school for school in schools if _subject_leaders(sequence, school.id)]
+    return [candidate] if permissions.can_request_review(user, sequence, candidate) else []
 
 
 def request_adoption(user: User, sequence_id: int, school_id: int | None) -> ReviewRequest:

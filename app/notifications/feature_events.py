@@ -13,6 +13,7 @@ from app.accounts.models import User
 from app.extensions import db
 from app.mail import mail_configured, send_mail
 from app.notifications.services import auto_watch, notify, site_path
+from app.notifications.visibility import url_visible
 from app.observations.models import Observation, ResearchLesson
 from app.planning.history import Subject
 from app.reviews.models import ReviewDecision, ReviewRequest
@@ -74,13 +75,15 @@ def on_observers_invited(_app: Flask, *, research_lesson: ResearchLesson, user: 
     link = (url_for("observations.research_lesson", research_lesson_id=research_lesson.id,
                     _external=True) if has_request_context() else path)
     for user_id in user_ids:
-        if user_id == user.id:
+        person = db.session.get(User, user_id)
+        # Never the inviter; never someone the lesson's visibility keeps out (the text names
+        # the lesson, its teacher and date, and an e-mail cannot be hidden later).
+        if user_id == user.id or person is None or not url_visible(person, path):
             continue
         note = notify(user_id, "observer_invited", text, path)
-        person = db.session.get(User, user_id)
         # Sent now rather than in the next digest: the lesson may be days away. Marked
         # e-mailed, so the digest does not send it a second time.
-        if person is not None and not person.disabled and mail_configured() and send_mail(
+        if not person.disabled and mail_configured() and send_mail(
                 person.email, f"Invitation to observe: {research_lesson.lesson.title}",
                 f"{text}\n\nThe lesson's research focus, the focus pupils and your observation "
                 f"form are on its page in Coplan: {link}\n"):

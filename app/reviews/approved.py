@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from app import policy
 from app.accounts.models import User
 from app.accounts.services import audit
 from app.errors import NotFound
@@ -154,10 +155,13 @@ def approved_page(user: User, kind: Kind, item_id: int,
 
 @dataclass
 class PinnedLesson:
-    """A lesson as a sequence approval pinned it: the lesson and the revision approved."""
+    """A lesson as a sequence approval pinned it: the lesson and the revision approved, and
+    whether the reader may still open it (a lesson moved since into a plan they cannot read
+    is listed without its title or link)."""
 
     lesson: Lesson
     revision_number: int
+    readable: bool = True
 
 
 def lesson_heads(sequence: Sequence) -> dict[int, int]:
@@ -165,14 +169,15 @@ def lesson_heads(sequence: Sequence) -> dict[int, int]:
     return {lesson.id: lesson.document.head_number for lesson in sequence.active_lessons}
 
 
-def pinned_lessons(approval_id: int) -> list[PinnedLesson]:
+def pinned_lessons(user: User, approval_id: int) -> list[PinnedLesson]:
     """The lessons a sequence approval pinned, in the sequence's order."""
     rows = db.session.execute(
         select(Lesson, Approval.revision_number)
         .join(Approval, Approval.document_id == Lesson.document_id)
         .where(Approval.sequence_approval_id == approval_id)
         .order_by(Lesson.position, Lesson.id))
-    return [PinnedLesson(lesson, number) for lesson, number in rows]
+    return [PinnedLesson(lesson, number, policy.can_view_sequence(user, lesson.sequence))
+            for lesson, number in rows]
 
 
 def lessons_changed_since(approval: Approval, sequence: Sequence) -> bool:

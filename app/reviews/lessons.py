@@ -12,14 +12,14 @@ from sqlalchemy import select
 
 from app import revisions
 from app.accounts.models import User
-from app.errors import RevisionConflict
+from app.errors import Forbidden, RevisionConflict
 from app.extensions import db
 from app.planning.history import Subject
 from app.planning.models import Lesson, Sequence
 from app.reviews.approved import lesson_heads
 from app.reviews.models import Approval, ReviewRequest
 from app.reviews.screen import ReviewDiff, review_diff
-from app.revisions.models import Revision
+from app.revisions.models import Document, Revision
 
 
 @dataclass
@@ -92,6 +92,17 @@ def pin_lessons(user: User, sequence: Sequence, approval: Approval,
         raise RevisionConflict("A lesson of this sequence was changed after you opened this "
                                "review. Reload the review to see the newer changes, then "
                                "decide.")
+    # As for the sequence itself: nobody approves a revision they wrote, lesson by lesson.
+    own = db.session.scalars(
+        select(Lesson.title)
+        .join(Document, Document.id == Lesson.document_id)
+        .join(Revision, (Revision.document_id == Document.id)
+              & (Revision.number == Document.head_number))
+        .where(Lesson.id.in_(list(heads)), Revision.author_id == user.id)).all()
+    if own:
+        raise Forbidden(f"You saved the latest version of “{own[0]}”, and authors may not "
+                        "approve their own revision. Ask another subject leader or the Work "
+                        "Group Lead to approve this sequence.")
     for lesson in sequence.active_lessons:
         db.session.add(Approval(
             document_id=lesson.document_id, revision_number=heads[lesson.id],

@@ -114,7 +114,7 @@ def _approved(kind: Kind, item_id: int) -> str:
     page, approval = services.approved_page(_user(), kind, item_id, school_id)
     return render_template("reviews/approved.html", page=page, subject=page.subject,
                            approval=approval,
-                           pinned=services.pinned_lessons(approval.approval_id))
+                           pinned=services.pinned_lessons(_user(), approval.approval_id))
 
 
 @bp.get("/lessons/<int:lesson_id>/approved")

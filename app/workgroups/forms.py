@@ -13,6 +13,7 @@ from flask import request
 from wtforms import Field, StringField
 from wtforms.validators import InputRequired
 
+from app.core.text import is_whole_number
 from app.forms import (
     BaseRevisionField,
     CoplanForm,
@@ -171,4 +172,4 @@ class NewYearForm(CoplanForm):
     def confirmed(self) -> set[int]:
         """The user ids whose membership was confirmed (ticked boxes named "continuing")."""
         return {int(v) for v in request.form.getlist("continuing")
-                if v.isdigit() and len(v) < 10}
+                if is_whole_number(v) and len(v) < 10}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app import policy
+from app import policy, visibility
 from app.accounts import services as accounts
 from app.accounts.models import Membership, User, WorkGroup
 from app.errors import Forbidden, NotFound, ValidationError
@@ -94,12 +94,14 @@ def _blocked(group: WorkGroup, today: dt.date) -> str:
     return ""
 
 
-def current_sequences(group: WorkGroup) -> list[Sequence]:
-    """The group's sequences of its current year that are not archived, by title."""
+def current_sequences(user: User, group: WorkGroup) -> list[Sequence]:
+    """The group's sequences of its current year that are not archived and that `user` may
+    read, by title. A plan kept to a school the Lead is not in stays as it is, in its year:
+    nobody may carry forward or archive what they cannot read."""
     return list(db.session.scalars(select(Sequence).where(
         Sequence.work_group_id == group.id, Sequence.academic_year == group.academic_year,
-        Sequence.archived_at.is_(None)).order_by(Sequence.year_group, Sequence.title,
-                                                  Sequence.id)))
+        Sequence.archived_at.is_(None), visibility.sql_filter(user, visibility.SEQUENCE_READ))
+        .order_by(Sequence.year_group, Sequence.title, Sequence.id)))
 
 
 def _members(user: User, group: WorkGroup) -> list[MemberRow]:
@@ -111,22 +113,28 @@ def _members(user: User, group: WorkGroup) -> list[MemberRow]:
 def new_year_page(user: User, work_group_id: int, today: dt.date | None = None) -> NewYearPage:
     """What the "Start the next year" page shows: the choices to make."""
     group = manageable_group(user, work_group_id)
-    return NewYearPage(group, group.academic_year, _next_year(group), current_sequences(group),
+    return NewYearPage(group, group.academic_year, _next_year(group),
+                       current_sequences(user, group),
                        _members(user, group), _blocked(group, today or dates.today()))
 
 
 def start_new_year(user: User, work_group_id: int, choices: dict[int, str],
-                   confirmed: set[int], today: dt.date | None = None) -> NewYearResult:
+                   confirmed: set[int], today: dt.date | None = None,
+                   from_year: str | None = None) -> NewYearResult:
     """Move the group into its next academic year.
 
     `choices` maps each current sequence's id to a key of CHOICES (every one must be chosen);
-    `confirmed` holds the user ids of members who stay.
+    `confirmed` holds the user ids of members who stay; `from_year` is the year the page was
+    opened in (a second submit of the same page must not move the group on again).
     """
     group = manageable_group(user, work_group_id)
+    if from_year is not None and from_year != group.academic_year:
+        raise ValidationError(f"{group.project_code} has already moved to "
+                              f"{group.academic_year}; nothing was changed.")
     following = _next_year(group)
     if reason := _blocked(group, today or dates.today()):
         raise ValidationError(reason)
-    sequences = current_sequences(group)
+    sequences = current_sequences(user, group)
     errors: dict[str, str] = {}
     for sequence in sequences:
         if choices.get(sequence.id) not in CHOICES:

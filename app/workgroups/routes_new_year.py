@@ -24,7 +24,8 @@ def new_year_page(work_group_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         chosen, confirmed = form.choices(), form.confirmed()
         try:
-            result = new_year.start_new_year(user, work_group_id, chosen, confirmed)
+            result = new_year.start_new_year(user, work_group_id, chosen, confirmed,
+                                             from_year=request.form.get("from_year", ""))
         except ValidationError as error:
             db.session.rollback()
             form.add_errors(error.fields or {"form": error.message})

@@ -140,7 +140,11 @@ def start_new_year(user: User, work_group_id: int, choices: dict[int, str],
         if choices.get(sequence.id) not in CHOICES:
             errors[f"sequence-{sequence.id}"] = (f"Choose whether to carry “{sequence.title}” "
                                                  f"forward to {following} or archive it.")
-    unknown = set(choices) - {s.id for s in sequences}
+    # Choices for the group's plans this person cannot read are ignored (those plans stay as
+    # they are); only ids that are no current plan at all mean the page is out of date.
+    unknown = set(choices) - set(db.session.scalars(select(Sequence.id).where(
+        Sequence.work_group_id == group.id, Sequence.academic_year == group.academic_year,
+        Sequence.archived_at.is_(None))))
     if unknown:
         errors["form"] = ("The list of sequences has changed since the page was opened. "
                           "Check the choices below and start the year again.")

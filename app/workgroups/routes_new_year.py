@@ -25,7 +25,7 @@ def new_year_page(work_group_id: int) -> ResponseReturnValue:
         chosen, confirmed = form.choices(), form.confirmed()
         try:
             result = new_year.start_new_year(user, work_group_id, chosen, confirmed,
-                                             from_year=request.form.get("from_year", ""))
+                                             from_year=request.form.get("from_year") or None)
         except ValidationError as error:
             db.session.rollback()
             form.add_errors(error.fields or {"form": error.message})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from app.extensions import db
 from tests.browser.test_accessibility_browser import axe, violations  # noqa: F401 - fixture
@@ -48,8 +48,9 @@ def test_a_teacher_filters_the_groups_plans_by_clicking(browser, live_server, de
     assert options, "the demo group has plans with year groups"
     Select(form.find_element(By.NAME, "year")).select_by_value(options[0])
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert f"year={options[0]}" in browser.current_url
+    # The click starts a page load; wait for it rather than read the old address.
+    WebDriverWait(browser, 10).until(lambda d: f"year={options[0]}" in d.current_url)
     listed = browser.find_elements(By.CSS_SELECTOR, ".plan-list li")
     assert listed or "No plans match" in browser.page_source
     browser.find_element(By.LINK_TEXT, "Clear filters").click()
-    assert "year=" not in browser.current_url
+    WebDriverWait(browser, 10).until(lambda d: "year=" not in d.current_url)

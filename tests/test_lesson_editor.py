@@ -84,6 +84,9 @@ def test_a_lesson_has_a_duration_shown_on_its_page(app, client, login, make_work
     assert "Duration: 45 minutes" in client.get(f"/lessons/{lesson_id}").get_data(as_text=True)
     cleared = client.post(f"/lessons/{lesson_id}/edit", data=lesson_form(base=2, duration=""))
     assert cleared.status_code == 302 and _head(app, lesson_id)["duration"] == ""
+    # A phone offers its number keypad: the attributes arrive as attributes, not as text.
+    editor = client.get(f"/lessons/{lesson_id}/edit").get_data(as_text=True)
+    assert re.search(r'<input id="f-duration"[^>]* inputmode="numeric" class="short">', editor)
 
 
 def test_a_duration_outside_5_to_240_minutes_is_a_field_error_with_the_input_kept(

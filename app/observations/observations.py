@@ -135,29 +135,8 @@ def _apply_observation(observation: Observation, data: dict[str, Any]) -> None:
 
 
 def _pupil_rows(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, str]]:
-    if len(rows) > validation.MAX_PUPILS:
-        errors["pupils"] = f"Record at most {validation.MAX_PUPILS} focus pupils."
-        return []
-    out: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for index, row in enumerate(rows):
-        prefix = f"pupils-{index}-"
-        row_errors: dict[str, str] = {}
-        values = {key: validation.text(row, key, label, row_errors, pupils=True)
-                  for key, label in (("profile", "Profile"), ("prediction", "Prediction"),
-                                     ("evidence", "Evidence"))}
-        code = str(row.get("code") or "").strip()
-        if not code and not any(values.values()):
-            continue  # a blank row
-        errors.update({prefix + k: v for k, v in row_errors.items()})
-        if not validation.pupil_code(code):
-            errors[prefix + "code"] = validation.CODE_MESSAGE if code else \
-                "Give this focus pupil a code such as A, B or C (never a name)."
-        elif code in seen:
-            errors[prefix + "code"] = f"Code {code} is used twice: give each pupil their own."
-        seen.add(code)
-        out.append({"code": code, **values})
-    return out
+    return validation.pupil_rows(rows, errors, (("profile", "Profile"), ("prediction",
+                                 "Prediction"), ("evidence", "Evidence")), "Record")
 
 
 def _noticing_rows(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, str]]:

@@ -317,28 +317,8 @@ def _apply_details(rl: ResearchLesson, revision: Revision, group: WorkGroup,
 
 def _planned_pupils(rows: list[dict[str, Any]], errors: dict[str, str]) -> list[dict[str, str]]:
     """The focus pupils chosen before the lesson: codes only, profiles that name nobody."""
-    if len(rows) > validation.MAX_PUPILS:
-        errors["pupils"] = f"Choose at most {validation.MAX_PUPILS} focus pupils."
-        return []
-    out: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for index, row in enumerate(rows):
-        prefix = f"pupils-{index}-"
-        row_errors: dict[str, str] = {}
-        profile = validation.text(row, "profile", "Profile", row_errors, limit=2_000,
-                                  pupils=True)
-        code = str(row.get("code") or "").strip()
-        if not code and not profile:
-            continue  # a blank row
-        errors.update({prefix + k: v for k, v in row_errors.items()})
-        if not validation.pupil_code(code):
-            errors[prefix + "code"] = validation.CODE_MESSAGE if code else \
-                "Give this focus pupil a code such as A, B or C (never a name)."
-        elif code in seen:
-            errors[prefix + "code"] = f"Code {code} is used twice: give each pupil their own."
-        seen.add(code)
-        out.append({"code": code, "profile": profile})
-    return out
+    return validation.pupil_rows(rows, errors, (("profile", "Profile"),), "Choose",
+                                 limit=2_000)
 
 
 def _session(group: WorkGroup, rl: ResearchLesson, raw: str,

@@ -53,3 +53,32 @@ def names_a_pupil(value: str) -> bool:
 def pupil_code(value: str) -> bool:
     """True for a code such as A, B2 or C (1–3 capital letters or digits, nothing else)."""
     return bool(CODE_RE.fullmatch(value))
+
+
+def pupil_rows(rows: list[dict[str, Any]], errors: dict[str, str],
+               fields: tuple[tuple[str, str], ...], too_many: str,
+               limit: int = MAX_TEXT) -> list[dict[str, str]]:
+    """Focus-pupil rows (pupils-<i>-code and `fields`): codes only, each once, notes that name
+    nobody; blank rows dropped. Shared by the teacher's planned pupils and each observer's."""
+    if len(rows) > MAX_PUPILS:
+        errors["pupils"] = f"{too_many} at most {MAX_PUPILS} focus pupils."
+        return []
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        prefix = f"pupils-{index}-"
+        row_errors: dict[str, str] = {}
+        values = {key: text(row, key, label, row_errors, limit=limit, pupils=True)
+                  for key, label in fields}
+        code = str(row.get("code") or "").strip()
+        if not code and not any(values.values()):
+            continue  # a blank row
+        errors.update({prefix + k: v for k, v in row_errors.items()})
+        if not pupil_code(code):
+            errors[prefix + "code"] = CODE_MESSAGE if code else \
+                "Give this focus pupil a code such as A, B or C (never a name)."
+        elif code in seen:
+            errors[prefix + "code"] = f"Code {code} is used twice: give each pupil their own."
+        seen.add(code)
+        out.append({"code": code, **values})
+    return out

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/demo_queries.py            # this tree
     # before/after: the same script against an older tree (its app package first on the path)
-    git worktree add /tmp/before <commit> && PYTHONPATH=/tmp/before \\
+    git worktree add ../before <commit> && PYTHONPATH=../before \\
         .venv/bin/python bench/demo_queries.py --label before
 
 Builds a fresh instance in a temporary folder (SQLite, a Whoosh index on disk), loads the demo

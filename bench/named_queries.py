@@ -1,8 +1,8 @@
 """The queries issue 12 names as failing: result count and top result on this tree's engine.
 
 Run on HEAD:     .venv/bin/python bench/named_queries.py
-Run on a commit: git worktree add /tmp/before a982945
-                 PYTHONPATH=/tmp/before .venv/bin/python bench/named_queries.py
+Run on a commit: git worktree add ../before a982945
+                 PYTHONPATH=../before .venv/bin/python bench/named_queries.py
 (PYTHONPATH comes before this checkout on sys.path, so the engine measured is that tree's.)
 
 Documents are the relevance benchmark's (bench/relevance_corpus.py); "grade" is the top

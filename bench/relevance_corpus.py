@@ -3,7 +3,7 @@
 ``documents()`` returns about 290 search documents in the app's dict shape (see
 app/core/search/documents.py): the sequences of ``relevance_sequences.SPECS``, each with its
 lessons, some re-planned in a second academic year by another school, plus the lessons and
-sequences of the demo seed (/work/shared/demo-seed.json, read at run time when present).
+sequences of the demo seed (app/demo/seed.json, read at run time when present).
 
 Text varies per document the way teachers' writing varies: fractions as ``3/4``,
 ``$\\frac{3}{4}$`` or words, ``2-digit``/``two-digit``, ``2-D``/``2D``, RTP codes with an en
@@ -23,7 +23,8 @@ from typing import Any
 from relevance_sequences import SPECS, Spec
 
 SEED = 2026
-DEMO_SEED = Path("/work/shared/demo-seed.json")
+#: The app's copy of the demo seed, found from this file so the bench runs in any checkout.
+DEMO_SEED = Path(__file__).resolve().parent.parent / "app" / "demo" / "seed.json"
 ACADEMIC_YEARS = ("2023/24", "2024/25", "2025/26", "2026/27")
 STATUSES = ("draft", "in_review", "approved", "approved", "approved")
 

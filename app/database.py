@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from flask import Response, after_this_request, current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -51,3 +52,31 @@ def unit_of_work() -> Iterator[scoped_session[FlaskSession]]:
     except BaseException:
         session.rollback()
         raise
+
+
+def write_after_response(work: Callable[[], None], what: str) -> None:
+    """Run `work` in its own short transaction once this request's response has gone, and only
+    if the reader got the page (status below 400).
+
+    For small writes a page view implies (a visit marker, an editor heartbeat): done while
+    the reader waits, they would take SQLite's one writer lock for a read. A failure is
+    logged, never shown: such a write is a hint, and its loss costs a hint.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                with unit_of_work():
+                    work()
+            except Exception:
+                app.logger.warning("Could not record %s", what, exc_info=True)
+            finally:
+                db.session.remove()
+
+    @after_this_request
+    def after(response: Response) -> Response:
+        # The hook runs for error pages too: only a page the reader actually got counts.
+        if response.status_code < 400:
+            response.call_on_close(run)
+        return response

@@ -308,3 +308,26 @@ def test_presence_is_only_for_editors_and_needs_the_csrf_token(
     with app.app_context():
         document_id = db.session.get(Lesson, lesson_id).document_id
         assert presence.others_editing(document_id, 0, utcnow()) == []
+
+
+def test_opening_the_editor_records_its_heartbeat_after_the_page_has_gone(
+        app, client, login, make_work_group, make_user):
+    from app.planning.models import EditPresence
+
+    group = make_work_group()
+    author = make_user(group=group)
+    lesson_id = make_plan(app, author, group, lessons=1).lesson_ids[0]
+    login(author)
+
+    def beats() -> int:
+        with app.app_context():
+            return len(db.session.scalars(select(EditPresence)).all())
+
+    # A refused save (400) is no heartbeat.
+    refused = client.post(f"/lessons/{lesson_id}/edit", data=lesson_form(duration="4"))
+    assert refused.status_code == 400 and beats() == 0
+    # While the page is still being sent nothing is written; once it has gone, the beat is.
+    page = client.get(f"/lessons/{lesson_id}/edit", buffered=False)
+    assert page.status_code == 200 and beats() == 0
+    page.close()
+    assert beats() == 1

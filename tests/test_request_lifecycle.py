@@ -217,14 +217,13 @@ def test_only_the_lifecycle_and_the_unit_of_work_commit():
         assert commit.search(path.read_text(encoding="utf-8")), path
     # A `with unit_of_work():` commits too: in a view, route module, service or concern
     # module it would commit half a request. Only code that runs outside a request opens
-    # one: CLI commands, the after-response consumers of the search and mail outboxes, and
-    # the visit markers a page remembers after its response (app/planning/visits.py).
+    # one: CLI commands and the after-response work (the search and mail outboxes'
+    # consumers, and database.write_after_response for visit markers and heartbeats).
     own_unit = re.compile(r"\bunit_of_work\s*\(")
     outside_requests = [path for path in APP_DIR.rglob("*.py")
                         if path.name == "cli.py" or path == APP_DIR / "database.py"
                         or path == APP_DIR / "search" / "indexer.py"
-                        or path.parent == APP_DIR / "mail"
-                        or path == APP_DIR / "planning" / "visits.py"]
+                        or path.parent == APP_DIR / "mail"]
     opened = [f"{path.relative_to(APP_DIR.parent)}:{number}"
               for path in sorted(APP_DIR.rglob("*.py")) if path not in outside_requests
               for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from app.accounts.models import User
 from app.comments.services import thread_from
 from app.core.markdown import render_markdown
+from app.database import write_after_response
 from app.errors import ValidationError
 from app.extensions import db, limiter
 from app.forms import refusal, require_button
@@ -269,11 +270,11 @@ def edit_lesson(lesson_id: int):
             conflict, data, base_number = outcome.conflict, outcome.data, outcome.base_number
     errors = form.field_errors()
     status = 409 if conflict else 400 if errors else 200
-    # Opening the editor is a heartbeat (without JavaScript, the only one); never on a 4xx,
-    # whose transaction is rolled back anyway.
+    # Opening the editor is a heartbeat (without JavaScript, the only one), written after the
+    # page has gone, as visit markers are (never for a refused save or a conflict page).
     now = utcnow()
-    if status == 200:
-        presence.beat(user.id, item.document_id, now)
+    user_id, document_id = user.id, item.document_id
+    write_after_response(lambda: presence.beat(user_id, document_id, now), "an editor heartbeat")
     return render_template("planning/lesson_form.html", lesson=item, data=data, errors=errors,
                            editing=presence.others_editing(item.document_id, user.id, now),
                            material_options=presenters.material_options(),

@@ -7,11 +7,10 @@ for a read. The marker is written once the response is sent, in its own short tr
 
 from __future__ import annotations
 
-from flask import Response, after_this_request, current_app
 from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import unit_of_work
+from app.database import write_after_response
 from app.extensions import db
 from app.planning.models import Visit
 from app.timeutil import utcnow
@@ -36,21 +35,4 @@ def record_visit(user_id: int, document_id: int, number: int) -> None:
 
 def record_after_response(user_id: int, document_id: int, number: int) -> None:
     """Remember that the user saw revision `number`, after this request's response."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def record() -> None:
-        with app.app_context():
-            try:
-                with unit_of_work():
-                    record_visit(user_id, document_id, number)
-            except Exception:  # a marker is a hint: its loss shows a note once more
-                app.logger.warning("Could not remember a visit", exc_info=True)
-            finally:
-                db.session.remove()
-
-    @after_this_request
-    def after(response: Response) -> Response:
-        # Only a page the reader actually got counts as seen (the hook runs for errors too).
-        if response.status_code < 400:
-            response.call_on_close(record)
-        return response
+    write_after_response(lambda: record_visit(user_id, document_id, number), "a visit")

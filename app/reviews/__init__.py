@@ -20,9 +20,5 @@ def init_app(app: Flask) -> None:
         # A callable: the count is asked for only where the menu shows it, once per request
         # (with the unread count, or from a plan page's own query; app.notifications.header).
         from app.notifications import header
-        from app.reviews.adoption import adoption_schools
 
-        # Called by the sequence page for its "Request approval for my school" buttons.
-        return {"reviews_waiting": lambda: header.reviews_waiting(current_user),
-                "adoption_schools": lambda sequence, candidate: adoption_schools(
-                    current_user, sequence, candidate)}
+        return {"reviews_waiting": lambda: header.reviews_waiting(current_user)}

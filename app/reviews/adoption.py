@@ -22,15 +22,6 @@ def _subject_leaders(sequence: Sequence, school_id: int) -> list[User]:
             if permissions.is_subject_leader_of(p, school_id)]
 
 
-def adoption_schools(user: User, sequence: Sequence, candidate: int | None) -> list[int]:
-    """The reader's school that could adopt this sequence: ``candidate`` (a school of theirs,
-    not the plan's, with a subject leader; read with the page, app.planning.page_data) if they
-    may ask for it. No query: the page budget is a handful of statements."""
-    if candidate is None or not user.is_authenticated:
-        return []
-    return [candidate] if permissions.can_request_review(user, sequence, candidate) else []
-
-
 def request_adoption(user: User, sequence_id: int, school_id: int | None) -> ReviewRequest:
     """Ask the subject leader of one of the user's schools to approve another school's
     sequence for it. NotFound when the user may not read the sequence; Forbidden for a

@@ -175,7 +175,10 @@ def pinned_lessons(user: User, approval_id: int) -> list[PinnedLesson]:
         select(Lesson, Approval.revision_number)
         .join(Approval, Approval.document_id == Lesson.document_id)
         .where(Approval.sequence_approval_id == approval_id)
-        .order_by(Lesson.position, Lesson.id))
+        .order_by(Lesson.position, Lesson.id)
+        # Each lesson's sequence decides whether the reader may still open it: loaded here,
+        # not one query per lesson.
+        .options(joinedload(Lesson.sequence)))
     return [PinnedLesson(lesson, number, policy.can_view_sequence(user, lesson.sequence))
             for lesson, number in rows]
 

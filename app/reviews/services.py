@@ -4,10 +4,7 @@ Routes and other features call services.<function>: targets (what can be reviewe
 (asking for a review, the queue), screen (the reviewer's diff and evidence), decisions
 (approve, ask for changes, comment) and approved (approved versions and sequence status)."""
 
-from app.reviews.adoption import (
-    adoption_schools,
-    request_adoption,
-)
+from app.reviews.adoption import request_adoption
 from app.reviews.approved import (
     ApprovalView,
     approval_banner,
@@ -63,7 +60,6 @@ __all__ = [
     "ReviewScreen",
     "SchoolChoice",
     "SubmitOptions",
-    "adoption_schools",
     "approval_banner",
     "approved_page",
     "current_approval",

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from app.cookies import keep_session_cookie
 from app.extensions import db
 
 
@@ -192,6 +193,7 @@ def unavailable_response(error: BaseException) -> Response:
 
 def form_token_error() -> ErrorPage:
     """A form whose token is missing or stale: say why in words a teacher can act on."""
+    keep_session_cookie()
     if request.method not in ("GET", "HEAD", "OPTIONS") and not current_user.is_authenticated:
         # With no session at all the token cannot match: the session ended (or another site
         # sent the form). The text is still in the form, and kept in the browser.

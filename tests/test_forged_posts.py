@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import csrf, db
 from app.input import MULTI_VALUED
 from app.revisions.models import Revision
+from tests.conftest import PASSWORD
 from tests.planning_helpers import lesson_form, make_plan
 
 
@@ -157,3 +158,33 @@ def test_a_field_sent_twice_is_a_400_and_nothing_is_saved(app, client, login, ma
         "rtp_codes": "3NF-2", "tags": "", "small_steps": "", "overview": "",
         "big_ideas": ["coherence", "fluency"], "base_number": "1", "summary": ""})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+def test_a_refused_background_post_leaves_the_login_form_she_is_looking_at_working(
+        app, client, login, make_work_group, make_user):
+    group = make_work_group()
+    user = make_user(group=group)
+    plan = make_plan(app, user, group, lessons=1)
+    login(user)
+    lesson_id = plan.lesson_ids[0]
+    form_page = client.get(f"/lessons/{lesson_id}/edit").get_data(as_text=True)
+    old_token = re.search(r'name="csrf_token" value="([^"]+)"', form_page)[1]
+    client.delete_cookie("session", domain="localhost")  # the session has ended
+    # She opens the form again: the login redirect starts a new session (its flash).
+    assert client.get(f"/lessons/{lesson_id}/edit").status_code == 302
+    redirect_cookie = client.get_cookie("session", domain="localhost").value
+    login_page = client.get(f"/login?next=/lessons/{lesson_id}/edit").get_data(as_text=True)
+    login_token = re.search(r'name="csrf_token" value="([^"]+)"', login_page)[1]
+    login_cookie = client.get_cookie("session", domain="localhost").value
+    # The old page's live preview and "leave" beacon were sent with the redirect's cookie,
+    # before the login page arrived, and with the old page's token; they are answered after.
+    for url in ("/preview", f"/lessons/{lesson_id}/presence/leave"):
+        client.set_cookie("session", redirect_cookie, domain="localhost")
+        late = client.post(url, csrf=False, data={"csrf_token": old_token, "text": "x"})
+        assert late.status_code == 400
+        assert "Set-Cookie" not in late.headers  # so the browser keeps the login page's cookie
+        client.set_cookie("session", login_cookie, domain="localhost")
+    signed_in = client.post(f"/login?next=/lessons/{lesson_id}/edit", csrf=False, data={
+        "email": user.email, "password": PASSWORD, "csrf_token": login_token})
+    assert signed_in.status_code == 302
+    assert signed_in.headers["Location"].endswith(f"/lessons/{lesson_id}/edit")

@@ -10,6 +10,11 @@
   }
   var tokenInput = form.querySelector("input[name=csrf_token]");
   var token = tokenInput ? tokenInput.value : "";
+  // Once the page is going away nothing more is sent in the background but the "leave"
+  // beacon: a preview still waiting for its pause would go out with this page's token.
+  var leaving = false;
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
 
   function post(url, fields) {
     var body = new FormData();
@@ -31,6 +36,9 @@
     var asked = 0;
     function refresh() {
       var ask = ++asked;
+      if (leaving) {
+        return;
+      }
       if (!area.value.trim()) {
         pane.hidden = true;
         target.textContent = "";

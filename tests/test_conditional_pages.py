@@ -37,6 +37,7 @@ def pages(plan) -> list[str]:
     lesson = plan.lesson_ids[0]
     return [f"/lessons/{lesson}/revisions/1", f"/lessons/{lesson}/compare?a=1&b=2",
             f"/lessons/{lesson}/source", f"/lessons/{lesson}/revisions/2/source",
+            f"/lessons/{lesson}/source.md", f"/lessons/{lesson}/revisions/2/source.md",
             f"/sequences/{plan.id}/revisions/1", f"/sequences/{plan.id}/compare?a=1&b=1",
             f"/sequences/{plan.id}/print", f"/sequences/{plan.id}/export.md"]
 

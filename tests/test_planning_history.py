@@ -319,7 +319,8 @@ def urls(team: SimpleNamespace, lesson_id: int | None = None) -> list[str]:
     seq = team.plan.id
     return [f"/lessons/{lesson}/history", f"/lessons/{lesson}/revisions/1",
             f"/lessons/{lesson}/compare?a=1&b=2", f"/lessons/{lesson}/source",
-            f"/lessons/{lesson}/revisions/1/source", f"/sequences/{seq}/history",
+            f"/lessons/{lesson}/revisions/1/source", f"/lessons/{lesson}/source.md",
+            f"/lessons/{lesson}/revisions/1/source.md", f"/sequences/{seq}/history",
             f"/sequences/{seq}/revisions/1", f"/sequences/{seq}/compare?a=1&b=2",
             f"/sequences/{seq}/export.md", f"/sequences/{seq}/print"]
 
@@ -356,6 +357,7 @@ def test_revision_numbers_of_another_lesson_are_404(app, client, login, team):
     other = team.plan.lesson_ids[1]  # only revision 1 exists; the first lesson has 1-3
     login(team.ana)
     for url in (f"/lessons/{other}/revisions/3", f"/lessons/{other}/revisions/3/source",
+                f"/lessons/{other}/revisions/3/source.md",
                 f"/lessons/{other}/compare?a=1&b=3", f"/lessons/{other}/revisions/0",
                 f"/sequences/{team.plan.id}/revisions/99",
                 # Past PostgreSQL's integer range: still a 404, never a database error.
@@ -382,20 +384,53 @@ def test_revisions_of_a_hidden_lesson_stay_hidden_from_a_visible_lessons_url(
 # --- raw source, export and print ---------------------------------------------------------------
 
 
-def test_lesson_source_is_plain_markdown(app, client, login, team):
+def test_lesson_source_is_a_page_with_a_title_a_way_back_and_the_text(app, client, login, team):
+    edit_lesson(app, team.ana, team.lesson_id,
+                body="Try <b>this</b> & **that** <script>x</script>.")
+    login(team.ben)
+    html = page(client, f"/lessons/{team.lesson_id}/source")
+    assert "<title>Markdown source of Lesson 1 · Coplan</title>" in html
+    assert "<h1>Markdown source of “<bdi>Lesson 1</bdi>”</h1>" in html
+    assert f'<a href="/lessons/{team.lesson_id}">Back to the lesson</a>' in html
+    assert f'href="/lessons/{team.lesson_id}/source.md" download>Download as .md</a>' in html
+    # The author's HTML is text on this page, never markup.
+    source = re.search(r'<pre class="markdown-source" lang="en-GB" dir="auto">(.*?)</pre>',
+                       html, re.S)
+    assert source and source.group(1) == (
+        "# Lesson 1\n\n## Key learning point\n\nPupils divide a whole into unequal parts.\n\n"
+        "## Lesson notes\n\nTry &lt;b&gt;this&lt;/b&gt; &amp; **that** "
+        "&lt;script&gt;x&lt;/script&gt;.\n")
+    assert "<script>x" not in html
+
+
+def test_lesson_source_file_is_plain_markdown(app, client, login, team):
     edit_lesson(app, team.ana, team.lesson_id, body="Try <b>this</b> & **that**.")
     login(team.ben)
-    response = client.get(f"/lessons/{team.lesson_id}/source")
+    response = client.get(f"/lessons/{team.lesson_id}/source.md")
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert response.headers["Content-Disposition"] == "inline"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="lesson-1.md"'
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.get_data(as_text=True) == (
         "# Lesson 1\n\n## Key learning point\n\nPupils divide a whole into unequal parts.\n\n"
         "## Lesson notes\n\nTry <b>this</b> & **that**.\n")
-    old = client.get(f"/lessons/{team.lesson_id}/revisions/2/source")
+    old = client.get(f"/lessons/{team.lesson_id}/revisions/2/source.md")
     assert old.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert old.headers["Content-Disposition"] == \
+        'attachment; filename="lesson-1-revision-2.md"'
     assert "into equal parts." in old.get_data(as_text=True)
     assert "Lesson notes" not in old.get_data(as_text=True)
+
+
+def test_revision_source_page_leads_back_to_that_revision(app, client, login, team):
+    login(team.ben)
+    html = page(client, f"/lessons/{team.lesson_id}/revisions/2/source")
+    assert "<title>Markdown source of Lesson 1, revision 2 · Coplan</title>" in html
+    assert f'<a href="/lessons/{team.lesson_id}/revisions/2">Back to revision 2</a>' in html
+    assert f'href="/lessons/{team.lesson_id}/revisions/2/source.md" download>' in html
+    assert "into equal parts." in html and "unequal" not in html
+    # The revision page links here.
+    revision = page(client, f"/lessons/{team.lesson_id}/revisions/2")
+    assert f'href="/lessons/{team.lesson_id}/revisions/2/source">Markdown source</a>' in revision
 
 
 def test_export_md_downloads_the_whole_sequence_in_order(app, client, login, team):

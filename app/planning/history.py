@@ -292,13 +292,32 @@ def _lesson_markdown(fields: dict[str, Any], heading: str, level: int) -> str:
     return f"{'#' * level} {heading}\n" + (f"\n{body}" if body else "")
 
 
-def lesson_source(user: User, lesson_id: int, number: int | None = None) -> str:
+@dataclass
+class SourcePage:
+    """A lesson revision's Markdown, shown as a page and downloadable as a file."""
+
+    subject: Subject
+    revision: Revision
+    #: Whether the address named a revision (/revisions/<n>/source) rather than the lesson.
+    addressed_by_number: bool
+    title: str
+    text: str
+
+    @property
+    def filename(self) -> str:
+        stem = slugify(self.title) or f"lesson-{self.subject.id}"
+        return f"{stem}-revision-{self.revision.number}.md" if self.addressed_by_number \
+            else f"{stem}.md"
+
+
+def lesson_source_page(user: User, lesson_id: int, number: int | None = None) -> SourcePage:
     """A lesson revision (the current one by default) as Markdown: # Title, ## each field."""
-    lesson = services.get_lesson(user, lesson_id)
-    revision = revisions.get_revision(lesson.document_id,
-                                      number if number is not None
-                                      else lesson.document.head_number)
-    return _lesson_markdown(revision.fields, revision.fields.get("title", lesson.title), 1)
+    subject = get_subject(user, "lesson", lesson_id)
+    revision = revisions.get_revision(subject.document_id,
+                                      number if number is not None else subject.head_number)
+    title = revision.fields.get("title", subject.title)
+    return SourcePage(subject, revision, number is not None, title,
+                      _lesson_markdown(revision.fields, title, 1))
 
 
 def sequence_markdown(sequence: Sequence) -> str:

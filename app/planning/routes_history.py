@@ -107,18 +107,40 @@ def lesson_compare(lesson_id: int) -> str:
     return _compare("lesson", lesson_id)
 
 
+# The source is a page of the site (title, way back, language); the .md address beside it is
+# the raw file, for saving or pasting into another tool.
+
+
 @bp.get("/lessons/<int:lesson_id>/source")
 @login_required
 @revision_addressed
-def lesson_source(lesson_id: int) -> Response:
-    return _text(history.lesson_source(_user(), lesson_id), "inline")
+def lesson_source(lesson_id: int) -> str:
+    return render_template("planning/source.html",
+                           page=history.lesson_source_page(_user(), lesson_id))
+
+
+@bp.get("/lessons/<int:lesson_id>/source.md")
+@login_required
+@revision_addressed
+def lesson_source_file(lesson_id: int) -> Response:
+    page = history.lesson_source_page(_user(), lesson_id)
+    return _text(page.text, f'attachment; filename="{page.filename}"')
 
 
 @bp.get("/lessons/<int:lesson_id>/revisions/<int:number>/source")
 @login_required
 @revision_addressed
-def lesson_revision_source(lesson_id: int, number: int) -> Response:
-    return _text(history.lesson_source(_user(), lesson_id, number), "inline")
+def lesson_revision_source(lesson_id: int, number: int) -> str:
+    return render_template("planning/source.html",
+                           page=history.lesson_source_page(_user(), lesson_id, number))
+
+
+@bp.get("/lessons/<int:lesson_id>/revisions/<int:number>/source.md")
+@login_required
+@revision_addressed
+def lesson_revision_source_file(lesson_id: int, number: int) -> Response:
+    page = history.lesson_source_page(_user(), lesson_id, number)
+    return _text(page.text, f'attachment; filename="{page.filename}"')
 
 
 # --- sequences ----------------------------------------------------------------------------------

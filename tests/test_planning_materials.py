@@ -92,3 +92,41 @@ def test_pd_link_in_text_renders_with_the_segment_title(app, client, login, make
     page = client.get(f"/lessons/{plan.lesson_ids[0]}").get_data(as_text=True)
     assert f'href="/materials/{material_id}">2.7 Times tables: 2, 4 and 8</a>' in page
     assert "unknown material" in page
+
+
+def test_print_view_writes_out_each_linked_material(app, client, login, make_work_group,
+                                                    make_user):
+    """On paper a link cannot be followed: the print view names each material of the sequence
+    and of each lesson, with its segment, the note and the address written out."""
+    from app.materials.models import Material
+
+    group = make_work_group()
+    user = make_user(group=group)
+    guide = _material(app)
+    other = _material(app, title="Unit fractions", segment="3.2")
+    plan = make_plan(app, user, group, lessons=2,
+                     materials=[{"material_id": str(guide), "note": "read before the sequence"}])
+    login(user)
+    client.post(f"/lessons/{plan.lesson_ids[1]}/edit", data={
+        **lesson_form(title="Lesson 2"), "material_id": [str(other)],
+        "material_note": ["step 3"], "material_position": ["1"]})
+    html = client.get(f"/sequences/{plan.id}/print").get_data(as_text=True)
+    sequence_part, lessons_part = html.split('<article class="print-lesson"', 1)
+    assert '<h2 id="seq-materials">Linked PD materials</h2>' in sequence_part
+    assert (f'<a href="/materials/{guide}">2.7 Times tables: 2, 4 and 8</a></bdi> — '
+            '<bdi>read before the sequence</bdi>') in sequence_part
+    assert ('<span class="print-url"><a href="https://www.ncetm.org.uk/x" '
+            'rel="noopener noreferrer">https://www.ncetm.org.uk/x</a></span>') in sequence_part
+    first, second = lessons_part.split('<article class="print-lesson"', 1)
+    assert "Linked PD materials" not in first
+    assert f'<h3 id="l{plan.lesson_ids[1]}-materials">Linked PD materials</h3>' in second
+    assert f'<a href="/materials/{other}">3.2 Unit fractions</a></bdi> — <bdi>step 3</bdi>' \
+        in second
+    # A material withdrawn to a suggestion since: its title as linked, and no address.
+    with app.app_context():
+        db.session.get(Material, other).status = "suggested"
+        db.session.commit()
+    html = client.get(f"/sequences/{plan.id}/print").get_data(as_text=True)
+    second = html.split('<article class="print-lesson"')[2]
+    assert "<li><bdi>3.2 Unit fractions</bdi> — <bdi>step 3</bdi>" in second
+    assert f"/materials/{other}" not in second and "print-url" not in second

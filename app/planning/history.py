@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from sqlalchemy import select
 
 from app import policy, revisions
 from app.accounts.models import User
 from app.core.diffing import FieldChange, diff_snapshots
 from app.core.markdown import LinkTarget, SafeHtml, resolve_links, rewrap_stored
+from app.extensions import db
+from app.materials.models import Material
 from app.planning import services
 from app.planning.fields import (
     LESSON_DIFF_FIELDS,
@@ -357,16 +361,59 @@ def _day(value: datetime) -> str:
     return aware(value).strftime("%-d %b %Y")
 
 
+@dataclass(frozen=True)
+class PrintedMaterial:
+    """A linked PD material as paper shows it: links cannot be clicked, so addresses are written."""
+
+    title: str
+    #: The segment or core concept teachers quote ("2.7"); empty when the material has none.
+    code: str
+    note: str
+    #: The material's own address (NCETM and so on); empty when the reader may not see it.
+    url: str
+    material_id: int | None
+
+
 @dataclass
 class PrintPage:
     sequence: Sequence
     head: Revision
     reading: Reading
     lessons: list[tuple[Lesson, Revision, Reading]]
+    #: Linked PD materials of the sequence itself, in the plan's order.
+    materials: list[PrintedMaterial] = field(default_factory=list)
+    #: Linked PD materials of each lesson, by lesson id.
+    lesson_materials: dict[int, list[PrintedMaterial]] = field(default_factory=dict)
+
+
+def printed_materials(user: User, revisions_: list[Revision]) -> list[list[PrintedMaterial]]:
+    """Each revision's linked materials, looked up in one query. A material since removed, or
+    one this reader may not see, keeps the title stored with the link and shows no address."""
+    wanted = {item.get("material_id") for r in revisions_ for item in r.fields.get("materials")
+              or [] if isinstance(item, dict) and isinstance(item.get("material_id"), int)}
+    found = {m.id: m for m in db.session.scalars(select(Material).where(
+        Material.id.in_(wanted)))} if wanted else {}
+    out = []
+    for revision in revisions_:
+        shown = []
+        for item in revision.fields.get("materials") or []:
+            if not isinstance(item, dict):
+                continue
+            raw = item.get("material_id")
+            material = found.get(raw) if isinstance(raw, int) else None
+            if material is not None and policy.can_view_material(user, material):
+                shown.append(PrintedMaterial(material.title, material.code,
+                                             str(item.get("note") or ""), material.url,
+                                             material.id))
+            else:
+                shown.append(PrintedMaterial(str(item.get("title") or "A PD material"), "",
+                                             str(item.get("note") or ""), "", None))
+        out.append(shown)
+    return out
 
 
 def print_page(user: User, sequence_id: int) -> PrintPage:
-    """A sequence and all its current lessons, for printing."""
+    """A sequence and all its current lessons, with their linked PD materials, for printing."""
     sequence = services.get_sequence(user, sequence_id)
     resolve = link_resolver(user)
     head = revisions.get_revision(sequence.document_id, sequence.document.head_number)
@@ -374,4 +421,7 @@ def print_page(user: User, sequence_id: int) -> PrintPage:
     for lesson in sequence.active_lessons:
         lesson_head = revisions.get_revision(lesson.document_id, lesson.document.head_number)
         lessons.append((lesson, lesson_head, reading("lesson", lesson_head, resolve)))
-    return PrintPage(sequence, head, reading("sequence", head, resolve), lessons)
+    materials = printed_materials(user, [head] + [r for _, r, _ in lessons])
+    return PrintPage(sequence, head, reading("sequence", head, resolve), lessons, materials[0],
+                     {lesson.id: m for (lesson, _, _), m in zip(lessons, materials[1:],
+                                                                 strict=True)})

@@ -556,6 +556,28 @@ def test_timeline_interleaves_the_story_in_order(app, client, login, world):
     assert "Sequence revision 1" in page and "Lesson 1: Change addressed in revision 2" in page
 
 
+def test_a_lesson_revised_and_taught_the_same_day_is_taught_after_the_revision(app, client,
+                                                                              login, world):
+    # Revision 1 in the morning, revision 2 in the afternoon, taught (revision 2) that day and
+    # observed in the evening: the lesson taught sits between revision 2 and the observation,
+    # not at the start of the day before both revisions.
+    number = edit_lesson(app, world.teacher, world.lesson_id, representations="Bar first")
+    rl_id = make_research_lesson(app, world.teacher, world.lesson_id, [world.observer])
+    login(world.observer)
+    client.post(f"/research-lessons/{rl_id}/my-observation",
+                data=_observation_form(responses="Seen."))
+    day = dt.datetime(2025, 1, 30, tzinfo=dt.UTC)
+    _set_times(app, rl_id, world.lesson_id, rev1=day + dt.timedelta(hours=8),
+               taught=day.date(), observed=day + dt.timedelta(hours=18),
+               agreed=day + dt.timedelta(hours=19), rev2=day + dt.timedelta(hours=13),
+               addressed=None)
+    with app.test_request_context():
+        events = timelines.timeline(db.session.get(User, world.teacher.id),
+                                    lesson=db.session.get(Lesson, world.lesson_id))
+    assert number == 2
+    assert [e.kind for e in events] == ["revision", "revision", "research_lesson", "observation"]
+
+
 def test_timeline_takes_providers_from_other_features(app, client, login, world):
     def reviews(scope):
         yield timelines.TimelineEvent(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), "review",

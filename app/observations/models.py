@@ -97,6 +97,12 @@ class ResearchLesson(Model):
         return KINDS.get(self.kind, self.kind)
 
     @property
+    def kind_in_sentence(self) -> str:
+        """The kind mid-sentence: "a support-visit observation", but "a TRG research lesson"."""
+        label = self.kind_label
+        return label if label.split()[0].isupper() else label[0].lower() + label[1:]
+
+    @property
     def title(self) -> str:
         """"Research lesson: <lesson title> (<date>)", as pages, threads and search show it."""
         prefix = "Research lesson" if self.kind == "research_lesson" else "Support-visit " \

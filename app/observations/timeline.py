@@ -141,7 +141,10 @@ def _research_lesson_events(scope: TimelineScope,
                             rl: ResearchLesson) -> Iterable[TimelineEvent]:
     page = url_for("observations.research_lesson", research_lesson_id=rl.id)
     prefix = scope.lesson_title(rl.lesson)
-    taught = dt.datetime.combine(rl.taught_on, dt.time(0, 0), tzinfo=dt.UTC)
+    # Known by its day only: placed at the start of that day, but never before the revision it
+    # taught was written (a plan revised in the morning and taught that afternoon).
+    taught = max(dt.datetime.combine(rl.taught_on, dt.time(0, 0), tzinfo=dt.UTC),
+                 aware(rl.revision.created_at))
     yield TimelineEvent(taught, "research_lesson",
                         f"{prefix}{rl.kind_label} of revision {rl.revision_number}, taught by "
                         f"{rl.teacher.display_name}", page, rl.teacher.display_name,

@@ -20,6 +20,7 @@ from tests.reviews_helpers import (
     client_for,
     count,
     edit_lesson,
+    edit_sequence,
     review_id_from,
 )
 
@@ -234,3 +235,27 @@ def test_the_work_group_lead_is_not_asked_in_place_of_a_subject_leader(
     response = the_client.post(f"/sequences/{plan.id}/request-approval",
                                data={"school_id": adopter})
     assert response.status_code == 303 and count(app, ReviewRequest) == 0
+
+
+def _status_in_lists(reader, team) -> tuple[str, str]:
+    """The sequence's status as the Work Group's plans and the sequences list show it."""
+    home = text(reader.get(f"/work-groups/{team.group.id}/plans"))
+    row = home.split(f'href="/sequences/{team.plan.id}"')[1].split("</li>")[0]
+    listed = text(reader.get("/sequences"))
+    cell = listed.split(f'href="/sequences/{team.plan.id}"')[1].split("</tr>")[0]
+    return row, cell
+
+
+@pytest.mark.parametrize("change", ["lesson", "sequence"])
+def test_lists_never_call_a_changed_draft_approved(app, login, team, change):
+    ask_and_approve(app, login, team)
+    reader = client_for(app, login, team.teacher_b)
+    row, cell = _status_in_lists(reader, team)
+    assert ">Approved</span>" in row and "<td>Approved</td>" in cell
+    if change == "lesson":
+        edit_lesson(app, team.author, team.plan.lesson_ids[1], checks="Is 8 x 3 = 24?")
+    else:
+        edit_sequence(app, team.author, team.plan.id, overview="Now with a bar model.")
+    row, cell = _status_in_lists(reader, team)
+    assert ">Approved</span>" not in row and "<td>Approved</td>" not in cell
+    assert "Draft changed since approval" in row and "Draft changed since approval" in cell

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.observations.models import AgreedChange, ResearchLesson
 from app.planning.models import STATUSES, Lesson, Sequence
 from app.planning.reference_data import STRANDS, YEAR_GROUPS
+from app.reviews.approved import CHANGED_SINCE_APPROVAL, changed_since_approval
 from app.reviews.waiting import WaitingReview, open_in_group
 from app.workgroups import dates, sessions
 from app.workgroups.models import WorkGroupSession
@@ -66,6 +67,8 @@ class PlanFilters:
 class PlanRow:
     sequence: Sequence
     lesson_count: int
+    #: Approved, but the draft (or a lesson) has changed since: never shown as "Approved".
+    draft_changed: bool = False
 
     @property
     def year_label(self) -> str:
@@ -77,7 +80,13 @@ class PlanRow:
 
     @property
     def status_label(self) -> str:
+        if self.draft_changed:
+            return CHANGED_SINCE_APPROVAL
         return STATUSES.get(self.sequence.status, self.sequence.status)
+
+    @property
+    def status_class(self) -> str:
+        return "draft" if self.draft_changed else self.sequence.status
 
 
 @dataclass
@@ -118,6 +127,7 @@ def plan_list(user: User, group: WorkGroup, filters: PlanFilters,
     if limit is not None:
         query = query.limit(limit)
     found = db.session.execute(query).all()
+    changed = changed_since_approval([sequence for sequence, *_ in found])
     # The filter choices come from the unfiltered list, so a filter never offers a dead end.
     facets = db.session.execute(select(Sequence.year_group, Sequence.strand).where(*base)
                                 .distinct()).all()
@@ -125,7 +135,8 @@ def plan_list(user: User, group: WorkGroup, filters: PlanFilters,
     strands = {row.strand for row in facets} | ({filters.strand} - {""})
     return PlanList(
         filters=filters,
-        rows=[PlanRow(sequence, count or 0) for sequence, count, _total in found],
+        rows=[PlanRow(sequence, count or 0, sequence.id in changed)
+              for sequence, count, _total in found],
         total=found[0][2] if found else 0,
         year_options=[(code, name) for code, name in YEAR_GROUPS if code in years],
         strand_options=[(code, name) for code, name, _p in STRANDS if code in strands],

@@ -32,6 +32,7 @@ from app.planning.forms import (
 )
 from app.planning.link_cache import resolved_fields
 from app.planning.reference_data import YEAR_GROUPS
+from app.reviews.approved import CHANGED_SINCE_APPROVAL, changed_since_approval
 from app.reviews.services import approval_banner
 from app.revisions import MergeConflict
 from app.timeutil import utcnow
@@ -82,6 +83,8 @@ def sequences():
     items = services.list_sequences(user, include_archived=include_archived,
                                     work_group_id=group_id, year_group=year)
     return render_template("planning/sequences.html", sequences=items,
+                           changed=changed_since_approval(items),
+                           changed_label=CHANGED_SINCE_APPROVAL,
                            include_archived=include_archived, group_id=group_id, year=year,
                            groups=presenters.my_groups(user), year_groups=YEAR_GROUPS,
                            labels=presenters.LABELS)

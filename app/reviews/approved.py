@@ -187,17 +187,62 @@ def lessons_changed_since(approval: Approval, sequence: Sequence) -> bool:
     """Whether the sequence's lessons differ from those the approval pinned (edited, added
     or archived since). An approval from before lessons were pinned has none: then any
     lesson saved after it counts as a change."""
-    rows = db.session.execute(
-        select(Lesson.id, Document.head_number, Lesson.updated_at)
-        .join(Document, Document.id == Lesson.document_id)
-        .where(Lesson.sequence_id == sequence.id, Lesson.archived_at.is_(None))).all()
-    pinned = {lesson_id: number for lesson_id, number in db.session.execute(
-        select(Lesson.id, Approval.revision_number)
-        .join(Approval, Approval.document_id == Lesson.document_id)
-        .where(Approval.sequence_approval_id == approval.id))}
-    if not pinned:
-        return any(_aware(updated) > _aware(approval.approved_at) for _, _, updated in rows)
-    return pinned != {lesson_id: head for lesson_id, head, _ in rows}
+    return sequence.id in _lessons_changed({sequence.id: approval})
+
+
+def _lessons_changed(approvals: dict[int, Approval]) -> set[int]:
+    """Of these sequences (id -> the approval to compare with), those whose lessons changed."""
+    if not approvals:
+        return set()
+    lessons: dict[int, list[tuple[int, int, datetime]]] = {sequence_id: [] for sequence_id
+                                                           in approvals}
+    for sequence_id, lesson_id, head, updated in db.session.execute(
+            select(Lesson.sequence_id, Lesson.id, Document.head_number, Lesson.updated_at)
+            .join(Document, Document.id == Lesson.document_id)
+            .where(Lesson.sequence_id.in_(approvals), Lesson.archived_at.is_(None))):
+        lessons[sequence_id].append((lesson_id, head, updated))
+    pinned: dict[int, dict[int, int]] = {approval.id: {} for approval in approvals.values()}
+    for approval_id, lesson_id, number in db.session.execute(
+            select(Approval.sequence_approval_id, Lesson.id, Approval.revision_number)
+            .join(Lesson, Lesson.document_id == Approval.document_id)
+            .where(Approval.sequence_approval_id.in_(pinned))):
+        assert approval_id is not None  # the where clause
+        pinned[approval_id][lesson_id] = number
+    changed = set()
+    for sequence_id, approval in approvals.items():
+        rows, pins = lessons[sequence_id], pinned[approval.id]
+        if pins:
+            moved = pins != {lesson_id: head for lesson_id, head, _ in rows}
+        else:
+            moved = any(_aware(updated) > _aware(approval.approved_at) for *_, updated in rows)
+        if moved:
+            changed.add(sequence_id)
+    return changed
+
+
+#: A list's status for an approved sequence whose draft has changed since.
+CHANGED_SINCE_APPROVAL = "Draft changed since approval"
+
+
+def changed_since_approval(sequences: list[Sequence]) -> set[int]:
+    """Ids of the approved sequences whose draft (itself or its lessons) has changed since the
+    revision approved for their own school: a list says so instead of "Approved", as the
+    sequence page does."""
+    approved = {s.document_id: s for s in sequences if s.status == "approved"}
+    if not approved:
+        return set()
+    newest: dict[int, Approval] = {}
+    for approval in db.session.scalars(select(Approval).where(
+            Approval.document_id.in_(approved)).order_by(Approval.id)):
+        if approval.school_id == approved[approval.document_id].school_id:
+            newest[approval.document_id] = approval
+    heads = {doc: head for doc, head in db.session.execute(
+        select(Document.id, Document.head_number).where(Document.id.in_(approved)))}
+    changed = {approved[doc].id for doc, approval in newest.items()
+               if approval.revision_number != heads[doc]}
+    return changed | _lessons_changed({approved[doc].id: approval
+                                       for doc, approval in newest.items()
+                                       if approved[doc].id not in changed})
 
 
 def _aware(moment: datetime) -> datetime:

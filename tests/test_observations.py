@@ -578,6 +578,27 @@ def test_a_lesson_revised_and_taught_the_same_day_is_taught_after_the_revision(a
     assert [e.kind for e in events] == ["revision", "revision", "research_lesson", "observation"]
 
 
+def test_a_lesson_recorded_after_it_was_taught_keeps_its_day(app, client, login, world):
+    # Taught on 24 Nov, recorded on 2 Dec against the revision written that morning: the
+    # timeline still says 24 Nov and puts it there.
+    edit_lesson(app, world.teacher, world.lesson_id, representations="Bar first")
+    rl_id = make_research_lesson(app, world.teacher, world.lesson_id, [world.observer])
+    login(world.observer)
+    client.post(f"/research-lessons/{rl_id}/my-observation",
+                data=_observation_form(responses="Seen."))
+    day = dt.datetime(2025, 11, 24, tzinfo=dt.UTC)
+    _set_times(app, rl_id, world.lesson_id, rev1=day - dt.timedelta(days=3), taught=day.date(),
+               observed=day + dt.timedelta(days=8, hours=12), agreed=day,
+               rev2=day + dt.timedelta(days=8, hours=9), addressed=None)
+    with app.test_request_context():
+        events = timelines.timeline(db.session.get(User, world.teacher.id),
+                                    lesson=db.session.get(Lesson, world.lesson_id))
+    assert [e.kind for e in events] == ["revision", "research_lesson", "revision", "observation"]
+    assert events[1].time.date() == day.date()
+    page = _page(client.get(f"/lessons/{world.lesson_id}/timeline"))
+    assert '<time datetime="2025-11-24">24 Nov 2025</time>' in page
+
+
 def test_timeline_takes_providers_from_other_features(app, client, login, world):
     def reviews(scope):
         yield timelines.TimelineEvent(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), "review",

@@ -3,6 +3,7 @@ works."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -64,6 +65,8 @@ def test_make_run_serves_on_the_host_and_port_the_readme_says():
     plan = subprocess.run(["make", "-n", "run", "HOST=0.0.0.0", "PORT=8000"], cwd=ROOT,
                           capture_output=True, text=True, check=True).stdout
     assert "flask run --host 0.0.0.0 --port 8000" in plan
+    # make reads HOST and PORT from the environment too: the defaults only without them.
+    clean = {k: v for k, v in os.environ.items() if k not in ("HOST", "PORT")}
     default = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout
+                             check=True, env=clean).stdout
     assert "flask run --host 127.0.0.1 --port 5000" in default

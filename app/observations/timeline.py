@@ -52,6 +52,8 @@ class TimelineEvent:
     actor: str = ""
     #: A plain-text line under the title (escaped when shown).
     detail: str = ""
+    #: Where it sorts, when not at `time` (an event known only by its day).
+    sort_time: dt.datetime | None = None
 
     @property
     def label(self) -> str:
@@ -103,7 +105,8 @@ def timeline(user: User, lesson: Lesson | None = None,
     if not policy.can_view_sequence(user, shown):
         raise NotFound()
     events = [event for provider in PROVIDERS for event in provider(scope)]
-    return sorted(events, key=lambda e: (aware(e.time), _RANK.get(e.kind, len(_RANK))))
+    return sorted(events, key=lambda e: (aware(e.sort_time or e.time),
+                                         _RANK.get(e.kind, len(_RANK))))
 
 
 # --- the providers this feature brings ----------------------------------------------------------
@@ -141,14 +144,15 @@ def _research_lesson_events(scope: TimelineScope,
                             rl: ResearchLesson) -> Iterable[TimelineEvent]:
     page = url_for("observations.research_lesson", research_lesson_id=rl.id)
     prefix = scope.lesson_title(rl.lesson)
-    # Known by its day only: placed at the start of that day, but never before the revision it
-    # taught was written (a plan revised in the morning and taught that afternoon).
-    taught = max(dt.datetime.combine(rl.taught_on, dt.time(0, 0), tzinfo=dt.UTC),
-                 aware(rl.revision.created_at))
+    # Known by its day only: shown on that day and sorted at its start, except after a
+    # revision written that same day (a plan revised in the morning, taught that afternoon).
+    taught = dt.datetime.combine(rl.taught_on, dt.time(0, 0), tzinfo=dt.UTC)
+    written = aware(rl.revision.created_at)
     yield TimelineEvent(taught, "research_lesson",
                         f"{prefix}{rl.kind_label} of revision {rl.revision_number}, taught by "
                         f"{rl.teacher.display_name}", page, rl.teacher.display_name,
-                        rl.research_focus)
+                        rl.research_focus,
+                        sort_time=written if written.date() == rl.taught_on else None)
     for observation in rl.observations:
         yield TimelineEvent(observation.created_at, "observation",
                             f"{prefix}Observation by {observation.observer.display_name}",

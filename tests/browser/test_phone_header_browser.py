@@ -84,6 +84,14 @@ def test_the_phone_menu_opens_by_keyboard_and_leads_on(browser, live_server, dem
     assert browser.find_element(By.CSS_SELECTOR, ".site-menu .user-menu button").is_displayed()
     # The open menu sits below the header row, not over the button.
     assert sequences.rect["y"] >= button.rect["y"] + button.rect["height"]
+    # Tabbing on past its last item closes it, so nothing focused is hidden under it.
+    log_out = browser.find_element(By.CSS_SELECTOR, ".site-menu .user-menu button")
+    browser.execute_script("arguments[0].focus()", log_out)
+    log_out.send_keys(Keys.TAB)
+    assert not browser.execute_script(open_menu)
+    assert browser.switch_to.active_element.is_displayed()
+    button.send_keys(Keys.ENTER)
+    assert browser.execute_script(open_menu)
     # Open, the menu is still accessible.
     browser.execute_script(axe)
     from tests.browser.test_accessibility_browser import RUN_AXE, TAGS

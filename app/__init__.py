@@ -13,6 +13,7 @@ from app import (
     admin,
     comments,
     config,
+    files,
     mail,
     main,
     materials,
@@ -109,7 +110,7 @@ def register_extensions(app: Flask) -> None:
 #: Every feature, wired in this order by its own init_app (pages, CLI, search sources, signal
 #: subscriptions, template helpers). Signals make the order matter only for blueprints.
 FEATURES = (main, materials, planning, search, mail, accounts, admin, notifications, comments,
-            observations, reviews, workgroups)
+            observations, reviews, workgroups, files)
 
 
 def register_features(app: Flask) -> None:

@@ -26,6 +26,8 @@ ENV_KEYS: dict[str, type] = {
     "SESSION_COOKIE_SECURE": bool,
     "MAX_CONTENT_LENGTH": int,
     "RATELIMIT_STORAGE_URI": str,
+    "FILES_BACKEND": str,
+    "FILES_DIR": str,
 }
 
 
@@ -90,6 +92,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_USERNAME": None,
         "MAIL_PASSWORD": None,
         "MAIL_FROM": "coplan@localhost",
+        #: Where uploaded files live: "folder" (FILES_DIR, one host), "postgres" (chunks in the
+        #: database, shared by every host) or "auto" (postgres when the database is PostgreSQL).
+        "FILES_BACKEND": "auto",
+        "FILES_DIR": os.path.join(instance_path, "files"),
     }
 
 

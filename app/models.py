@@ -13,6 +13,7 @@ from app.accounts.models import (  # noqa: F401
     WorkGroupSchool,
 )
 from app.comments.models import Comment, CommentRevision, Mention  # noqa: F401, E402
+from app.files.models import FileBlob, FileChunk  # noqa: F401, E402
 from app.mail.models import MailOutbox  # noqa: F401, E402
 from app.materials.models import Material, PlanMaterialLink, StudyLogEntry  # noqa: F401, E402
 from app.notifications.models import FeedToken, Notification, Watch  # noqa: F401, E402

@@ -1,0 +1,16 @@
+"""Files in plans: content-addressed blob storage (folder or PostgreSQL) and `flask files`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Check the storage settings now (a typo fails at start, not at the first upload) and add
+    the `files` command group."""
+    from app.files import models  # noqa: F401  (tables known before create_all)
+    from app.files.cli import register_cli
+    from app.files.storage import backend_name
+
+    backend_name(app)
+    register_cli(app)

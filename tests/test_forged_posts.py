@@ -76,16 +76,23 @@ def test_a_cross_site_post_without_cookies_writes_nothing_and_sets_no_cookie(
     assert page.status_code == 200 and "planted" not in page.get_data(as_text=True)
 
 
-def test_a_post_after_the_session_ended_keeps_nothing_on_the_server_and_says_why(
-        app, client, login, make_work_group, make_user):
+def _open_the_editor(app, client, login, make_work_group, make_user):
+    """A teacher signed in with her lesson's edit form open: (user, lesson id, form page, token)."""
     group = make_work_group()
     user = make_user(group=group)
     plan = make_plan(app, user, group, lessons=1)
     login(user)
     lesson_id = plan.lesson_ids[0]
     form_page = client.get(f"/lessons/{lesson_id}/edit").get_data(as_text=True)
-    assert 'data-keep-draft="lesson:' in form_page  # the browser keeps the text (drafts.js)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form_page)[1]
+    return user, lesson_id, form_page, token
+
+
+def test_a_post_after_the_session_ended_keeps_nothing_on_the_server_and_says_why(
+        app, client, login, make_work_group, make_user):
+    user, lesson_id, form_page, token = _open_the_editor(app, client, login, make_work_group,
+                                                         make_user)
+    assert 'data-keep-draft="lesson:' in form_page  # the browser keeps the text (drafts.js)
     client.delete_cookie("session", domain="localhost")  # the session has ended
     before = _row_counts(app)
     response = client.post(f"/lessons/{lesson_id}/edit", csrf=False, data=lesson_form(
@@ -162,13 +169,8 @@ def test_a_field_sent_twice_is_a_400_and_nothing_is_saved(app, client, login, ma
 
 def test_a_refused_background_post_leaves_the_login_form_she_is_looking_at_working(
         app, client, login, make_work_group, make_user):
-    group = make_work_group()
-    user = make_user(group=group)
-    plan = make_plan(app, user, group, lessons=1)
-    login(user)
-    lesson_id = plan.lesson_ids[0]
-    form_page = client.get(f"/lessons/{lesson_id}/edit").get_data(as_text=True)
-    old_token = re.search(r'name="csrf_token" value="([^"]+)"', form_page)[1]
+    user, lesson_id, _page, old_token = _open_the_editor(app, client, login, make_work_group,
+                                                         make_user)
     client.delete_cookie("session", domain="localhost")  # the session has ended
     # She opens the form again: the login redirect starts a new session (its flash).
     assert client.get(f"/lessons/{lesson_id}/edit").status_code == 302

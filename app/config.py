@@ -28,6 +28,8 @@ ENV_KEYS: dict[str, type] = {
     "RATELIMIT_STORAGE_URI": str,
     "FILES_BACKEND": str,
     "FILES_DIR": str,
+    "FILES_MAX_BYTES": int,
+    "FILES_GROUP_QUOTA_BYTES": int,
 }
 
 
@@ -96,6 +98,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: database, shared by every host) or "auto" (postgres when the database is PostgreSQL).
         "FILES_BACKEND": "auto",
         "FILES_DIR": os.path.join(instance_path, "files"),
+        #: Largest file one upload may hold (25 MB); a bigger request body is a 413.
+        "FILES_MAX_BYTES": 25 * 1024 * 1024,
+        #: What all the files of one Work Group's plans may take together, every version
+        #: and removed files included (they can be restored).
+        "FILES_GROUP_QUOTA_BYTES": 2 * 1024 * 1024 * 1024,
     }
 
 

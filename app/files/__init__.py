@@ -1,4 +1,5 @@
-"""Files in plans: content-addressed blob storage (folder or PostgreSQL) and `flask files`."""
+"""Files in plans: content-addressed blob storage (folder or PostgreSQL), files attached to
+lessons (their page, upload and download) and `flask files`."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Check the storage settings now (a typo fails at start, not at the first upload) and add
-    the `files` command group."""
+    """Check the storage settings now (a typo fails at start, not at the first upload), add
+    the files pages and the `files` command group."""
     from app.files import models  # noqa: F401  (tables known before create_all)
     from app.files.cli import register_cli
+    from app.files.routes import bp
     from app.files.storage import backend_name
 
     backend_name(app)
+    app.register_blueprint(bp)
     register_cli(app)

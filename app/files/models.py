@@ -1,16 +1,33 @@
-"""Content-addressed blobs: a catalogue row per stored content, and its bytes in chunks.
+"""Content-addressed blobs (a catalogue row per stored content, and its bytes in chunks) and
+the attachments that name them.
 
 Every backend writes the catalogue row (so `flask files verify` knows what must exist); only
 the PostgreSQL backend keeps the bytes in `file_chunk` (the folder backend keeps files).
+
+An attachment is one file of a plan (or, later, of a board thread or session) as teachers
+see it: its versions are immutable rows pointing at blobs, so a plan revision can record the
+versions it had (issue 15, item 3) and an approved version keeps serving the file it was
+approved with after a newer upload.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.accounts.models import User
 from app.extensions import Model
 from app.timeutil import utcnow
 
@@ -35,3 +52,62 @@ class FileChunk(Model):
                                       primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Attachment(Model):
+    """A file of one target ("lesson" now; "sequence", "board_thread", "session" later)."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_target", "target_kind", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What the file belongs to: its readers and writers are that thing's.
+    target_kind: Mapped[str] = mapped_column(String(30))
+    target_id: Mapped[int] = mapped_column(Integer)
+    #: The Work Group whose quota the file's versions count against (the target's owner).
+    work_group_id: Mapped[int] = mapped_column(ForeignKey("work_group.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Removal is reversible: the row, its versions and their blobs stay.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+    versions: Mapped[list[AttachmentVersion]] = relationship(
+        back_populates="attachment", order_by="AttachmentVersion.number")
+
+    @property
+    def current(self) -> AttachmentVersion:
+        """The newest version (what the list shows and a plain download gives)."""
+        return self.versions[-1]
+
+
+class AttachmentVersion(Model):
+    """One upload of an attachment, never changed: number 1 is the first, each replace adds one."""
+
+    __tablename__ = "attachment_version"
+    __table_args__ = (UniqueConstraint("attachment_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    #: The stored content (re-encoded for pictures); never the uploaded name or path.
+    blob_hash: Mapped[str] = mapped_column(String(64), ForeignKey("file_blob.hash"), index=True)
+    #: The uploaded name made safe to show and to offer on download (app.core.files.names).
+    display_name: Mapped[str] = mapped_column(String(200))
+    #: Decided from the content at upload, and the only type the file is ever served as.
+    media_type: Mapped[str] = mapped_column(String(100))
+    extension: Mapped[str] = mapped_column(String(10))
+    #: "image", "pdf", "document", "slides" or "spreadsheet".
+    kind: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Text extracted for search (issue 15, item 6), filled after the upload; None until then.
+    text: Mapped[str | None] = mapped_column(Text)
+    #: Why no text could be extracted ("could not be read", "took too long"), for the list.
+    text_note: Mapped[str | None] = mapped_column(String(300))
+
+    attachment: Mapped[Attachment] = relationship(back_populates="versions")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])

@@ -152,6 +152,8 @@ def build_app(tmp_path, backend: str, pg_schema: str | None, **extra: Any) -> Fl
         "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
         "SQLALCHEMY_DATABASE_URI": uri,
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        # Uploaded files stay in the test's own folder, never the checkout's instance/.
+        "FILES_DIR": str(tmp_path / "files"),
         "RATELIMIT_ENABLED": True,
         "SEARCH_AUTO_REBUILD": "sync",
         "SEARCH_INDEXER": "off",

@@ -238,7 +238,11 @@ def test_auto_chooses_by_database_and_a_wrong_setting_fails_at_start(app, backen
         store = get_store()
     assert app.config["FILES_BACKEND"] == "auto"
     assert type(store) is (PostgresStore if backend == "postgresql" else FolderStore)
-    assert files_dir(app) == os.path.join(app.instance_path, "files")
+    # Unset, files live in the instance folder (the test apps keep theirs in tmp_path).
+    bare = create_app({"TESTING": True, "SECRET_KEY": "x", "SEARCH_INDEXER": "off",
+                       "SEARCH_INDEX_DIR": str(tmp_path / "index-bare"),
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bare.sqlite'}"})
+    assert files_dir(bare) == os.path.join(bare.instance_path, "files")
     with pytest.raises(ValueError, match="FILES_BACKEND"):
         create_app({"TESTING": True, "SECRET_KEY": "x", "FILES_BACKEND": "s3",
                     "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"})

@@ -263,3 +263,41 @@ def test_the_child_is_limited_in_cpu_time_too() -> None:
     finished = subprocess.run([sys.executable, "-I", "-c", script], timeout=20, check=False)
     assert finished.returncode != 0
     assert time.monotonic() - started < 10
+
+
+def test_the_child_sees_none_of_the_apps_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real command, with the worker swapped for a script that prints its environment.
+    monkeypatch.setenv("COPLAN_SECRET_PROBE", "s3cret")
+    real = extract.worker_command
+    dump = "import os, sys; sys.stdout.write(repr(sorted(os.environ)))"
+    monkeypatch.setattr(extract, "worker_command",
+                        lambda *a, **k: [*real(*a, **k)[:3], "-c", dump])
+    seen = text_of(pdf_with_pages("Bar models"), "pdf").text
+    assert "PATH" in seen
+    assert "COPLAN_SECRET_PROBE" not in seen and "s3cret" not in seen
+
+
+def test_the_child_can_write_no_file_and_open_few(tmp_path: Path) -> None:
+    worker = Path(extract.__file__).with_name("_extract_worker.py")
+    target = tmp_path / "written"
+    script = textwrap.dedent(f"""
+        import runpy, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        worker = runpy.run_path({str(worker)!r})
+        worker["set_limits"](200, 5)
+        try:
+            with open({str(target)!r}, "wb") as out:
+                out.write(b"x" * 10)
+        except OSError:
+            print("write refused")
+        handles = []
+        try:
+            for _ in range(100):
+                handles.append(open({str(worker)!r}, "rb"))
+        except OSError:
+            print("open refused")
+    """)
+    finished = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True,
+                              timeout=20, check=False)
+    assert finished.stdout.split() == [b"write", b"refused", b"open", b"refused"]
+    assert not target.exists() or target.stat().st_size == 0

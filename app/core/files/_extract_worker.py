@@ -19,15 +19,25 @@ EXIT_UNREADABLE = 2
 EXIT_OUT_OF_MEMORY = 3
 
 
+#: Open files at once: stdin, stdout, stderr and the module a reader is importing, with room to
+#: spare. A crafted file cannot make the reader hold many descriptors.
+MAX_OPEN_FILES = 16
+
+
 def set_limits(max_memory_mb: int, cpu_seconds: int) -> None:
-    """Cap this process's address space and CPU time; no core file if it crashes."""
+    """Cap this process's address space, CPU time and open files; it may write no file.
+
+    RLIMIT_FSIZE 0 applies to regular files only (stdout is a pipe): a reader tricked into
+    writing somewhere fails instead of filling the disk. No core file if it crashes.
+    """
     try:
         import resource
     except ImportError:  # pragma: no cover - not on Linux or macOS: the parent's timeout remains
         return
     memory = max_memory_mb * 1024 * 1024
     for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu_seconds),
-                         (resource.RLIMIT_CORE, 0)):
+                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 0),
+                         (resource.RLIMIT_NOFILE, MAX_OPEN_FILES)):
         try:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):  # pragma: no cover - e.g. RLIMIT_AS on macOS

@@ -2,7 +2,7 @@
 
 Readers of these formats parse untrusted, compressed, deeply nested input in C and Python; a
 crafted file can make them loop, or unpack gigabytes. So the reading happens in a separate,
-short-lived Python process (`_extract_worker.py`, run with `-I`: no environment, no user site)
+short-lived Python process (`_extract_worker.py`, run with `-I` and an environment of PATH only)
 with an address-space limit (RLIMIT_AS) and a CPU limit, and the parent kills it at a
 wall-clock timeout. Whatever goes wrong ends as empty text and a note, never an exception:
 the file is still stored and downloadable, it is only not searchable.
@@ -14,6 +14,7 @@ isolation (no state shared with the app, nothing inherited from a threaded paren
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -77,7 +78,8 @@ def run_worker(fmt: str, data: bytes, *, max_chars: int, timeout_s: float,
                              cpu_seconds=math.ceil(timeout_s) + 1)
     try:
         finished = subprocess.run(command, input=data, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, timeout=timeout_s, check=False)
+                                  stderr=subprocess.DEVNULL, timeout=timeout_s, check=False,
+                                  env=worker_env())
     except subprocess.TimeoutExpired:
         return Extracted("", NOTE_TIMEOUT)  # run() has killed and reaped the child.
     except OSError:
@@ -101,3 +103,13 @@ def worker_command(fmt: str, *, max_chars: int, max_memory_mb: int,
     """
     return [sys.executable, "-I", "-B", str(_WORKER), fmt, str(max_chars), str(max_memory_mb),
             str(cpu_seconds)]
+
+
+def worker_env() -> dict[str, str]:
+    """The child's whole environment: PATH only.
+
+    -I makes Python ignore PYTHON* variables but still hands the rest of the app's environment
+    (secret keys, database URLs) to `os.environ`; a reader that can be made to run code must
+    find none of it. The readers need no locale: the text goes out as bytes.
+    """
+    return {"PATH": os.environ.get("PATH", os.defpath)}

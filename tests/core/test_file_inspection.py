@@ -139,6 +139,41 @@ def test_keynote_is_accepted_as_slides_but_pages_is_not() -> None:
     assert refused(pages, "talk.key").reason == "archive"
 
 
+def test_any_zip_with_an_index_apxl_is_not_taken_for_keynote() -> None:
+    old_form = zip_of({"index.apxl": b"", "evil.html": b"<script>alert(1)</script>",
+                       "run.exe": b"MZ"})
+    assert refused(old_form, "talk.key").reason == "archive"
+    assert refused(zip_of({"index.apxl": b"<key:presentation/>"}), "talk.key").reason == "archive"
+
+
+def test_keynote_must_keep_keynotes_layout() -> None:
+    layout = {"Index/Document.iwa": b"x", "Index/Slide-1.iwa": b"x",
+              "Index/Tables/DataList.iwa": b"x", "Data/photo-12.jpg": b"x",
+              "Data/drawing-3.svg": b"<svg/>", "Metadata/Properties.plist": b"x",
+              "preview.jpg": b"x"}
+    assert accepted(zip_of(layout), "talk.key").extension == "key"
+    for extra in ({"notes.txt": b"x"}, {"Index/payload.bin": b"x"}, {"Data/evil.html": b"<p>"},
+                  {"Data/run.exe": b"MZ"}):
+        assert refused(zip_of(layout | extra), "talk.key").reason == "archive", extra
+
+
+@pytest.mark.parametrize("member", ["word/evil.html", "word/media/run.exe", "docProps/x.js",
+                                    "word/drawing.svg", "customXml/a.HTM"])
+def test_office_files_holding_web_pages_or_programs_are_refused(member: str) -> None:
+    out = io.BytesIO(docx_bytes())
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr(member, b"<script>alert(1)</script>")
+    result = refused(out.getvalue(), "plan.docx")
+    assert result.reason == "archive" and "programs" in result.message
+
+
+def test_svg_pictures_where_office_keeps_them_are_fine() -> None:
+    out = io.BytesIO(docx_bytes())
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr("word/media/image1.svg", b"<svg/>")
+    assert accepted(out.getvalue(), "plan.docx").extension == "docx"
+
+
 def test_html_renamed_png_is_refused_as_not_a_picture() -> None:
     page = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
     result = refused(page, "evil.png")
@@ -214,6 +249,47 @@ def test_office_files_with_macros_are_refused() -> None:
     odf_macros = zip_of({"mimetype": b"application/vnd.oasis.opendocument.text",
                          "content.xml": b"<x/>", "Basic/Standard/Module1.xml": b"<x/>"})
     assert refused(odf_macros, "plan.odt").reason == "macros"
+
+
+def docx_with(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename not in members:
+                target.writestr(info, source.read(info))
+        for name, body in members.items():
+            target.writestr(name, body)
+    return out.getvalue()
+
+
+def test_a_renamed_macro_part_is_found_by_its_content_type() -> None:
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as source:
+        types = source.read("[Content_Types].xml")
+    declared = types.replace(b"</Types>", b'<Override PartName="/word/data.dat" ContentType='
+                             b'"application/vnd.ms-office.vbaProject"/></Types>')
+    data = docx_with({"[Content_Types].xml": declared, "word/data.dat": b"\x00"})
+    assert refused(data, "plan.docx").reason == "macros"
+    # Character references do not hide it: Office reads the XML, so do we.
+    hidden = declared.replace(b"vbaProject", b"vba&#80;roject")
+    assert b"vbaProject" not in hidden
+    assert refused(docx_with({"[Content_Types].xml": hidden, "word/data.dat": b"\x00"}),
+                   "plan.docx").reason == "macros"
+    enabled = types.replace(b"wordprocessingml.document.main+xml",
+                            b"ms-word.document.macroEnabled.main+xml")
+    assert enabled != types
+    assert refused(docx_with({"[Content_Types].xml": enabled}), "plan.docx").reason == "macros"
+
+
+def test_a_renamed_macro_part_is_found_by_its_relationship() -> None:
+    with zipfile.ZipFile(io.BytesIO(docx_bytes())) as source:
+        rels = source.read("word/_rels/document.xml.rels")
+    linked = rels.replace(b"</Relationships>", b'<Relationship Id="rIdX" Type="http://schemas.'
+                          b'microsoft.com/office/2006/relationships/vbaProject" '
+                          b'Target="data.dat"/></Relationships>')
+    assert linked != rels
+    data = docx_with({"word/_rels/document.xml.rels": linked, "word/data.dat": b"\x00"})
+    assert refused(data, "plan.docx").reason == "macros"
 
 
 def test_damaged_zip_is_refused() -> None:
@@ -437,3 +513,10 @@ def test_pixel_limit_counts_width_times_height() -> None:
 def test_reencode_only_decodes_the_format_the_content_decided() -> None:
     with pytest.raises(ImageRefused):
         reencode(picture("PNG"), extension="gif")
+
+
+def test_office_bookkeeping_parts_are_read_only_when_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.files import inspect as inspect_module
+    assert accepted(docx_bytes(), "plan.docx").extension == "docx"
+    monkeypatch.setattr(inspect_module, "MAX_OOXML_PART", 100)
+    assert refused(docx_bytes(), "plan.docx").reason == "archive"

@@ -8,9 +8,12 @@ documents, slides and spreadsheets. Everything else is refused with a message a 
 on: SVG always (it can carry script), files over the size limit, empty files and archives
 built to explode when opened.
 
-A ZIP is judged from its central directory only: member count, declared sizes and
-compression ratios are bounded before `zipfile` lists it, and nothing is decompressed except
-an OpenDocument file's few-byte `mimetype` member.
+A ZIP is judged from its central directory first: member count, declared sizes and
+compression ratios are bounded before `zipfile` lists it. Only small bookkeeping members are
+then decompressed: an OpenDocument file's few-byte `mimetype`, and an Office file's
+`[Content_Types].xml` and `.rels` parts (size-bounded), which say whether it carries macros
+whatever the macro part is named. Web pages, scripts and programs inside any container are
+refused, whatever its type.
 
 Pictures are re-encoded here (`images.reencode`), so `Inspected.data` (what the caller
 stores and serves) is clean by construction; other files are kept as uploaded and must be
@@ -24,6 +27,7 @@ import math
 import zipfile
 from dataclasses import dataclass, field
 from typing import Final, Literal
+from xml.etree import ElementTree
 
 import filetype
 
@@ -46,6 +50,19 @@ MAX_ZIP_UNCOMPRESSED: Final = 512 * 1024 * 1024
 MAX_ZIP_RATIO: Final = 200
 #: Members smaller than this are not ratio-checked: a tiny, very repetitive part is harmless.
 ZIP_RATIO_FLOOR: Final = 1024 * 1024
+#: Bounds on the Office bookkeeping parts read for macros. A 300-slide deck's are ~1 MB in all.
+MAX_OOXML_PART: Final = 4 * 1024 * 1024
+MAX_OOXML_PARTS_TOTAL: Final = 16 * 1024 * 1024
+
+#: Members no document, deck or sheet needs: web pages, scripts and programs. The container is
+#: only ever downloaded, but a file that carries them is not what it claims to be.
+_FOREIGN_MEMBER_EXTENSIONS: Final = frozenset({
+    "htm", "html", "xht", "xhtml", "mht", "mhtml", "hta", "js", "mjs", "jse", "vbs", "vbe",
+    "wsf", "ps1", "sh", "bat", "cmd", "com", "exe", "dll", "scr", "msi", "jar", "swf", "lnk",
+    "svg", "svgz"})
+#: ...except SVG where editors keep inserted pictures (Office icons are SVG with a PNG
+#: fallback; LibreOffice and Keynote keep SVG drawings as they were inserted).
+_SVG_FOLDERS: Final = ("word/media/", "ppt/media/", "xl/media/", "pictures/", "data/")
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_CENTRAL_ENTRY = b"PK\x01\x02"
@@ -195,9 +212,15 @@ def _unsafe_archive(members: list[zipfile.ZipInfo]) -> Refused | None:
 
 def _office_type(archive: zipfile.ZipFile, names: set[str]) -> FileType | Refused:
     lowered = {name.lower() for name in names}
+    if any(_is_foreign(name) for name in lowered):
+        return Refused("archive", "This file holds web pages, scripts or programs, which no "
+                                  "document needs, so it was not added.")
     if "[Content_Types].xml" in names:
         if any(name.endswith("vbaproject.bin") for name in lowered):
             return _macros_refused()
+        macros = _ooxml_declares_macros(archive)
+        if macros is not None:
+            return macros
         for main_part, found in (("word/document.xml", DOCX), ("ppt/presentation.xml", PPTX),
                                  ("xl/workbook.xml", XLSX)):
             if main_part in names:
@@ -215,15 +238,56 @@ def _office_type(archive: zipfile.ZipFile, names: set[str]) -> FileType | Refuse
     return Refused("archive", f"ZIP archives and other packed files are not accepted. {ACCEPTED}")
 
 
-def _is_keynote(names: set[str]) -> bool:
-    """Keynote 2013 and later (`Index/*.iwa` with slides) or Keynote '09 (`index.apxl`).
+def _is_foreign(lowered_name: str) -> bool:
+    extension = _extension(lowered_name.rpartition("/")[2])
+    if extension in {"svg", "svgz"}:
+        return not lowered_name.startswith(_SVG_FOLDERS)
+    return extension in _FOREIGN_MEMBER_EXTENSIONS
 
-    Pages and Numbers files share the 2013 layout; only Keynote's have slide archives.
+
+def _ooxml_declares_macros(archive: zipfile.ZipFile) -> Refused | None:
+    """Macros refused by what the package declares, not by the macro part's name.
+
+    Office finds a VBA project through a relationship of type `.../vbaProject` and its content
+    type (`application/vnd.ms-office.vbaProject`, or a `macroEnabled` main part), so a renamed
+    `vbaProject.bin` is still found here. The XML is parsed (not searched as bytes) so that
+    character references cannot hide the words; expat bounds entity expansion.
     """
-    if "index.apxl" in names or "index.apxl.gz" in names:
-        return True
-    return "Index/Document.iwa" in names and any(
-        name.startswith(("Index/Slide", "Index/MasterSlide")) for name in names)
+    parts = [info for info in archive.infolist()
+             if info.filename == "[Content_Types].xml" or info.filename.lower().endswith(".rels")]
+    if (any(info.file_size > MAX_OOXML_PART for info in parts)
+            or sum(info.file_size for info in parts) > MAX_OOXML_PARTS_TOTAL):
+        return _archive_refused()
+    for info in parts:
+        try:
+            root = ElementTree.fromstring(archive.read(info))
+        except ElementTree.ParseError:
+            return Refused("unreadable", "This file could not be opened; it may be damaged.")
+        for element in root.iter():
+            for value in element.attrib.values():
+                if "vbaproject" in value.lower() or "macroenabled" in value.lower():
+                    return _macros_refused()
+    return None
+
+
+def _is_keynote(names: set[str]) -> bool:
+    """Keynote 2013 and later: `Index/Document.iwa` and slide archives, all in Keynote's layout.
+
+    Pages and Numbers files share the layout; only Keynote's have slide archives. Keynote '09
+    files (`index.apxl`, a bare XML file any ZIP can hold) are not taken: nothing tells them
+    from an arbitrary archive, and Keynote has saved the newer layout for over a decade.
+    """
+    if "Index/Document.iwa" not in names:
+        return False
+    if not any(name.startswith(("Index/Slide", "Index/MasterSlide")) for name in names):
+        return False
+    # Keynote's package: archives under Index/, media under Data/, plists under Metadata/,
+    # and preview pictures at the top.
+    return all(
+        (name.startswith("Index/") and (name.endswith(".iwa") or name.endswith("/")))
+        or name.startswith(("Data/", "Metadata/"))
+        or (name.startswith("preview") and "/" not in name and name.endswith(".jpg"))
+        for name in names)
 
 
 def _looks_like_svg(data: bytes) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -397,3 +399,85 @@ def test_an_upload_without_a_file_asks_for_one(app, team):
     assert response.status_code == 400
     assert "Choose a file to upload." in response.get_data(as_text=True)
     assert stored(app) == NOTHING
+
+
+def test_uploads_and_replacements_are_limited_per_person(app, team):
+    app.config["UPLOAD_LIMIT"] = "3 per minute"
+    owner = signed_in(app, team.owner)
+    codes = [upload(owner, team.lesson_id, f"sheet {n}.pdf", pdf(b"%d" % n)).status_code
+             for n in range(2)]
+    attachment_id = versions(app)[0].attachment_id
+    codes.append(replace(owner, team.lesson_id, attachment_id, "v2.pdf", pdf(b"v2")).status_code)
+    assert codes == [303, 303, 303]
+    before = stored(app)
+    # Uploads and replacements share one allowance.
+    refused = upload(owner, team.lesson_id, "one more.pdf", pdf(b"more"))
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert replace(owner, team.lesson_id, attachment_id, "v3.pdf",
+                   pdf(b"v3")).status_code == 429
+    assert stored(app) == before
+    # A colleague uploading at the same time is not held up.
+    colleague = signed_in(app, team.colleague)
+    assert upload(colleague, team.lesson_id, "mine.pdf", pdf(b"mine")).status_code == 303
+
+
+def test_a_large_body_from_someone_who_may_not_upload_is_refused_unread(app, team):
+    owner = signed_in(app, team.owner)
+    upload(owner, team.lesson_id, "slides.pdf", pdf())
+    [version] = versions(app)
+    before = stored(app)
+    data = pdf(size=5 * 1024 * 1024)
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"]
+    for person in (team.stranger, team.neighbour):
+        other = signed_in(app, person)
+        # The app's usual limit applies to them: refused before the body is read.
+        assert upload(other, team.lesson_id, "big.pdf", data).status_code == 413
+        assert replace(other, team.lesson_id, version.attachment_id, "big.pdf",
+                       data).status_code == 413
+        # A small body is read, and gets the usual answer.
+        assert upload(other, team.lesson_id, "small.pdf", pdf(b"s")).status_code == 404
+    assert stored(app) == before
+    # The owner still may send a file that size.
+    assert upload(owner, team.lesson_id, "big.pdf", data).status_code == 303
+
+
+def test_a_file_can_only_be_changed_through_its_own_lesson(app, team):
+    other_plan = make_plan(app, team.owner, team.group)
+    other_lesson = other_plan.lesson_ids[0]
+    owner = signed_in(app, team.owner)
+    upload(owner, team.lesson_id, "slides.pdf", pdf())
+    [version] = versions(app)
+    wrong = f"/lessons/{other_lesson}/files/{version.attachment_id}"
+    assert replace(owner, other_lesson, version.attachment_id, "new.pdf",
+                   pdf(b"new")).status_code == 404
+    assert owner.post(f"{wrong}/remove").status_code == 404
+    assert len(versions(app)) == 1
+    with app.app_context():
+        assert db.session.get(Attachment, version.attachment_id).removed_at is None
+    owner.post(f"/lessons/{team.lesson_id}/files/{version.attachment_id}/remove")
+    assert owner.post(f"{wrong}/restore").status_code == 404
+    with app.app_context():
+        assert db.session.get(Attachment, version.attachment_id).removed_at is not None
+
+
+def test_parallel_replacements_each_get_the_next_version(app, team):
+    owner = signed_in(app, team.owner)
+    upload(owner, team.lesson_id, "slides.pdf", pdf())
+    [first] = versions(app)
+    clients = [signed_in(app, team.owner) for _ in range(4)]
+    start = threading.Barrier(len(clients))
+
+    def send(n: int) -> int:
+        start.wait()
+        return replace(clients[n], team.lesson_id, first.attachment_id, f"v{n}.pdf",
+                       pdf(b"%% parallel %d\n" % n)).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = list(pool.map(send, range(len(clients))))
+    assert codes == [303] * 4
+    assert sorted(v.number for v in versions(app)) == [1, 2, 3, 4, 5]
+    with app.app_context():
+        listed = set(db.session.scalars(select(FileBlob.hash)))
+        used = set(db.session.scalars(select(AttachmentVersion.blob_hash)))
+    assert used <= listed and len(used) == 5

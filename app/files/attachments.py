@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from app import policy
-from app.accounts.models import User
+from app.accounts.models import User, WorkGroup
 from app.core.files.inspect import Inspected, inspect_upload
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
@@ -107,17 +107,22 @@ def editable_lesson(user: User, lesson_id: int) -> Lesson:
     return lesson
 
 
-def editable_attachment(user: User, attachment_id: int) -> Attachment:
-    """An attachment the user may change (NotFound or Forbidden otherwise)."""
-    return _attachment(user, attachment_id)[0]
+def editable_attachment(user: User, lesson_id: int, attachment_id: int) -> Attachment:
+    """An attachment of that lesson the user may change (NotFound or Forbidden otherwise)."""
+    return _attachment(user, lesson_id, attachment_id)[0]
 
 
-def _attachment(user: User, attachment_id: int) -> tuple[Attachment, Target]:
-    """An attachment the user may change (NotFound when they may not read its target)."""
+def _attachment(user: User, lesson_id: int, attachment_id: int) -> tuple[Attachment, Target]:
+    """An attachment of the lesson the user may change (NotFound when they may not read it).
+
+    The lesson in the URL must be the file's own: otherwise someone who edits two plans could
+    change one plan's file through the other's pages, and what the page says would not be
+    what changed."""
     attachment = db.session.get(Attachment, attachment_id,
                                 options=[selectinload(Attachment.versions)])
     target = TARGETS.get(attachment.target_kind) if attachment is not None else None
-    if attachment is None or target is None:
+    if (attachment is None or target is None or attachment.target_kind != LESSON.kind
+            or attachment.target_id != lesson_id):
         raise NotFound()
     _editable(user, target, attachment.target_id)
     return attachment, target
@@ -139,6 +144,22 @@ def group_usage(work_group_id: int) -> int:
         .join(Attachment, Attachment.id == AttachmentVersion.attachment_id)
         .where(Attachment.work_group_id == work_group_id))
     return int(used or 0)
+
+
+def _lock_group(work_group_id: int) -> None:
+    """Make this Work Group's uploads and replacements wait for each other until commit.
+
+    Without it, two uploads at once each find room under the quota and together overshoot
+    it, and two replacements of one file both take the same next version number (the second
+    failed on the unique key: a 500). PostgreSQL: FOR NO KEY UPDATE, so rows that merely
+    refer to the group (a new plan) are not held up. SQLite reads outside the transaction
+    until its first write, so a write that changes nothing takes its one writer lock now."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(WorkGroup.id).where(WorkGroup.id == work_group_id)
+                           .with_for_update(key_share=True))
+    else:
+        db.session.execute(update(WorkGroup).where(WorkGroup.id == work_group_id)
+                           .values(title=WorkGroup.title))
 
 
 def _check_quota(work_group_id: int, size: int) -> None:
@@ -168,6 +189,7 @@ def add(user: User, lesson_id: int, filename: str, data: bytes) -> Attachment:
     lesson = editable_lesson(user, lesson_id)
     upload = _inspected(filename, data)
     work_group_id = LESSON.work_group_id(lesson)
+    _lock_group(work_group_id)
     _check_quota(work_group_id, upload.size)
     attachment = Attachment(target_kind=LESSON.kind, target_id=lesson.id,
                             work_group_id=work_group_id, created_by_id=user.id,
@@ -178,31 +200,37 @@ def add(user: User, lesson_id: int, filename: str, data: bytes) -> Attachment:
     return attachment
 
 
-def replace(user: User, attachment_id: int, filename: str, data: bytes) -> AttachmentVersion:
+def replace(user: User, lesson_id: int, attachment_id: int, filename: str,
+            data: bytes) -> AttachmentVersion:
     """A new version of a file; the older versions stay and can still be downloaded."""
-    attachment, _ = _attachment(user, attachment_id)
+    attachment, _ = _attachment(user, lesson_id, attachment_id)
+    upload = _inspected(filename, data)
+    _lock_group(attachment.work_group_id)
+    # Read again under the lock: a replacement or removal committed meanwhile counts.
+    db.session.refresh(attachment, ["removed_at"])
     if attachment.removed_at is not None:
         raise ValidationError("This file was removed. Restore it before replacing it.",
                               fields={FILE_FIELD: "This file was removed. Restore it first."})
-    upload = _inspected(filename, data)
     _check_quota(attachment.work_group_id, upload.size)
-    version = _store_version(user, attachment, attachment.current.number + 1, upload)
+    latest = db.session.scalar(select(func.max(AttachmentVersion.number))
+                               .where(AttachmentVersion.attachment_id == attachment.id))
+    version = _store_version(user, attachment, int(latest or 0) + 1, upload)
     db.session.flush()
     return version
 
 
-def remove(user: User, attachment_id: int) -> Attachment:
+def remove(user: User, lesson_id: int, attachment_id: int) -> Attachment:
     """Take a file off the list (reversible: nothing is deleted)."""
-    attachment, _ = _attachment(user, attachment_id)
+    attachment, _ = _attachment(user, lesson_id, attachment_id)
     if attachment.removed_at is None:
         attachment.removed_at = utcnow()
         attachment.removed_by_id = user.id
     return attachment
 
 
-def restore(user: User, attachment_id: int) -> Attachment:
+def restore(user: User, lesson_id: int, attachment_id: int) -> Attachment:
     """Put a removed file back on the list."""
-    attachment, _ = _attachment(user, attachment_id)
+    attachment, _ = _attachment(user, lesson_id, attachment_id)
     attachment.removed_at = None
     attachment.removed_by_id = None
     return attachment

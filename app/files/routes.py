@@ -22,7 +22,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from app.accounts.models import User
-from app.errors import ErrorPage, ValidationError, error_response
+from app.errors import DomainError, ErrorPage, ValidationError, error_response
+from app.extensions import limiter
 from app.files import attachments
 from app.files.forms import UploadForm
 from app.files.models import AttachmentVersion
@@ -40,8 +41,38 @@ KIND_LABELS = {"image": "Picture", "pdf": "PDF", "document": "Document", "slides
                "spreadsheet": "Spreadsheet"}
 
 
+#: Uploads and replacements per person per window when the config sets none.
+DEFAULT_UPLOAD_LIMIT = "30 per minute"
+
+
 def _user() -> User:
     return current_user._get_current_object()
+
+
+def _upload_key() -> str:
+    """Rate-limit key for a person's uploads (one person's burst never slows another's)."""
+    return f"uploads:{getattr(current_user, 'id', request.remote_addr)}"
+
+
+#: Uploads and replacements together, per person, counted in the shared store (see
+#: app/throttle.py): each one stores up to FILES_MAX_BYTES, so a loop could fill the disk
+#: and the Work Group's quota in seconds. UPLOAD_LIMIT in the config changes it.
+limit_uploads = limiter.shared_limit(
+    lambda: current_app.config.get("UPLOAD_LIMIT") or DEFAULT_UPLOAD_LIMIT, scope="uploads",
+    key_func=_upload_key, methods=["POST"])
+
+
+def _may_upload(endpoint: str, values: dict[str, Any]) -> bool:
+    """Whether the signed-in person may change the files the URL names (nothing raised)."""
+    try:
+        if endpoint == "files.replace":
+            attachments.editable_attachment(_user(), int(values["lesson_id"]),
+                                            int(values["attachment_id"]))
+        else:
+            attachments.editable_lesson(_user(), int(values["lesson_id"]))
+    except (DomainError, KeyError, ValueError):
+        return False
+    return True
 
 
 @bp.url_value_preprocessor
@@ -51,10 +82,11 @@ def allow_upload_size(endpoint: str | None, values: dict[str, Any] | None) -> No
     URL preprocessors run before every before_request hook, and the app's hooks (the input
     policy, the CSRF check) read the form: a later hook would meet the app-wide 2 MB limit.
     A body over this limit is refused unread (413, see `too_large` below), so nothing of it
-    is parsed or stored. Only signed-in people may send that much: anyone else's body is
-    refused at the usual limit before it is read."""
+    is parsed or stored. Only people who may change this lesson's files may send that much:
+    anyone else's body (signed out, or a stranger posting to any lesson id) is refused at the
+    usual limit before it is read, and a small one gets the view's 404 or 403."""
     if (endpoint in UPLOAD_ENDPOINTS and request.method == "POST"
-            and current_user.is_authenticated):
+            and current_user.is_authenticated and _may_upload(endpoint, values or {})):
         request.max_content_length = (int(current_app.config["FILES_MAX_BYTES"])
                                       + ENVELOPE_BYTES)
 
@@ -81,6 +113,7 @@ def _page(user: User, lesson_id: int, errors: dict[str, str], status: int = 200)
 
 @bp.route("/lessons/<int:lesson_id>/files", methods=["GET", "POST"])
 @login_required
+@limit_uploads
 def lesson_files(lesson_id: int):
     user = _user()
     if request.method == "GET":
@@ -102,6 +135,7 @@ def lesson_files(lesson_id: int):
 
 @bp.post("/lessons/<int:lesson_id>/files/<int:attachment_id>/replace")
 @login_required
+@limit_uploads
 def replace(lesson_id: int, attachment_id: int):
     user = _user()
     form = UploadForm()
@@ -109,8 +143,8 @@ def replace(lesson_id: int, attachment_id: int):
     if form.validate():
         upload = form.file.data
         try:
-            version = attachments.replace(user, attachment_id, upload.filename or "",
-                                          _read(upload))
+            version = attachments.replace(user, lesson_id, attachment_id,
+                                          upload.filename or "", _read(upload))
         except ValidationError as error:
             message = error.fields.get(attachments.FILE_FIELD) or error.message
             return _page(user, lesson_id, {field: message}, error.status)
@@ -118,7 +152,7 @@ def replace(lesson_id: int, attachment_id: int):
               "are kept.", "success")
         return redirect(url_for(".lesson_files", lesson_id=version.attachment.target_id),
                         code=303)
-    attachments.editable_attachment(user, attachment_id)
+    attachments.editable_attachment(user, lesson_id, attachment_id)
     return _page(user, lesson_id, {field: form.field_errors().get("file", "")}, 400)
 
 
@@ -126,7 +160,7 @@ def replace(lesson_id: int, attachment_id: int):
 @login_required
 def remove(lesson_id: int, attachment_id: int):
     require_button()
-    attachment = attachments.remove(_user(), attachment_id)
+    attachment = attachments.remove(_user(), lesson_id, attachment_id)
     flash(f"Removed “{attachment.current.display_name}”. You can restore it from the list of "
           "removed files below.", "success")
     return redirect(url_for(".lesson_files", lesson_id=attachment.target_id), code=303)
@@ -136,7 +170,7 @@ def remove(lesson_id: int, attachment_id: int):
 @login_required
 def restore(lesson_id: int, attachment_id: int):
     require_button()
-    attachment = attachments.restore(_user(), attachment_id)
+    attachment = attachments.restore(_user(), lesson_id, attachment_id)
     flash(f"Restored “{attachment.current.display_name}”.", "success")
     return redirect(url_for(".lesson_files", lesson_id=attachment.target_id), code=303)
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
+import textwrap
+import threading
+import time
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import docx
 import pptx
@@ -496,18 +503,67 @@ def png_declaring(width: int, height: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
 
 
-@pytest.mark.parametrize(("width", "height"), [(8000, 6000), (20_000, 20_000), (60_000, 60_000)])
+@pytest.mark.parametrize(("width", "height"), [(6000, 4001), (8000, 6000), (20_000, 20_000),
+                                             (60_000, 60_000)])
 def test_decompression_bomb_is_refused_before_decoding(width: int, height: int) -> None:
     result = refused(png_declaring(width, height), "bomb.png")
     assert result.reason == "unreadable"
-    assert "too large" in result.message and "40 megapixels" in result.message
+    assert "too large" in result.message and "24 megapixels" in result.message
 
 
 def test_pixel_limit_counts_width_times_height() -> None:
     assert reencode(picture("PNG", (100, 100)), max_pixels=10_000)
     with pytest.raises(ImageRefused, match="too large"):
         reencode(picture("PNG", (100, 100)), max_pixels=9_999)
-    assert images.MAX_PIXELS == 40_000_000
+    assert images.MAX_PIXELS == 24_000_000
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's VmHWM")
+def test_a_24_megapixel_photo_is_reencoded_within_a_memory_bound() -> None:
+    # Pillow's pixels live outside Python's allocator: measure the peak of a fresh process.
+    # VmHWM, not ru_maxrss, which Linux carries over from the parent (pytest) across exec.
+    photo = io.BytesIO()
+    Image.new("RGB", (6000, 4000), (200, 120, 40)).save(photo, "JPEG", quality=90)
+    script = textwrap.dedent("""
+        import sys
+        from app.core.files.images import reencode
+        def peak_kb():
+            with open("/proc/self/status") as status:
+                return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        data = sys.stdin.buffer.read()
+        before = peak_kb()
+        out = reencode(data, extension="jpg")
+        print((peak_kb() - before) // 1024, len(out))
+    """)
+    finished = subprocess.run([sys.executable, "-c", script], input=photo.getvalue(),
+                              capture_output=True, cwd=Path(__file__).parents[2], timeout=60,
+                              check=True)
+    grown_mb, size = map(int, finished.stdout.split())
+    # One RGB frame is 96 MB in Pillow; measured ~160 MB (it was ~320 MB copying via bytes).
+    assert size > 0 and grown_mb < 230, grown_mb
+
+
+def test_only_a_few_pictures_are_reencoded_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    running, most = 0, 0
+    lock = threading.Lock()
+    save = images._save
+
+    def slow_save(*args: object) -> bytes:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.2)
+        with lock:
+            running -= 1
+        return save(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(images, "_save", slow_save)
+    data = picture("PNG")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: reencode(data), range(6)))
+    assert all(results)
+    assert most == images.MAX_AT_ONCE == 2
 
 
 def test_reencode_only_decodes_the_format_the_content_decided() -> None:

@@ -6,7 +6,8 @@ Why re-encode rather than pass the upload through:
 - polyglots: a real GIF or JPEG can carry HTML or script in a comment or after its end. Only
   decoded pixels are written back, so those bytes are gone too.
 - decompression bombs: a few kilobytes can declare a 100,000 x 100,000 picture. The size is
-  read from the header and checked against `MAX_PIXELS` before any pixel is decoded.
+  read from the header and checked against `MAX_PIXELS` before any pixel is decoded, and at
+  most `MAX_AT_ONCE` pictures are decoded at a time in a process.
 
 Orientation is applied before the EXIF goes, so photos taken sideways stay upright. An
 animated GIF or WebP keeps its first frame only: a picture in a plan is a still picture, and
@@ -16,13 +17,25 @@ one frame keeps the memory used bounded by `MAX_PIXELS` whatever the frame count
 from __future__ import annotations
 
 import io
+import threading
 from typing import Final
 
 from PIL import Image, ImageOps
 
-#: 40 megapixels: more than any phone photo or scan a plan needs (a 12 MP photo is 4032 x
-#: 3024), and at most ~160 MB decoded (RGBA) in the process doing it.
-MAX_PIXELS: Final = 40_000_000
+#: 24 megapixels: a classroom photo or scan needs no more, and it keeps today's phone photos
+#: (12 MP is 4032 x 3024; 24 MP is 6000 x 4000). Pillow holds an RGB or RGBA pixel in 4 bytes,
+#: so one decoded frame is at most ~96 MB. Measured growth of a process's peak memory while
+#: re-encoding one 6000 x 4000 picture (Pillow 13): JPEG and PNG ~160 MB, WebP ~390 MB (Pillow
+#: decodes WebP through a full-size canvas and a copy of it). Before (40 MP limit, pixels
+#: copied through `tobytes`) the same JPEG or PNG took ~320 MB, the WebP ~570 MB, and a 40 MP
+#: WebP ~1.3 GB.
+MAX_PIXELS: Final = 24_000_000
+
+#: Re-encodes running at once in a process; more wait their turn. Each may take the memory
+#: above for a second or two, so a burst of uploads (or one person sending many pictures)
+#: costs at most this many times that, not one per request thread.
+MAX_AT_ONCE: Final = 2
+_AT_ONCE = threading.BoundedSemaphore(MAX_AT_ONCE)
 
 #: Pillow's format name for each extension `inspect` can decide.
 PILLOW_FORMATS: Final = {"png": "PNG", "jpg": "JPEG", "gif": "GIF", "webp": "WEBP"}
@@ -49,11 +62,12 @@ def reencode(data: bytes, *, extension: str | None = None, max_pixels: int = MAX
             width, height = img.size
             if width * height > max_pixels:
                 raise ImageRefused(_too_many_pixels(width, height, max_pixels))
-            img.seek(0)
-            img.load()
-            upright = ImageOps.exif_transpose(img)
-            transparency = img.info.get("transparency")
-            return _save(_pixels_only(upright), fmt, transparency)
+            with _AT_ONCE:
+                img.seek(0)
+                img.load()
+                transparency = img.info.get("transparency")
+                ImageOps.exif_transpose(img, in_place=True)
+                return _save(_pixels_only(img), fmt, transparency)
     except ImageRefused:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
@@ -64,17 +78,25 @@ def reencode(data: bytes, *, extension: str | None = None, max_pixels: int = MAX
 
 
 def _pixels_only(img: Image.Image) -> Image.Image:
-    """A new image holding `img`'s pixels (and palette), and nothing from its `info`."""
+    """A new image holding `img`'s pixels (and palette), and nothing from its `info`.
+
+    `img` is closed (its pixels freed) once copied, so two decoded frames exist only while
+    copying, and the encoder works with one.
+    """
     mode = img.mode
     if mode not in {"1", "L", "LA", "P", "RGB", "RGBA"}:
         # CMYK, 16-bit and other modes: converted to what every browser shows.
-        img = img.convert("RGBA" if "A" in mode else "RGB")
+        converted = img.convert("RGBA" if "A" in mode else "RGB")
+        img.close()
+        img = converted
         mode = img.mode
-    clean = Image.frombytes(mode, img.size, img.tobytes())
+    clean = Image.new(mode, img.size)
+    clean.paste(img)
     if mode == "P":
         palette = img.getpalette()
         if palette is not None:
             clean.putpalette(palette)
+    img.close()
     return clean
 
 

@@ -566,6 +566,16 @@ def test_only_a_few_pictures_are_reencoded_at_once(monkeypatch: pytest.MonkeyPat
     assert most == images.MAX_AT_ONCE == 2
 
 
+def test_a_multi_picture_jpeg_stays_a_jpeg() -> None:
+    first, second = Image.new("RGB", (40, 30), "red"), Image.new("RGB", (40, 30), "blue")
+    mpo = io.BytesIO()
+    first.save(mpo, "MPO", save_all=True, append_images=[second])
+    result = accepted(mpo.getvalue(), "photo.jpg")
+    assert (result.media_type, result.extension) == ("image/jpeg", "jpg")
+    with Image.open(io.BytesIO(result.data)) as clean:
+        assert clean.format == "JPEG" and clean.convert("RGB").getpixel((20, 15))[0] > 200
+
+
 def test_reencode_only_decodes_the_format_the_content_decided() -> None:
     with pytest.raises(ImageRefused):
         reencode(picture("PNG"), extension="gif")

@@ -58,7 +58,9 @@ def reencode(data: bytes, *, extension: str | None = None, max_pixels: int = MAX
     # here: it changes process-wide state, and a web server has threads.)
     try:
         with Image.open(io.BytesIO(data), formats=formats) as img:
-            fmt = img.format or ""
+            # A multi-picture JPEG (MPO: some phones and 3D cameras) opens as "MPO"; it is a
+            # JPEG to browsers, and its first picture is kept as one.
+            fmt = "JPEG" if img.format == "MPO" else img.format or ""
             width, height = img.size
             if width * height > max_pixels:
                 raise ImageRefused(_too_many_pixels(width, height, max_pixels))

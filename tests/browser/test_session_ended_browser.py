@@ -126,7 +126,9 @@ def test_text_kept_in_the_browser_comes_back_after_logging_in(browser, live_serv
     _fill_login(browser, user.email)
     assert browser.current_url.endswith(f"/lessons/{lesson_id}/edit")
     offer = browser.find_element(By.CSS_SELECTOR, ".draft-offer")
-    assert "not saved (Lesson notes)" in offer.text
+    # The message is filled a moment after the page shows the offer (drafts.js), so that a
+    # screen reader announces it: wait for it rather than read it at once.
+    WebDriverWait(browser, 5).until(lambda d: "not saved (Lesson notes)" in offer.text)
     assert browser.find_element(By.ID, "f-body").get_attribute("value") == ""
     offer.find_element(By.XPATH, ".//button[text()='Restore my text']").click()
     assert browser.find_element(By.ID, "f-body").get_attribute("value") == TYPED

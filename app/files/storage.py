@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,13 +96,14 @@ def _pieces(data: bytes | Readable) -> Iterator[bytes | memoryview]:
         yield piece
 
 
-class _CatalogueStore:
+class _CatalogueStore(ABC):
     """What both backends share: the `file_blob` catalogue, counting and verifying."""
 
     name = ""
 
+    @abstractmethod
     def open(self, key: str) -> IO[bytes]:
-        raise NotImplementedError
+        """The blob's bytes as a binary stream (each backend reads its own place)."""
 
     @property
     def session(self) -> Session:

@@ -26,12 +26,12 @@ from app.planning.forms import (
     AddLessonForm,
     LessonForm,
     MoveLessonForm,
-    MoveToForm,
     SequenceForm,
     SettingsForm,
 )
 from app.planning.link_cache import resolved_fields
 from app.planning.reference_data import YEAR_GROUPS
+from app.planning.routes_editor import into_chosen_sequence
 from app.reviews.approved import CHANGED_SINCE_APPROVAL, changed_since_approval
 from app.reviews.services import approval_banner
 from app.revisions import MergeConflict
@@ -318,17 +318,12 @@ def move_lesson_to_page(lesson_id: int):
 @bp.post("/lessons/<int:lesson_id>/move-to")
 @login_required
 def move_lesson_to(lesson_id: int):
-    form = MoveToForm()
-    try:
-        if not form.validate() or form.target_id.data is None:
-            raise refusal(form)
-        item = services.move_lesson_to_sequence(_user(), lesson_id, form.target_id.data)
-    except ValidationError as error:
-        db.session.rollback()  # the redirect below would commit what the call did
-        flash(" ".join(error.fields.values()) or error.message, "error")
-        return redirect(url_for("planning.lesson", lesson_id=lesson_id)), 303
-    flash(f"Moved to “{item.sequence.title}”.", "success")
-    return redirect(url_for("planning.lesson", lesson_id=lesson_id))
+    def move_into(target_id: int):
+        item = services.move_lesson_to_sequence(_user(), lesson_id, target_id)
+        flash(f"Moved to “{item.sequence.title}”.", "success")
+        return redirect(url_for("planning.lesson", lesson_id=lesson_id))
+
+    return into_chosen_sequence(move_into, url_for("planning.lesson", lesson_id=lesson_id))
 
 
 @bp.post("/lessons/<int:lesson_id>/archive")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -66,18 +68,30 @@ def duplicate_lesson_page(lesson_id: int) -> ResponseReturnValue:
                            choice=duplicate.duplicate_targets(user, item, query))
 
 
-@bp.post("/lessons/<int:lesson_id>/duplicate")
-@login_required
-def duplicate_lesson(lesson_id: int) -> ResponseReturnValue:
+def into_chosen_sequence(act: Callable[[int], ResponseReturnValue],
+                         back: str) -> ResponseReturnValue:
+    """A lesson sent to the sequence chosen on a Move-to or Duplicate page: `act(sequence id)`
+    does it and answers; a refusal (no choice, a sequence she may not edit) is flashed on
+    `back`, with nothing the call did kept."""
     form = MoveToForm()
     try:
         if not form.validate() or form.target_id.data is None:
             raise refusal(form)
-        copy = duplicate.duplicate_lesson(_user(), lesson_id, form.target_id.data)
+        return act(form.target_id.data)
     except ValidationError as error:
         db.session.rollback()  # the redirect below would commit what the call did
         flash(" ".join(error.fields.values()) or error.message, "error")
-        return redirect(url_for("planning.duplicate_lesson_page", lesson_id=lesson_id)), 303
-    flash(f"Copied as lesson {copy.position} of “{copy.sequence.title}”. This is the copy.",
-          "success")
-    return redirect(url_for("planning.lesson", lesson_id=copy.id))
+        return redirect(back), 303
+
+
+@bp.post("/lessons/<int:lesson_id>/duplicate")
+@login_required
+def duplicate_lesson(lesson_id: int) -> ResponseReturnValue:
+    def copy_into(target_id: int) -> ResponseReturnValue:
+        copy = duplicate.duplicate_lesson(_user(), lesson_id, target_id)
+        flash(f"Copied as lesson {copy.position} of “{copy.sequence.title}”. This is the copy.",
+              "success")
+        return redirect(url_for("planning.lesson", lesson_id=copy.id))
+
+    return into_chosen_sequence(
+        copy_into, url_for("planning.duplicate_lesson_page", lesson_id=lesson_id))

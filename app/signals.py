@@ -73,3 +73,9 @@ def answers(signal: NamedSignal, **kwargs: Any) -> list[Any]:
     """Ask the current app's subscribers; their return values, in subscription order."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # as in send()
     return [value for _receiver, value in signal.send(app, **kwargs)]
+
+#: A file of a plan, board thread or session was added, replaced, removed or restored
+#: (flushed). Keyword arguments: attachment (app.files.models.Attachment), user, change
+#: ("added", "replaced", "removed" or "restored"), before (the version number it had, or
+#: None), after (the version number it has now, or None when removed).
+files_changed = _signals.signal("files-changed")

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from app import policy
+from app import policy, signals
 from app.accounts.models import User, WorkGroup
 from app.core.files.inspect import Inspected, inspect_upload
 from app.errors import Forbidden, NotFound, ValidationError
@@ -62,7 +62,11 @@ LESSON = Target(
     can_edit=lambda user, lesson: policy.can_edit_sequence(user, lesson.sequence),
     work_group_id=lambda lesson: lesson.sequence.work_group_id)
 
-TARGETS: dict[str, Target] = {LESSON.kind: LESSON}
+SEQUENCE = Target(
+    "sequence", load=planning.get_sequence, can_edit=policy.can_edit_sequence,
+    work_group_id=lambda sequence: sequence.work_group_id)
+
+TARGETS: dict[str, Target] = {target.kind: target for target in (LESSON, SEQUENCE)}
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,13 @@ def _store_version(user: User, attachment: Attachment, number: int,
     return version
 
 
+def _changed(attachment: Attachment, user: User, change: str, before: int | None,
+             after: int | None) -> None:
+    """Tell the other features (plan history, text extraction) what happened to a file."""
+    signals.send(signals.files_changed, attachment=attachment, user=user, change=change,
+                 before=before, after=after)
+
+
 def add(user: User, lesson_id: int, filename: str, data: bytes) -> Attachment:
     """Attach a new file to a lesson the user may edit (its version 1)."""
     lesson = editable_lesson(user, lesson_id)
@@ -197,6 +208,7 @@ def add(user: User, lesson_id: int, filename: str, data: bytes) -> Attachment:
     db.session.add(attachment)
     _store_version(user, attachment, 1, upload)
     db.session.flush()
+    _changed(attachment, user, "added", None, 1)
     return attachment
 
 
@@ -214,8 +226,11 @@ def replace(user: User, lesson_id: int, attachment_id: int, filename: str,
     _check_quota(attachment.work_group_id, upload.size)
     latest = db.session.scalar(select(func.max(AttachmentVersion.number))
                                .where(AttachmentVersion.attachment_id == attachment.id))
+    before = attachment.current_number
     version = _store_version(user, attachment, int(latest or 0) + 1, upload)
+    attachment.current_number = version.number
     db.session.flush()
+    _changed(attachment, user, "replaced", before, version.number)
     return version
 
 
@@ -225,14 +240,19 @@ def remove(user: User, lesson_id: int, attachment_id: int) -> Attachment:
     if attachment.removed_at is None:
         attachment.removed_at = utcnow()
         attachment.removed_by_id = user.id
+        db.session.flush()
+        _changed(attachment, user, "removed", attachment.current_number, None)
     return attachment
 
 
 def restore(user: User, lesson_id: int, attachment_id: int) -> Attachment:
     """Put a removed file back on the list."""
     attachment, _ = _attachment(user, lesson_id, attachment_id)
-    attachment.removed_at = None
-    attachment.removed_by_id = None
+    if attachment.removed_at is not None:
+        attachment.removed_at = None
+        attachment.removed_by_id = None
+        db.session.flush()
+        _changed(attachment, user, "restored", None, attachment.current_number)
     return attachment
 
 

@@ -71,6 +71,11 @@ class Attachment(Model):
     #: Removal is reversible: the row, its versions and their blobs stay.
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: The version the target has now: the newest, unless restoring a plan revision brought
+    #: back the versions that revision had (the newer ones stay, and can be downloaded).
+    current_number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: "file" (on the target's Files page) or "picture" (shown inside a Markdown field).
+    purpose: Mapped[str] = mapped_column(String(10), default="file", server_default="file")
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
@@ -79,7 +84,10 @@ class Attachment(Model):
 
     @property
     def current(self) -> AttachmentVersion:
-        """The newest version (what the list shows and a plain download gives)."""
+        """The version the target has now (what the list shows and a plain download gives)."""
+        for version in self.versions:
+            if version.number == self.current_number:
+                return version
         return self.versions[-1]
 
 
@@ -108,6 +116,12 @@ class AttachmentVersion(Model):
     text: Mapped[str | None] = mapped_column(Text)
     #: Why no text could be extracted ("could not be read", "took too long"), for the list.
     text_note: Mapped[str | None] = mapped_column(String(300))
+    #: When a worker took this version's text extraction (None: waiting, or done).
+    extract_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Provenance: the version this one was copied from ("Adapt for my school").
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("attachment_version.id"))
 
     attachment: Mapped[Attachment] = relationship(back_populates="versions")
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    copied_from: Mapped[AttachmentVersion | None] = relationship(
+        remote_side=[id], foreign_keys=[copied_from_id])

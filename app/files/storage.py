@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.files.models import FileBlob, FileChunk
+from app.timeutil import utcnow
 
 #: Bytes per `file_chunk` row and per read/write step: a 25 MB file is never held whole.
 CHUNK_SIZE = 1024 * 1024
@@ -110,20 +111,30 @@ class _CatalogueStore(ABC):
         return db.session()
 
     def _record(self, ref: BlobRef) -> bool:
-        """Add the catalogue row unless it is there; True when this call added it.
+        """Add the catalogue row, or renew its `created_at` when the content is there already;
+        True when this call added it.
 
-        ON CONFLICT DO NOTHING: a concurrent put of the same content waits for the other
-        transaction and then finds the row, instead of failing on the primary key."""
+        A concurrent put of the same content waits for the other transaction and then finds
+        the row, instead of failing on the primary key. The renewed date (on PostgreSQL with
+        the row held until commit) keeps `flask files gc`, which deletes only rows older than
+        its grace period, from deleting content an upload is about to refer to."""
         dialect = self.session.get_bind().dialect.name
+        now = utcnow()
         if dialect == "postgresql":
-            add = postgresql.insert(FileBlob)
-        elif dialect == "sqlite":
-            add = sqlite.insert(FileBlob)  # type: ignore[assignment]
-        else:
+            # One statement inserts, or renews and locks; xmax is 0 only on a row it inserted.
+            return bool(self.session.execute(postgresql.insert(FileBlob).values(
+                hash=ref.hash, size=ref.size, created_at=now).on_conflict_do_update(
+                index_elements=["hash"], set_={"created_at": now}).returning(
+                literal_column("(xmax = 0)"))).scalar_one())
+        if dialect != "sqlite":
             raise RuntimeError(f"File storage does not support {dialect} databases.")
-        statement = add.values(hash=ref.hash, size=ref.size).on_conflict_do_nothing(
-            index_elements=["hash"]).returning(FileBlob.hash)
-        return self.session.execute(statement).scalar_one_or_none() is not None
+        added = self.session.execute(sqlite.insert(FileBlob).values(
+            hash=ref.hash, size=ref.size, created_at=now).on_conflict_do_nothing(
+            index_elements=["hash"]).returning(FileBlob.hash)).scalar_one_or_none()
+        if added is None:  # SQLite has one writer at a time: a renewed date is enough
+            self.session.execute(update(FileBlob).where(FileBlob.hash == ref.hash)
+                                 .values(created_at=now))
+        return added is not None
 
     def _forget(self, key: str) -> None:
         self.session.execute(delete(FileChunk).where(FileChunk.hash == key))

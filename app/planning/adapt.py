@@ -17,6 +17,7 @@ from app import policy, revisions
 from app.accounts.models import User, WorkGroup
 from app.errors import ValidationError
 from app.extensions import db
+from app.files.copies import PlanCopier
 from app.planning import services
 from app.planning.fields import LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
 from app.planning.models import Lesson, Sequence
@@ -43,6 +44,10 @@ def adapt_sequence(user: User, source_id: int, work_group_id: int, school_id: in
     source_head = revisions.head_revision(source.document)
     assert source_head is not None  # every sequence is created with revision 1
     fields: dict[str, Any] = dict(source_head.fields)
+    # The files and pictures go too, counted against the adapting group's quota: measured
+    # first, so a group without room gets a message and no half-made copy.
+    files = _plan_files(user, source, group.id, fields)
+    files.check_room()
 
     document = revisions.new_document("sequence")
     copy = Sequence(document_id=document.id, work_group_id=group.id, school_id=school_id,
@@ -52,10 +57,11 @@ def adapt_sequence(user: User, source_id: int, work_group_id: int, school_id: in
                     adapted_from_id=source.id, adapted_from_number=source_head.number)
     db.session.add(copy)
     db.session.flush()
-    lessons = [_copy_lesson(user, lesson, copy, position)
+    lessons = [_copy_lesson(user, lesson, copy, position, files)
                for position, lesson in enumerate(source.active_lessons, start=1)]
     # The lesson list names the copies, not the source's lessons (which the reader may lose).
     fields["lessons"] = [{"id": lesson.id, "title": lesson.title} for lesson in lessons]
+    fields = files.copy_into(("sequence", source.id), ("sequence", copy.id), fields)
     revisions.save_revision(document.id, user, fields, None,
                             _summary(source_head.fields["title"], source_head.number),
                             SEQUENCE_MARKDOWN_KEYS)
@@ -63,7 +69,21 @@ def adapt_sequence(user: User, source_id: int, work_group_id: int, school_id: in
     return copy
 
 
-def _copy_lesson(user: User, lesson: Lesson, sequence: Sequence, position: int) -> Lesson:
+def _plan_files(user: User, source: Sequence, work_group_id: int,
+                fields: dict[str, Any]) -> PlanCopier:
+    """What copying the sequence and its active lessons copies of their files and pictures."""
+    files = PlanCopier(user, work_group_id)
+    own = ("sequence", source.id)
+    files.plan(own, fields, {own})
+    for lesson in source.active_lessons:
+        head = revisions.head_revision(lesson.document)
+        assert head is not None
+        files.plan(("lesson", lesson.id), head.fields, {("lesson", lesson.id), own})
+    return files
+
+
+def _copy_lesson(user: User, lesson: Lesson, sequence: Sequence, position: int,
+                 files: PlanCopier) -> Lesson:
     head = revisions.head_revision(lesson.document)
     assert head is not None
     document = revisions.new_document("lesson")
@@ -72,7 +92,8 @@ def _copy_lesson(user: User, lesson: Lesson, sequence: Sequence, position: int) 
                   adapted_from_id=lesson.id, adapted_from_number=head.number)
     db.session.add(copy)
     db.session.flush()
-    revisions.save_revision(document.id, user, dict(head.fields), None,
+    fields = files.copy_into(("lesson", lesson.id), ("lesson", copy.id), dict(head.fields))
+    revisions.save_revision(document.id, user, fields, None,
                             _summary(head.fields["title"], head.number), LESSON_MARKDOWN_KEYS)
     services.sync_material_links(sequence.id, copy.id, head.fields)
     return copy
@@ -138,6 +159,9 @@ def carry_forward(user: User, source: Sequence, year: str) -> Sequence:
     source_head = revisions.head_revision(source.document)
     assert source_head is not None  # every sequence is created with revision 1
     fields: dict[str, Any] = dict(source_head.fields)
+    # The copy keeps its files and pictures. No quota check: the group already keeps this
+    # content (stored once), and starting a year must not stop half-way through its plans.
+    files = _plan_files(user, source, source.work_group_id, fields)
     document = revisions.new_document("sequence")
     copy = Sequence(document_id=document.id, work_group_id=source.work_group_id,
                     school_id=source.school_id, academic_year=year, title=fields["title"],
@@ -147,9 +171,10 @@ def carry_forward(user: User, source: Sequence, year: str) -> Sequence:
                     adapted_from_number=source_head.number)
     db.session.add(copy)
     db.session.flush()
-    lessons = [_copy_lesson(user, lesson, copy, position)
+    lessons = [_copy_lesson(user, lesson, copy, position, files)
                for position, lesson in enumerate(source.active_lessons, start=1)]
     fields["lessons"] = [{"id": lesson.id, "title": lesson.title} for lesson in lessons]
+    fields = files.copy_into(("sequence", source.id), ("sequence", copy.id), fields)
     revisions.save_revision(document.id, user, fields, None,
                             f"Carried forward from {source.academic_year}: "
                             f"“{source_head.fields['title']}” revision {source_head.number}",

@@ -64,12 +64,12 @@ SEQUENCE_TEXT_FIELDS: list[Field] = [
 LESSON_DIFF_FIELDS: list[tuple[str, str]] = [("title", "Title"),
                                              ("duration", "Duration (minutes)")] + [
     (f.key, f.label) for f in LESSON_FIELDS
-] + [("materials", "PD materials")]
+] + [("materials", "PD materials"), ("files", "Files")]
 SEQUENCE_DIFF_FIELDS: list[tuple[str, str]] = [
     ("title", "Title"), ("year_group", "Year group"), ("strand", "Strand"),
     ("rtp_codes", "Ready-to-progress criteria"), ("big_ideas", "Five Big Ideas emphasis"),
     ("tags", "Tags"), ("small_steps", "Small-step summary"), ("overview", "Overview"),
-    ("materials", "PD materials"), ("lessons", "Lessons"),
+    ("materials", "PD materials"), ("files", "Files"), ("lessons", "Lessons"),
 ]
 
 #: Longest note on a linked PD material ("teacher subject knowledge before step 3").

@@ -21,6 +21,7 @@ from app.accounts.models import User
 from app.core.diffing import FieldChange, diff_snapshots
 from app.core.markdown import LinkTarget, SafeHtml, resolve_links, rewrap_stored
 from app.extensions import db
+from app.files import history as file_history
 from app.materials.models import Material
 from app.planning import services
 from app.planning.fields import (
@@ -36,6 +37,7 @@ from app.revisions import SaveResult
 from app.revisions.models import Revision
 from app.revisions.pages import (
     Crumb,
+    FileItem,
     Reading,
     RenderedChange,
     RevisionPage,
@@ -50,7 +52,7 @@ YEAR_LABELS: dict[str, str] = dict(YEAR_GROUPS)
 STRAND_LABELS: dict[str, str] = {code: name for code, name, _phase in STRANDS}
 BIG_IDEA_LABELS: dict[str, str] = dict(BIG_IDEAS)
 #: What one item of a list field is called when it is added, removed, moved or renamed.
-ITEM_NOUNS: dict[str, str] = {"lessons": "Lesson", "tags": "Tag",
+ITEM_NOUNS: dict[str, str] = {"lessons": "Lesson", "tags": "Tag", "files": "File",
                               "rtp_codes": "Criterion", "big_ideas": "Big Idea"}
 
 
@@ -178,13 +180,16 @@ def history_page(user: User, kind: Kind, item_id: int) -> HistoryPage:
 
 
 def reading(kind: Kind, revision: Revision,
-            resolve: Callable[[str, str], LinkTarget | None]) -> Reading:
-    """The non-empty fields of a revision, with stored HTML for the Markdown ones."""
+            resolve: Callable[[str, str], LinkTarget | None],
+            files: list[FileItem] | None = None) -> Reading:
+    """The non-empty fields of a revision, with stored HTML for the Markdown ones, and the
+    files it had (looked up here unless the caller looked up several revisions' at once)."""
     fields = revision.fields
     specs = LESSON_FIELDS if kind == "lesson" else SEQUENCE_TEXT_FIELDS
     sections = [Section(spec.key, spec.label, reader_html(revision, spec.key, resolve))
                 for spec in specs if revision.html.get(spec.key)]
-    out = Reading(fields.get("title", ""), sections=sections)
+    out = Reading(fields.get("title", ""), sections=sections,
+                  files=files if files is not None else file_history.revision_files(revision))
     if kind == "sequence":
         shown = _sequence_display(fields)
         out.facts = [(label, _as_line(shown.get(key))) for key, label in SEQUENCE_DIFF_FIELDS
@@ -417,11 +422,14 @@ def print_page(user: User, sequence_id: int) -> PrintPage:
     sequence = services.get_sequence(user, sequence_id)
     resolve = link_resolver(user)
     head = revisions.get_revision(sequence.document_id, sequence.document.head_number)
-    lessons = []
-    for lesson in sequence.active_lessons:
-        lesson_head = revisions.get_revision(lesson.document_id, lesson.document.head_number)
-        lessons.append((lesson, lesson_head, reading("lesson", lesson_head, resolve)))
+    heads = [revisions.get_revision(lesson.document_id, lesson.document.head_number)
+             for lesson in sequence.active_lessons]
+    files = file_history.file_items([r.fields for r in [head, *heads]])
+    lessons = [(lesson, lesson_head, reading("lesson", lesson_head, resolve, lesson_files))
+               for lesson, lesson_head, lesson_files
+               in zip(sequence.active_lessons, heads, files[1:], strict=True)]
     materials = printed_materials(user, [head] + [r for _, r, _ in lessons])
-    return PrintPage(sequence, head, reading("sequence", head, resolve), lessons, materials[0],
+    return PrintPage(sequence, head, reading("sequence", head, resolve, files[0]), lessons,
+                     materials[0],
                      {lesson.id: m for (lesson, _, _), m in zip(lessons, materials[1:],
                                                                  strict=True)})

@@ -14,6 +14,7 @@ from app.accounts.services import audit
 from app.core.text import is_whole_number
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
+from app.files import history as file_history
 from app.materials.links import sync_links
 from app.planning import validation
 from app.planning.fields import LESSON_FIELDS, LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
@@ -155,8 +156,10 @@ def update_sequence(user: User, sequence_id: int, data: dict[str, Any], base_num
         base_number <= sequence.document.head_number else None
     fields["lessons"] = base.fields.get("lessons", []) if base else _structure(sequence)
     rtp_before = _rtp_codes(sequence)
+    # The editor has no files: the list is the database's (file changes save their own).
     result = revisions.save_revision(sequence.document_id, user, fields, base_number, summary,
-                                     SEQUENCE_MARKDOWN_KEYS)
+                                     SEQUENCE_MARKDOWN_KEYS,
+                                     live=file_history.live_files("sequence", sequence.id))
     _copy_sequence_columns(sequence, result.head.fields)
     if result.changed:
         sequence.updated_at = utcnow()
@@ -276,6 +279,8 @@ def _new_lesson(user: User, sequence: Sequence, title: str, position: int,
     db.session.add(lesson)
     db.session.flush()
     snapshot = {**empty_lesson_fields(title), **fields, "title": title}
+    # A new lesson has no files of its own (a duplicate's fields name the source's).
+    snapshot.pop(file_history.FILES_KEY, None)
     revisions.save_revision(document.id, user, snapshot, None, "Lesson created.",
                             LESSON_MARKDOWN_KEYS)
     return lesson
@@ -291,8 +296,10 @@ def update_lesson(user: User, lesson_id: int, data: dict[str, str], base_number:
         current.fields if current else {}, LESSON_MARKDOWN_KEYS))
     if errors:
         raise ValidationError(fields=errors)
+    # The editor has no files: the list is the database's (file changes save their own).
     result = revisions.save_revision(lesson.document_id, user, fields, base_number, summary,
-                                     LESSON_MARKDOWN_KEYS)
+                                     LESSON_MARKDOWN_KEYS,
+                                     live=file_history.live_files("lesson", lesson.id))
     if result.changed:
         lesson.updated_at = utcnow()
         sync_material_links(lesson.sequence_id, lesson.id, result.head.fields)
@@ -307,7 +314,10 @@ def update_lesson(user: User, lesson_id: int, data: dict[str, str], base_number:
 def restore_revision(user: User, lesson_id: int, number: int) -> SaveResult:
     """Bring back an old version as a new revision (history is never rewritten)."""
     lesson = editable_lesson(user, lesson_id)
-    result = revisions.restore_revision(lesson.document_id, user, number, LESSON_MARKDOWN_KEYS)
+    keep = _restore_files("lesson", lesson.id, lesson.document_id, number)
+    result = revisions.restore_revision(lesson.document_id, user, number, LESSON_MARKDOWN_KEYS,
+                                        keep=keep)
+    _files_as_restored(user, "lesson", lesson.id, result)
     sync_material_links(lesson.sequence_id, lesson.id, result.head.fields)
     if result.changed and result.head.fields["title"] != lesson.title:
         lesson.title = result.head.fields["title"]
@@ -320,14 +330,36 @@ def restore_sequence_revision(user: User, sequence_id: int, number: int) -> Save
     """Bring back a sequence's old details; the lesson list stays as it is now."""
     sequence = editable_sequence(user, sequence_id)
     rtp_before = _rtp_codes(sequence)
+    keep = _restore_files("sequence", sequence.id, sequence.document_id, number)
     result = revisions.restore_revision(sequence.document_id, user, number,
                                         SEQUENCE_MARKDOWN_KEYS,
-                                        keep={"lessons": _structure(sequence)})
+                                        keep={"lessons": _structure(sequence), **keep})
+    _files_as_restored(user, "sequence", sequence.id, result)
     _copy_sequence_columns(sequence, result.head.fields)
     sync_material_links(sequence.id, None, result.head.fields)
     sequence.updated_at = utcnow()
     _reindex_lessons_if_codes_changed(sequence, rtp_before, result)
     return result
+
+
+def _restore_files(kind: str, target_id: int, document_id: int,
+                   number: int) -> dict[str, Any]:
+    """Before a restore: hold the plan's files (as a file change does, before the document),
+    and keep today's files when the old revision predates file recording (it never said
+    which it had, so none are taken away)."""
+    file_history.lock_files(kind, target_id)
+    old = revisions.get_revision(document_id, number)
+    if file_history.recorded(old.fields) is None:
+        return {file_history.FILES_KEY: file_history.files_field(kind, target_id)}
+    return {}
+
+
+def _files_as_restored(user: User, kind: str, target_id: int, result: SaveResult) -> None:
+    """After a restore: the attachments become what the new head lists (their versions,
+    removed and added files), so the rows and the revision agree."""
+    wanted = file_history.recorded(result.head.fields)
+    if wanted is not None:
+        file_history.apply_files(user, kind, target_id, wanted)
 
 
 def move_lesson(user: User, lesson_id: int, direction: str) -> Lesson:

@@ -4,7 +4,7 @@ and restore (a restore is a save of an old snapshot, so it merges and numbers li
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +131,7 @@ class _Prepared:
 
 
 def _prepare_unlocked(document_id: int, fields: dict[str, Any], base_number: int | None,
-                      markdown_keys: Sequence[str]) -> _Prepared:
+                      markdown_keys: Sequence[str], live_keys: Collection[str]) -> _Prepared:
     """Merge with the head and render what will be saved before the document (and SQLite's
     write lock, or PostgreSQL's row lock) is taken, so a large or pathological plan never
     makes other writers wait. The head read here may be stale: the locked part checks it and
@@ -140,7 +140,7 @@ def _prepare_unlocked(document_id: int, fields: dict[str, Any], base_number: int
     current = head_revision(document) if document is not None else None
     prepared = _Prepared({}, current.number if current else 0)
     if current is not None and base_number != current.number:
-        prepared.merge = _merge(document_id, fields, base_number, current)
+        prepared.merge = _merge(document_id, fields, base_number, current, live_keys)
         if not prepared.merge.clean:
             return prepared  # a conflict: nothing is saved, so nothing to render
         # Only the merged text is saved: render that (most of it is usually the head's).
@@ -151,34 +151,49 @@ def _prepare_unlocked(document_id: int, fields: dict[str, Any], base_number: int
 
 
 def _merge(document_id: int, fields: dict[str, Any], base_number: int | None,
-           head: Revision) -> MergeResult:
+           head: Revision, live_keys: Collection[str] = ()) -> MergeResult:
     base = None
     if base_number is not None and 0 < base_number < head.number:
         base = get_revision(document_id, base_number)
+
+    def merged_part(snapshot: dict[str, Any]) -> dict[str, Any]:
+        # Live fields follow the database, not anyone's edit: they are set after the merge.
+        return {key: value for key, value in snapshot.items() if key not in live_keys}
+
     # A forged or unknown base has nothing to merge against: every difference conflicts.
-    return merge_snapshots(base.fields if base else {}, fields, head.fields)
+    return merge_snapshots(merged_part(base.fields) if base else {}, merged_part(fields),
+                           merged_part(head.fields))
 
 
 def save_revision(document_id: int, author: User, fields: dict[str, Any],
                   base_number: int | None, summary: str, markdown_keys: Sequence[str], *,
-                  restored_from: int | None = None) -> SaveResult:
+                  restored_from: int | None = None,
+                  live: Callable[[], dict[str, Any]] | None = None) -> SaveResult:
     """Save a new snapshot based on `base_number`, merging with anything saved since.
 
     A stale base is merged three ways; a conflict raises MergeConflict and saves nothing.
     Saving unchanged content makes no revision. Rendering and merging happen before the
     document is locked; the lock is held only for reads of the head and the inserts.
+
+    `live` reads fields that follow the database rather than the editor (a plan's files):
+    read again once the document is locked (so a change committed meanwhile is seen), they
+    replace whatever was submitted and are left out of the merge, so they never conflict.
     """
-    prepared = _prepare_unlocked(document_id, fields, base_number, markdown_keys)
+    live_keys: Collection[str] = list(live()) if live is not None else ()
+    prepared = _prepare_unlocked(document_id, fields, base_number, markdown_keys, live_keys)
     document = lock_document(document_id)
     head = head_revision(document)
+    now = live() if live is not None else {}
+    fields = {**fields, **now}
     merged: list[Revision] = []
     if head is not None and base_number != head.number:
         result = prepared.merge
         if result is None or prepared.head_number != head.number:
-            result = _merge(document_id, fields, base_number, head)  # saved meanwhile
+            # saved meanwhile
+            result = _merge(document_id, fields, base_number, head, live_keys)
         if not result.clean:
             raise MergeConflict(result, head, fields, base_number)
-        fields = result.merged
+        fields = {**result.merged, **now}
         merged = list(db.session.scalars(
             select(Revision).where(Revision.document_id == document_id,
                                    Revision.number > (base_number or 0),

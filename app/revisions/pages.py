@@ -169,14 +169,26 @@ class Section:
     html: SafeHtml
 
 
+@dataclass(frozen=True)
+class FileItem:
+    """A file as one revision had it: its name, version and that version's download."""
+
+    name: str
+    version: int
+    #: Site path of that exact version's download ("" when it cannot be found).
+    url: str = ""
+
+
 @dataclass
 class Reading:
-    """What a reader sees of one revision: its title, facts, fields and (a sequence's) lessons."""
+    """What a reader sees of one revision: its title, facts, fields, (a sequence's) lessons
+    and the files it had."""
 
     title: str
     facts: list[tuple[str, str]] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     lessons: list[str] = field(default_factory=list)
+    files: list[FileItem] = field(default_factory=list)
 
 
 @dataclass

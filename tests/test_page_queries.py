@@ -25,6 +25,9 @@ from tests.reviews_helpers import (
     review_id_from,
 )
 from tests.sql_helpers import statements_sent
+from tests.test_attachments import pdf, post_file, versions
+from tests.test_attachments_targets import make_thread
+from tests.workgroup_sessions_helpers import freeze_today, make_session
 
 #: The issue's budget for one lesson or sequence view.
 BUDGET = 5
@@ -235,3 +238,44 @@ def test_changed_since_names_only_who_changed_this_plan(app, team, make_user):
     note = page[page.index("Changed since your last visit"):]
     note = note[:note.index("</div>")]
     assert "Sal Leader-A" in note and "Ann Author" not in note
+
+
+#: A Files page (a lesson's, sequence's, board thread's or session's): the reader, the thing,
+#: its files, their versions with who added them, who removed any, and the header's counts.
+FILES_BUDGET = 7
+
+
+@pytest.mark.parametrize("kind", ["lesson", "sequence", "board_thread", "session"])
+def test_a_files_page_costs_a_fixed_number_of_statements(app, tmp_path, monkeypatch,
+                                                         make_work_group, make_user, kind):
+    freeze_today(monkeypatch)
+    app.config["FILES_DIR"] = str(tmp_path / "files")
+    group = make_work_group()
+    lead = make_user("Lee Lead", group=group, roles=("work_group_lead",))
+    teacher = make_user("Tess Teacher", group=group)
+    plan = make_plan(app, teacher, group)
+    if kind == "lesson":
+        files = f"/lessons/{plan.lesson_ids[0]}/files"
+    elif kind == "sequence":
+        files = f"/sequences/{plan.id}/files"
+    elif kind == "board_thread":
+        files = f"/work-groups/{group.id}/board/{make_thread(app, teacher, group)}/files"
+    else:
+        files = f"/sessions/{make_session(app, lead, group)}/files"
+    client = signed_in(app, teacher)
+    counts = []
+    for n in range(3):
+        assert post_file(client, files, f"sheet {n}.pdf", pdf(b"%d" % n)).status_code == 303
+        attachment_id = versions(app)[-1].attachment_id
+        assert post_file(client, f"{files}/{attachment_id}/replace", f"sheet {n} v2.pdf",
+                         pdf(b"v2 %d" % n)).status_code == 303
+        if n == 1:
+            assert client.post(f"{files}/{attachment_id}/remove").status_code == 303
+        client.get(files)  # the confirmation shown once
+        page, sql, after = view(app, client, files)
+        assert len(sql) <= FILES_BUDGET, "\n".join(sql)
+        assert writes(sql) == [] and writes(after) == []
+        counts.append(len(sql))
+    # More files, versions and removed files: the same statements.
+    assert counts[1] == counts[2]
+    assert page.count("Earlier versions (1)") == 2 and "Removed files" in page

@@ -1,8 +1,15 @@
-"""Files pages: a lesson's files (list, upload, replace, remove, restore) and downloads."""
+"""Files pages: the files of a lesson, a sequence, a board thread or a Work Group session (list,
+upload, replace, remove, restore), and downloads.
+
+One set of views serves every kind of target: each kind has a `Place` (its URLs and what they
+call its ids) and the same four views are registered under each, so a rule about who may
+upload, or how big a body may be, is written once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -34,8 +41,50 @@ bp = Blueprint("files", __name__)
 
 #: Room in a request body for the multipart envelope and the form's other fields.
 ENVELOPE_BYTES = 64 * 1024
-#: The views that take a file, and so a request body larger than the app's usual limit.
-UPLOAD_ENDPOINTS = frozenset({"files.lesson_files", "files.replace"})
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one kind of target's Files pages live, and what their URLs call its ids."""
+
+    kind: str
+    #: The part of the URL that names the thing, e.g. "/sessions/<int:session_id>".
+    rule: str
+    id_arg: str
+    #: The Work Group named in the URL too (board threads live inside their group's board).
+    group_arg: str | None = None
+
+    def endpoint(self, action: str) -> str:
+        """A view's endpoint name (blueprint-relative); lessons' came first, unprefixed."""
+        if self.kind == "lesson":
+            return "lesson_files" if action == "page" else action
+        return f"{self.kind}_files" if action == "page" else f"{self.kind}_{action}"
+
+    def where(self, values: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The target's id and the service's keyword arguments, from the URL's values."""
+        group = int(values[self.group_arg]) if self.group_arg else None
+        return int(values[self.id_arg]), {"kind": self.kind, "work_group_id": group}
+
+    def url_values(self, target_id: int, work_group_id: int | None) -> dict[str, Any]:
+        """What url_for needs to address this thing's pages."""
+        values: dict[str, Any] = {self.id_arg: target_id}
+        if self.group_arg and work_group_id is not None:
+            values[self.group_arg] = work_group_id
+        return values
+
+
+PLACES = (
+    Place("lesson", "/lessons/<int:lesson_id>", "lesson_id"),
+    Place("sequence", "/sequences/<int:sequence_id>", "sequence_id"),
+    # The thread's own page is /work-groups/<id>/board/<comment_id> (app.workgroups).
+    Place("board_thread", "/work-groups/<int:work_group_id>/board/<int:comment_id>",
+          "comment_id", group_arg="work_group_id"),
+    Place("session", "/sessions/<int:session_id>", "session_id"),
+)
+#: "files.<endpoint>" -> the place and the action ("page", "replace", "remove", "restore").
+ENDPOINTS: dict[str, tuple[Place, str]] = {
+    f"files.{place.endpoint(action)}": (place, action)
+    for place in PLACES for action in ("page", "replace", "remove", "restore")}
 
 KIND_LABELS = {"image": "Picture", "pdf": "PDF", "document": "Document", "slides": "Slides",
                "spreadsheet": "Spreadsheet"}
@@ -62,14 +111,32 @@ limit_uploads = limiter.shared_limit(
     key_func=_upload_key, methods=["POST"])
 
 
+def _may_add(user: User, values: dict[str, Any], *, place: Place) -> None:
+    target_id, where = place.where(values)
+    attachments.editable_target(user, target_id, **where)
+
+
+def _may_replace(user: User, values: dict[str, Any], *, place: Place) -> None:
+    target_id, where = place.where(values)
+    attachments.editable_attachment(user, target_id, int(values["attachment_id"]), **where)
+
+
+#: The views that take a file, and so a request body larger than the app's usual limit:
+#: each with its check (a domain error if not) that the signed-in person may send one there.
+UPLOAD_CHECKS: dict[str, Callable[[User, dict[str, Any]], None]] = {
+    **{f"files.{place.endpoint('page')}": partial(_may_add, place=place) for place in PLACES},
+    **{f"files.{place.endpoint('replace')}": partial(_may_replace, place=place)
+       for place in PLACES}}
+UPLOAD_ENDPOINTS = frozenset(UPLOAD_CHECKS)
+
+
 def _may_upload(endpoint: str, values: dict[str, Any]) -> bool:
     """Whether the signed-in person may change the files the URL names (nothing raised)."""
+    check = UPLOAD_CHECKS.get(endpoint)
+    if check is None:
+        return False
     try:
-        if endpoint == "files.replace":
-            attachments.editable_attachment(_user(), int(values["lesson_id"]),
-                                            int(values["attachment_id"]))
-        else:
-            attachments.editable_lesson(_user(), int(values["lesson_id"]))
+        check(_user(), values)
     except (DomainError, KeyError, ValueError):
         return False
     return True
@@ -82,9 +149,10 @@ def allow_upload_size(endpoint: str | None, values: dict[str, Any] | None) -> No
     URL preprocessors run before every before_request hook, and the app's hooks (the input
     policy, the CSRF check) read the form: a later hook would meet the app-wide 2 MB limit.
     A body over this limit is refused unread (413, see `too_large` below), so nothing of it
-    is parsed or stored. Only people who may change this lesson's files may send that much:
-    anyone else's body (signed out, or a stranger posting to any lesson id) is refused at the
-    usual limit before it is read, and a small one gets the view's 404 or 403."""
+    is parsed or stored. Only people who may change the files the URL names may send that much:
+    anyone else's body (signed out, or a stranger posting to any thing's id) is refused at the
+    usual limit before it is read, and a small one gets the view's 404 or 403. The same holds
+    for every kind of target (see UPLOAD_CHECKS)."""
     if (endpoint in UPLOAD_ENDPOINTS and request.method == "POST"
             and current_user.is_authenticated and _may_upload(endpoint, values or {})):
         request.max_content_length = (int(current_app.config["FILES_MAX_BYTES"])
@@ -104,75 +172,118 @@ def _read(upload: FileStorage) -> bytes:
     return upload.stream.read(int(current_app.config["FILES_MAX_BYTES"]) + 1)
 
 
-def _page(user: User, lesson_id: int, errors: dict[str, str], status: int = 200) -> ErrorPage:
-    page = attachments.list_for_lesson(user, lesson_id)
-    return render_template("files/lesson_files.html", page=page, errors=errors,
+def _place() -> tuple[Place, str]:
+    return ENDPOINTS[str(request.endpoint)]
+
+
+def _page(user: User, place: Place, values: dict[str, Any], errors: dict[str, str],
+          status: int = 200) -> ErrorPage:
+    target_id, where = place.where(values)
+    page = attachments.list_files(user, target_id, **where)
+    base = place.url_values(target_id, where["work_group_id"])
+
+    def files_url(action: str = "page", attachment_id: int | None = None) -> str:
+        extra: dict[str, Any] = {} if attachment_id is None else {"attachment_id": attachment_id}
+        return url_for(f".{place.endpoint(action)}", **base, **extra)
+
+    return render_template("files/files.html", page=page, errors=errors,
                            kinds=KIND_LABELS, size=attachments.megabytes,
-                           url_name=url_name), status
+                           url_name=url_name, files_url=files_url), status
 
 
-@bp.route("/lessons/<int:lesson_id>/files", methods=["GET", "POST"])
+def _back(place: Place, values: dict[str, Any]):
+    target_id, where = place.where(values)
+    return redirect(url_for(f".{place.endpoint('page')}",
+                            **place.url_values(target_id, where["work_group_id"])), code=303)
+
+
 @login_required
 @limit_uploads
-def lesson_files(lesson_id: int):
+def files_page(**values: Any):
+    """A thing's files, and (POST) a new file for it."""
     user = _user()
+    place, _action = _place()
     if request.method == "GET":
-        return _page(user, lesson_id, {})
+        return _page(user, place, values, {})
+    target_id, where = place.where(values)
     form = UploadForm()
     if form.validate():
         upload = form.file.data
         try:
-            attachment = attachments.add(user, lesson_id, upload.filename or "", _read(upload))
+            attachment = attachments.add(user, target_id, upload.filename or "",
+                                         _read(upload), **where)
         except ValidationError as error:
             form.add_errors(error.fields or {attachments.FILE_FIELD: error.message})
-            return _page(user, lesson_id, form.field_errors(), error.status)
+            return _page(user, place, values, form.field_errors(), error.status)
         flash(f"Added “{attachment.current.display_name}”.", "success")
-        return redirect(url_for(".lesson_files", lesson_id=lesson_id), code=303)
+        return _back(place, values)
     # Who may upload is decided before what was sent, as the service does.
-    attachments.editable_lesson(user, lesson_id)
-    return _page(user, lesson_id, form.field_errors(), 400)
+    attachments.editable_target(user, target_id, **where)
+    return _page(user, place, values, form.field_errors(), 400)
 
 
-@bp.post("/lessons/<int:lesson_id>/files/<int:attachment_id>/replace")
 @login_required
 @limit_uploads
-def replace(lesson_id: int, attachment_id: int):
+def replace(attachment_id: int, **values: Any):
     user = _user()
+    place, _action = _place()
+    target_id, where = place.where(values)
     form = UploadForm()
     field = f"replace-{attachment_id}"
     if form.validate():
         upload = form.file.data
         try:
-            version = attachments.replace(user, lesson_id, attachment_id,
-                                          upload.filename or "", _read(upload))
+            version = attachments.replace(user, target_id, attachment_id,
+                                          upload.filename or "", _read(upload), **where)
         except ValidationError as error:
             message = error.fields.get(attachments.FILE_FIELD) or error.message
-            return _page(user, lesson_id, {field: message}, error.status)
+            return _page(user, place, values, {field: message}, error.status)
         flash(f"“{version.display_name}” is now version {version.number}; the older versions "
               "are kept.", "success")
-        return redirect(url_for(".lesson_files", lesson_id=version.attachment.target_id),
-                        code=303)
-    attachments.editable_attachment(user, lesson_id, attachment_id)
-    return _page(user, lesson_id, {field: form.field_errors().get("file", "")}, 400)
+        return _back(place, values)
+    attachments.editable_attachment(user, target_id, attachment_id, **where)
+    return _page(user, place, values, {field: form.field_errors().get("file", "")}, 400)
 
 
-@bp.post("/lessons/<int:lesson_id>/files/<int:attachment_id>/remove")
 @login_required
-def remove(lesson_id: int, attachment_id: int):
+def remove(attachment_id: int, **values: Any):
     require_button()
-    attachment = attachments.remove(_user(), lesson_id, attachment_id)
+    place, _action = _place()
+    target_id, where = place.where(values)
+    attachment = attachments.remove(_user(), target_id, attachment_id, **where)
     flash(f"Removed “{attachment.current.display_name}”. You can restore it from the list of "
           "removed files below.", "success")
-    return redirect(url_for(".lesson_files", lesson_id=attachment.target_id), code=303)
+    return _back(place, values)
 
 
-@bp.post("/lessons/<int:lesson_id>/files/<int:attachment_id>/restore")
 @login_required
-def restore(lesson_id: int, attachment_id: int):
+def restore(attachment_id: int, **values: Any):
     require_button()
-    attachment = attachments.restore(_user(), lesson_id, attachment_id)
+    place, _action = _place()
+    target_id, where = place.where(values)
+    attachment = attachments.restore(_user(), target_id, attachment_id, **where)
     flash(f"Restored “{attachment.current.display_name}”.", "success")
-    return redirect(url_for(".lesson_files", lesson_id=attachment.target_id), code=303)
+    return _back(place, values)
+
+
+def _add_rules() -> None:
+    """The same four views under each kind's URLs."""
+    for place in PLACES:
+        bp.add_url_rule(f"{place.rule}/files", place.endpoint("page"), files_page,
+                        methods=["GET", "POST"])
+        for action, view in (("replace", replace), ("remove", remove), ("restore", restore)):
+            bp.add_url_rule(f"{place.rule}/files/<int:attachment_id>/{action}",
+                            place.endpoint(action), view, methods=["POST"])
+
+
+_add_rules()
+
+
+@bp.app_template_global("file_count")
+def file_count(kind: str, target_id: int) -> int:
+    """For a page's "Files (2)" link: the files its Files page lists to every reader (only
+    call it on a page that already shows the thing)."""
+    return attachments.file_count(kind, target_id)
 
 
 def url_name(version: AttachmentVersion) -> str:

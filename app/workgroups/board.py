@@ -114,6 +114,31 @@ def create_thread(user: User, work_group_id: int, title: str, category: str,
     return thread
 
 
+@dataclass(frozen=True)
+class ThreadRef:
+    """A board thread without its replies: enough to name it and decide who may act on it."""
+
+    group: WorkGroup
+    #: The thread's first comment: its id is the thread's id in URLs.
+    root: Comment
+    title: str
+
+    @property
+    def id(self) -> int:
+        return self.root.id
+
+
+def get_thread(user: User, comment_id: int) -> ThreadRef:
+    """A thread on a board the user may see; NotFound otherwise (also for a reply's id)."""
+    root = db.session.get(Comment, comment_id)
+    if root is None or root.target_type != KIND or root.parent_id is not None:
+        raise NotFound()
+    group = get_group(user, root.target_id)
+    meta = db.session.scalar(select(BoardThread).where(BoardThread.comment_id == root.id))
+    title = meta.title if meta else _fallback_title("" if root.is_deleted else root.body)
+    return ThreadRef(group, root, title)
+
+
 @dataclass
 class ThreadPage:
     group: WorkGroup

@@ -9,6 +9,8 @@ from app.accounts.models import User
 from app.comments import services
 from app.comments.forms import CommentForm, EditCommentForm
 from app.errors import Forbidden, ValidationError
+from app.files import pictures
+from app.files.picture_forms import add_to_text, picture_requested
 from app.forms import require_button, safe_next
 
 bp = Blueprint("comments", __name__, url_prefix="/comments")
@@ -36,6 +38,15 @@ def thread(kind: str, target_id: int):
 def add(kind: str, target_id: int):
     user = _user()
     form = CommentForm()
+    if picture_requested():
+        # "Add picture" without JavaScript: the comment comes back with the picture's Markdown
+        # added to what was typed; nothing is posted yet.
+        typed = {"body": form.body.data or "", "anchor": form.anchor.data or ""}
+        refused = add_to_text(user, pictures.COMMENT_CONTEXTS.get(kind, ""), target_id, typed,
+                              ["body"])
+        return render_template("comments/thread.html", errors=refused, data=typed,
+                               thread=services.load_thread(user, kind, target_id)), (
+            400 if refused else 200)
     if form.validate_on_submit():
         try:
             comment = services.add_comment(user, kind, target_id, form.body.data or "",
@@ -64,7 +75,13 @@ def edit(comment_id: int):
     comment, target = services.editable_comment(user, comment_id)
     form = EditCommentForm() if request.method == "POST" else EditCommentForm(
         data={"body": comment.body})
-    if form.validate_on_submit():
+    if picture_requested():
+        # "Add picture" without JavaScript: the edit comes back with the picture's Markdown.
+        typed = {"body": form.body.data or ""}
+        form.add_errors(add_to_text(user, pictures.COMMENT_CONTEXTS.get(comment.target_type, ""),
+                                    comment.target_id, typed, ["body"]))
+        form.body.data = typed["body"]
+    elif form.validate_on_submit():
         try:
             services.edit_comment(user, comment_id, form.body.data or "")
         except ValidationError as error:

@@ -40,6 +40,7 @@ __all__ = [
     "SafeHtml",
     "clean_text",
     "diff_html",
+    "is_picture_src",
     "extract_links",
     "mark_changed_blocks",
     "mark_mentions",
@@ -327,7 +328,7 @@ def _unclosed_bracket_rule(state: StateInline, silent: bool) -> bool:
     src, pos = state.src, state.pos
     end = pos
     while end < state.posMax:
-        # "^[" opens an inline footnote; "![" is text with images off, like a lone "[".
+        # "^[" opens an inline footnote; "![" opens a picture, which needs its "]" as a link does.
         opener = end + 1 if src.startswith(("^[", "!["), end) else end
         if src[opener] != "[":
             break
@@ -390,6 +391,52 @@ def _tasklists_rule(state: StateCore) -> None:
             open_stack.append(index)
 
 
+# --- pictures --------------------------------------------------------------------------------
+
+#: The only pictures shown: Coplan's own uploads, by their download address. Anything else
+#: (another site's picture is a tracking pixel: it tells that site who read the plan and
+#: when) is shown as a link. The name part is what app.files.routes.url_name makes
+#: (secure_filename: letters, digits, "._-"), so nothing in it can leave the attribute.
+_PICTURE_SRC_RE = re.compile(r"/files/[1-9][0-9]{0,17}/[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+#: Said for a picture whose author gave no description, so a screen reader names it at least.
+PICTURE_NO_ALT = "Picture (no description given)"
+
+
+def is_picture_src(url: str) -> bool:
+    """Whether a URL is a Coplan picture's address (relative, exactly /files/<id>/<name>)."""
+    return _PICTURE_SRC_RE.fullmatch(url) is not None
+
+
+def _inside_link(tokens: Sequence[Token], idx: int) -> bool:
+    depth = 0
+    for token in tokens[:idx]:
+        if token.type == "link_open":
+            depth += 1
+        elif token.type == "link_close":
+            depth -= 1
+    return depth > 0
+
+
+def _render_image(self: Any, tokens: Sequence[Token], idx: int, options: Any,
+                  env: Any) -> str:
+    """A Coplan picture as <img> in a link to the full-size picture; any other address as a
+    plain link (or just the description, inside a link: links never nest)."""
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = _squash(self.renderInlineAsText(token.children or [], options, env))
+    inside_link = _inside_link(tokens, idx)
+    if not is_picture_src(src):
+        if inside_link or not _is_safe_href(src):
+            return str(escape(alt or src))
+        rel = f' rel="{_EXTERNAL_REL}"' if _is_external(src) else ""
+        return f'<a href="{escape(src)}"{rel}>{escape(alt or src)}</a>'
+    img = (f'<img src="{src}" alt="{escape(alt or PICTURE_NO_ALT)}" loading="lazy" '
+           'class="picture">')
+    if inside_link:
+        return img
+    return f'<a href="{src}" class="picture-link">{img}</a>'
+
+
 # --- post-parse tweaks -----------------------------------------------------------------------
 
 _ALIGNMENTS = frozenset({"left", "center", "right"})
@@ -440,9 +487,7 @@ def _markdown(line_breaks: bool = False) -> MarkdownIt:
     md.inline.ruler.before("emphasis", "template_text", _template_text_rule)
     md.add_render_rule("wikilink", _render_wikilink)
     md.core.ruler.after("inline", "coplan_attrs", _coplan_attrs_rule)
-    # No images for now: bleach would drop <img> silently; without the rule the author at least
-    # sees "!" followed by an ordinary link.
-    md.disable("image")
+    md.add_render_rule("image", _render_image)
     # Replace markdown-it's denylist with our allowlist so a bad link stays visible as text.
     md.validateLink = _is_safe_href  # type: ignore[method-assign]
     return md
@@ -454,7 +499,7 @@ _ALLOWED_TAGS = frozenset(
     {
         *(f"h{n}" for n in range(1, 7)),
         "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s", "sup",
-        "ul", "ol", "li", "a", "input", "section", "span", "div",
+        "ul", "ol", "li", "a", "img", "input", "section", "span", "div",
         "table", "thead", "tbody", "tr", "th", "td",
     }
 )  # fmt: skip
@@ -483,8 +528,14 @@ _ALLOWED_ATTRS: dict[str, dict[str, Callable[[str], bool]]] = {
         "href": _is_safe_href,
         "title": _any,
         "rel": _one_of(_EXTERNAL_REL),
-        "class": _one_of("footnote-backref"),
+        "class": _one_of("footnote-backref", "picture-link"),
         "id": _FOOTNOTE_ID_RE.fullmatch,  # type: ignore[dict-item]
+    },
+    "img": {
+        "src": is_picture_src,
+        "alt": _any,
+        "loading": _one_of("lazy"),
+        "class": _one_of("picture"),
     },
     "code": {"class": _LANGUAGE_CLASS_RE.fullmatch},  # type: ignore[dict-item]
     "ol": {"start": str.isdigit, "class": _one_of("footnotes-list")},
@@ -751,7 +802,7 @@ class _MentionHighlighter(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.out.append(self.get_starttag_text() or "")
-        if tag in ("br", "hr", "input"):
+        if tag in _VOID_TAGS:
             return
         classes = dict(attrs).get("class") or ""
         self.stack.append(tag in _MENTION_SKIP_TAGS or "math" in classes)

@@ -31,6 +31,7 @@ from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.files.models import Attachment, AttachmentVersion
 from app.files.storage import get_store
+from app.observations.research_lessons import get_research_lesson
 from app.planning import services as planning
 from app.planning.models import Lesson
 from app.timeutil import utcnow
@@ -112,8 +113,25 @@ SESSION = Target(
     work_group_id=lambda session: session.work_group_id, title=lambda session: session.label,
     noun="session", refusal="Only members of the Work Group add files to its sessions.")
 
-TARGETS: dict[str, Target] = {target.kind: target
-                              for target in (LESSON, SEQUENCE, BOARD_THREAD, SESSION)}
+#: Pictures in board posts (app.files.pictures): a new thread has no thread yet, so its
+#: pictures belong to the board, whose readers read every thread on it. Target id: the
+#: Work Group's.
+BOARD = Target(
+    "board", load=board.get_group,
+    can_edit=lambda user, group: policy.can_post_on_board(user, group),
+    work_group_id=lambda group: group.id, noun="board",
+    refusal="Only members of the Work Group post on its board.")
+
+#: Pictures in observation, discussion and comment notes of a research lesson: its readers
+#: are exactly the readers of those notes.
+RESEARCH_LESSON = Target(
+    "research_lesson", load=get_research_lesson, can_edit=policy.can_record_discussion,
+    work_group_id=lambda research_lesson: research_lesson.work_group_id,
+    noun="research lesson",
+    refusal="Only the research lesson's teacher, observers and Work Group Lead add to it.")
+
+TARGETS: dict[str, Target] = {target.kind: target for target in (
+    LESSON, SEQUENCE, BOARD_THREAD, SESSION, BOARD, RESEARCH_LESSON)}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from app.accounts.models import User
 from app.accounts.services import get_work_group
 from app.errors import ValidationError
 from app.extensions import db
+from app.files.picture_forms import add_to_text, picture_requested
 from app.forms import refusal, require_button
 from app.observations import services, timeline
 from app.observations.forms import (
@@ -128,9 +129,15 @@ def _padded(data: dict[str, Any], extra: int = BLANK_ROWS) -> dict[str, Any]:
     return data
 
 
-def _observation_post(save) -> tuple[Any, dict[str, Any], dict[str, str]]:
+def _observation_post(save, research_lesson_id: int
+                      ) -> tuple[Any, dict[str, Any], dict[str, str]]:
     posted = ObservationForm()
     data = posted.notes()
+    if picture_requested():
+        # "Add picture" without JavaScript: its Markdown goes at the end of the responses,
+        # the form comes back with every row typed; nothing is saved.
+        return None, data, add_to_text(_user(), "observation", research_lesson_id, data,
+                                       ["responses"])
     if posted.validate():
         try:
             observation = save(data)
@@ -167,7 +174,8 @@ def my_observation(research_lesson_id: int):
     data = _padded(form.data)
     if request.method == "POST":
         observation, data, errors = _observation_post(
-            lambda posted: services.save_my_observation(user, research_lesson_id, posted))
+            lambda posted: services.save_my_observation(user, research_lesson_id, posted),
+            research_lesson_id)
         if observation is not None:
             return _after_observation_save(observation)
     return _page("observations/observation_form.html", 400 if errors else 200, form=form,
@@ -183,7 +191,8 @@ def edit_observation(observation_id: int):
     data = _padded(form.data, BLANK_ROWS * (2 if request.args.get("more") else 1))
     if request.method == "POST":
         observation, data, errors = _observation_post(
-            lambda posted: services.update_observation(user, observation_id, posted))
+            lambda posted: services.update_observation(user, observation_id, posted),
+            form.research_lesson.id)
         if observation is not None:
             return _after_observation_save(observation)
     return _page("observations/observation_form.html", 400 if errors else 200, form=form,
@@ -208,9 +217,13 @@ def discussion(research_lesson_id: int):
     user = _user()
     rl, data = services.discussion_form(user, research_lesson_id)
     posted = DiscussionForm()
+    errors: dict[str, str] = {}
     if request.method == "POST":
         data = posted.texts()
-        if posted.validate():
+        if picture_requested():
+            errors = add_to_text(user, "observation", research_lesson_id, data,
+                                 list(data))
+        elif posted.validate():
             try:
                 services.save_discussion(user, research_lesson_id, data)
             except ValidationError as error:
@@ -220,7 +233,7 @@ def discussion(research_lesson_id: int):
                 return redirect(url_for("observations.research_lesson",
                                         research_lesson_id=research_lesson_id)
                                 + "#agreed-changes")
-    errors = posted.field_errors()
+    errors = {**posted.field_errors(), **errors}
     return _page("observations/discussion_form.html", 400 if errors else 200, rl=rl, data=data,
                  errors=errors)
 

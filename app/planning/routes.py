@@ -15,6 +15,7 @@ from app.core.markdown import render_markdown
 from app.database import write_after_response
 from app.errors import ValidationError
 from app.extensions import db, limiter
+from app.files.picture_forms import add_to_text, picture_requested
 from app.forms import refusal, require_button
 
 # Other features' panels on plan pages (they never import planning's routes).
@@ -145,9 +146,14 @@ def edit_sequence(sequence_id: int):
     conflict = preview = None
     data: dict[str, Any] = presenters.sequence_form_data(head)
     base_number: int | None = head.number
+    picture_field = ""
     if request.method == "POST":
         data, base_number = form.plan_data(), form.base_number.data
-        if form.action.data == "preview":
+        if picture_requested():
+            form.add_errors(add_to_text(user, "sequence", sequence_id, data,
+                                        [f.key for f in SEQUENCE_TEXT_FIELDS]))
+            picture_field = request.form.get("picture_field", "")
+        elif form.action.data == "preview":
             preview = {f.key: render_markdown(data[f.key])
                        for f in SEQUENCE_TEXT_FIELDS if data.get(f.key)}
         elif form.validate():
@@ -163,7 +169,7 @@ def edit_sequence(sequence_id: int):
     return render_template("planning/sequence_form.html", sequence=item, data=data,
                            errors=errors, conflict=conflict, base_number=base_number,
                            preview=preview, text_fields=SEQUENCE_TEXT_FIELDS,
-                           draft_key=f"sequence:{sequence_id}",
+                           picture_field=picture_field, draft_key=f"sequence:{sequence_id}",
                            **presenters.sequence_form_options(user)), status
 
 
@@ -251,12 +257,18 @@ def edit_lesson(lesson_id: int):
     addresses: list[str] = []
     data: dict[str, Any] = dict(head.fields)
     base_number: int | None = head.number
-    summary = ""
+    summary = picture_field = ""
     if request.method == "POST":
         data, base_number = form.plan_data(), form.base_number.data
         summary = form.summary.data or ""
         addresses = (form.addresses.data or [])[:MAX_ADDRESSED]
-        if form.action.data == "preview":
+        if picture_requested():
+            # "Add picture" without JavaScript: stored, its Markdown added to the chosen field,
+            # the editor drawn again with everything typed; no revision is saved.
+            form.add_errors(add_to_text(user, "lesson", lesson_id, data,
+                                        [f.key for f in LESSON_FIELDS]))
+            picture_field = request.form.get("picture_field", "")
+        elif form.action.data == "preview":
             preview = {f.key: render_markdown(data[f.key]) for f in LESSON_FIELDS if data[f.key]}
         elif form.validate():
             def save():
@@ -285,7 +297,7 @@ def edit_lesson(lesson_id: int):
                            addresses=addresses,
                            conflict=conflict, preview=preview, base_number=base_number,
                            summary=summary, fields=LESSON_FIELDS, head=head,
-                           sections=LESSON_SECTIONS,
+                           sections=LESSON_SECTIONS, picture_field=picture_field,
                            draft_key=f"lesson:{lesson_id}"), status
 
 

@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.files.picture_forms import add_to_text, picture_requested
 from app.workgroups import board as boards
 from app.workgroups.blueprint import acting_user, bp
 from app.workgroups.forms import ThreadForm
@@ -37,6 +38,12 @@ def board(work_group_id: int):
 def new_thread(work_group_id: int):
     form = ThreadForm()
     data = form.thread()
+    if picture_requested():
+        # "Add picture" without JavaScript: the board comes back with the picture's Markdown
+        # added to the message typed; nothing is posted yet.
+        return _board_page(work_group_id,
+                           add_to_text(acting_user(), "board", work_group_id, data, ["body"]),
+                           data)
     try:
         thread = boards.create_thread(acting_user(), work_group_id, data["title"],
                                      data["category"], data["body"])

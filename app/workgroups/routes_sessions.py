@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.files.picture_forms import add_to_text, picture_requested
 from app.forms import require_button
 from app.planning import presenters
 from app.planning.links import link_resolver
@@ -97,9 +98,16 @@ def edit_notes(session_id: int):
     summary = ""
     form = NotesForm()
     conflict = None
+    picture_field = ""
     if request.method == "POST":
         data, base, summary = form.texts(), form.base_number.data, form.summary.data or ""
-        if form.validate():
+        if picture_requested():
+            # "Add picture" without JavaScript: stored, its Markdown added to the chosen
+            # notes, the form drawn again with everything typed; nothing is saved.
+            form.add_errors(add_to_text(user, "session", session_id, data,
+                                        [f.key for f in sessions.NOTE_FIELDS]))
+            picture_field = request.form.get("picture_field", "")
+        elif form.validate():
             try:
                 result = sessions.save_notes(user, session_id, data, base, summary)
             except ValidationError as error:
@@ -119,7 +127,7 @@ def edit_notes(session_id: int):
     status = 409 if conflict else 400 if errors else 200
     return render_template("workgroups/notes_form.html", s=item, data=data, errors=errors,
                            conflict=conflict, base_number=base, summary=summary,
-                           fields=sessions.NOTE_FIELDS), status
+                           fields=sessions.NOTE_FIELDS, picture_field=picture_field), status
 
 
 def _flash_saved(result) -> None:

@@ -30,6 +30,10 @@ ENV_KEYS: dict[str, type] = {
     "FILES_DIR": str,
     "FILES_MAX_BYTES": int,
     "FILES_GROUP_QUOTA_BYTES": int,
+    "FILES_EXTRACTOR": str,
+    "FILES_TEXT_MAX_CHARS": int,
+    "FILES_EXTRACT_TIMEOUT_S": int,
+    "FILES_EXTRACT_MEMORY_MB": int,
 }
 
 
@@ -103,6 +107,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: What all the files of one Work Group's plans may take together, every version
         #: and removed files included (they can be restored).
         "FILES_GROUP_QUOTA_BYTES": 2 * 1024 * 1024 * 1024,
+        # The text of PDF, DOCX and PPTX files, for search (app/files/extraction.py), is read
+        # after the response by a thread of the worker that took the upload; FILES_EXTRACTOR
+        # "off" leaves it to `flask files extract` (cron). Unset here: tests default to "off".
+        #: Characters of one file's text kept for search.
+        "FILES_TEXT_MAX_CHARS": 100_000,
+        #: Wall-clock seconds, and memory (the reading process's whole address space), per file.
+        "FILES_EXTRACT_TIMEOUT_S": 20,
+        "FILES_EXTRACT_MEMORY_MB": 512,
     }
 
 

@@ -79,3 +79,8 @@ def answers(signal: NamedSignal, **kwargs: Any) -> list[Any]:
 #: ("added", "replaced", "removed" or "restored"), before (the version number it had, or
 #: None), after (the version number it has now, or None when removed).
 files_changed = _signals.signal("files-changed")
+
+#: Question: the files of lessons or sequences that their search documents include (kind,
+#: ids); each receiver returns {id: [{"name": shown name, "text": extracted text}, ...]}, the
+#: current version of each file not removed, in the order they were added.
+search_file_texts = _signals.signal("search-file-texts")

@@ -3,6 +3,7 @@ stored content nothing uses."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import click
@@ -66,6 +67,21 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{verb} {len(done.deleted)} unused files ({megabytes(done.freed)}); kept "
                    f"{done.kept} younger than {grace_minutes} minutes or in use again "
                    f"(backend: {store.name}).")
+
+    @files.command("extract")
+    def files_extract() -> None:
+        """Read the text of files waiting for it, for search (pictures and types with no
+        reader are marked done). The app does this after each upload; run it from cron to
+        pick up what a stopped process left. Safe beside running app processes."""
+        from app.files import extraction
+
+        with click.progressbar(length=extraction.pending_count(),
+                               label="Reading files for search") as bar:
+            done = extraction.extract_pending(progress=bar.update)
+        click.echo(f"Read {done.read} files; {done.noted} with a note instead of text; "
+                   f"{done.skipped} with nothing to read.")
+        for note, count in sorted(Counter(done.notes).items()):
+            click.echo(f"  {count} x {note}")
 
     app.cli.add_command(files)
 

@@ -113,7 +113,8 @@ class AttachmentVersion(Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     #: Text extracted for search (issue 15, item 6), filled after the upload; None until then.
-    text: Mapped[str | None] = mapped_column(Text)
+    #: Deferred: up to FILES_TEXT_MAX_CHARS per version, and only search documents read it.
+    text: Mapped[str | None] = mapped_column(Text, deferred=True)
     #: Why no text could be extracted ("could not be read", "took too long"), for the list.
     text_note: Mapped[str | None] = mapped_column(String(300))
     #: When a worker took this version's text extraction (None: waiting, or done).

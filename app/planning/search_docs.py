@@ -9,7 +9,7 @@ from flask import Flask, url_for
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload, object_session
 
-from app import policy, revisions, visibility
+from app import policy, revisions, signals, visibility
 from app.accounts.models import User
 from app.core.markdown import clean_text, extract_links
 from app.extensions import db
@@ -46,6 +46,24 @@ def _segments(text: str) -> list[str]:
     return sorted({target for kind, target in extract_links(text) if kind == "pd"})
 
 
+def _file_texts(kind: str, ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    """The attached files each plan's document includes (asked of the files feature, which
+    reads them in one query: a rebuild's batch costs one more, not one per plan)."""
+    files: dict[int, list[dict[str, str]]] = {}
+    for answer in signals.answers(signals.search_file_texts, kind=kind, ids=ids):
+        for item_id, found in answer.items():
+            files.setdefault(item_id, []).extend(found)
+    return files
+
+
+def _with_files(doc: dict[str, Any], files: list[dict[str, str]]) -> dict[str, Any]:
+    # Only when there are some: a plan without files keeps the document (and the content
+    # version) it had before files were searchable, so no rebuild is needed for them.
+    if files:
+        doc["files"] = files
+    return doc
+
+
 def _head_fields(document: Document) -> dict[str, Any]:
     head = revisions.head_revision(document)
     assert head is not None  # a plan gets its first revision when it is created
@@ -60,12 +78,13 @@ def lesson_document(lesson_id: int) -> dict[str, Any] | None:
     authors = set(db.session.scalars(
         select(User.display_name).join(Revision, Revision.author_id == User.id)
         .where(Revision.document_id == lesson.document_id).distinct()))
-    return _lesson_doc(lesson, _head_fields(lesson.document), _head_fields(sequence.document),
-                       authors)
+    return _with_files(
+        _lesson_doc(lesson, _head_fields(lesson.document), _head_fields(sequence.document),
+                    authors), _file_texts("lesson", [lesson_id]).get(lesson_id, []))
 
 
 def lesson_documents(ids: list[int]) -> dict[int, dict[str, Any] | None]:
-    """lesson_document for many lessons in three queries (rebuilds)."""
+    """lesson_document for many lessons in four queries (rebuilds)."""
     lessons = db.session.scalars(select(Lesson).where(Lesson.id.in_(ids)).options(
         joinedload(Lesson.sequence).options(joinedload(Sequence.work_group),
                                             joinedload(Sequence.school)))).all()
@@ -79,11 +98,13 @@ def lesson_documents(ids: list[int]) -> dict[int, dict[str, Any] | None]:
             .where(Revision.document_id.in_([lesson.document_id for lesson in lessons]))
             .distinct()):
         authors.setdefault(document_id, set()).add(name)
+    files = _file_texts("lesson", [lesson.id for lesson in lessons])
     docs: dict[int, dict[str, Any] | None] = dict.fromkeys(ids)
     for lesson in lessons:
-        docs[lesson.id] = _lesson_doc(lesson, heads[lesson.document_id].fields,
-                                      heads[lesson.sequence.document_id].fields,
-                                      authors.get(lesson.document_id, set()))
+        docs[lesson.id] = _with_files(
+            _lesson_doc(lesson, heads[lesson.document_id].fields,
+                        heads[lesson.sequence.document_id].fields,
+                        authors.get(lesson.document_id, set())), files.get(lesson.id, []))
     return docs
 
 
@@ -106,18 +127,21 @@ def sequence_document(sequence_id: int) -> dict[str, Any] | None:
     sequence = db.session.get(Sequence, sequence_id)
     if sequence is None:
         return None
-    return _sequence_doc(sequence, _head_fields(sequence.document))
+    return _with_files(_sequence_doc(sequence, _head_fields(sequence.document)),
+                       _file_texts("sequence", [sequence_id]).get(sequence_id, []))
 
 
 def sequence_documents(ids: list[int]) -> dict[int, dict[str, Any] | None]:
-    """sequence_document for many sequences in two queries (rebuilds)."""
+    """sequence_document for many sequences in three queries (rebuilds)."""
     sequences = db.session.scalars(select(Sequence).where(Sequence.id.in_(ids)).options(
         joinedload(Sequence.work_group), joinedload(Sequence.school),
         joinedload(Sequence.created_by))).all()
     heads = revisions.head_revisions({sequence.document_id for sequence in sequences})
+    files = _file_texts("sequence", [sequence.id for sequence in sequences])
     docs: dict[int, dict[str, Any] | None] = dict.fromkeys(ids)
     for sequence in sequences:
-        docs[sequence.id] = _sequence_doc(sequence, heads[sequence.document_id].fields)
+        docs[sequence.id] = _with_files(_sequence_doc(sequence, heads[sequence.document_id].fields),
+                                        files.get(sequence.id, []))
     return docs
 
 

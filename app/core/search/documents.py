@@ -10,19 +10,66 @@ Documents (``DOCUMENT_FIELDS``; ``REQUIRED_FIELDS`` are key, type, title, access
     access ["all", "hub:3", "wg:5", "school:7"] (visibility tokens; at least one)
     version (int, a content checksum)   seq (int, the change-log position it was built for)
     extra (dict, stored as JSON and returned on Hit.extra)
+    files [{"name": "slides.pptx", "text": "..."}] (text of the plan's attached files)
+
+A document's files are searched as part of its body (so both backends, the ranking and the
+access tokens treat them exactly as the plan's own text), each after a mark that keeps it apart:
+``join_files`` writes them, ``split_files`` reads them back so a snippet can say which file
+matched ("in slides.pptx: ...").
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from app.core.search import understanding
 from app.core.search.analysis import normalise_code, normalise_project_code, normalise_year_group
 from app.core.search.vocabulary import DOCUMENT_FIELDS, REQUIRED_FIELDS
+
+#: Where a file starts in a body, and where its name ends: C0 controls that saved text never
+#: holds (app.core.markdown's clean_text drops them, and ``join_files`` removes any it finds).
+FILE_START: Final = "\x1d"
+FILE_NAME_END: Final = "\x1f"
+#: Most characters of file text one document carries, all its files together: a plan with many
+#: long files keeps a bounded document (PostgreSQL's tsvector holds at most 1 MB, and Whoosh
+#: stores the text for snippets). Files past it are searchable by name only.
+MAX_FILE_TEXT_CHARS: Final = 200_000
+_MARKS = str.maketrans({FILE_START: " ", FILE_NAME_END: " "})
+
+
+def _unmarked(text: str) -> str:
+    return text.translate(_MARKS) if FILE_START in text or FILE_NAME_END in text else text
+
+
+def join_files(body: str, files: Iterable[Mapping[str, Any]] | None) -> str:
+    """The body followed by each file's name and text, each file after FILE_START."""
+    body = _unmarked(body)
+    if not files:
+        return body
+    parts = [body]
+    room = MAX_FILE_TEXT_CHARS
+    for item in files:
+        name = " ".join(_unmarked(str(item.get("name") or "")).split()) or "file"
+        text = _unmarked(str(item.get("text") or ""))[:room]
+        room -= len(text)
+        parts.append(f"\n{FILE_START}{name}{FILE_NAME_END}\n{text}")
+    return "".join(parts)
+
+
+def split_files(body: str) -> tuple[str, list[tuple[str, str]]]:
+    """A stored body as (the document's own text, [(file name, file text), ...])."""
+    if FILE_START not in body:
+        return body, []
+    own, *rest = body.split(f"\n{FILE_START}")
+    files = []
+    for part in rest:
+        name, _, text = part.partition(FILE_NAME_END)
+        files.append((name, text.removeprefix("\n")))
+    return own, files
 
 
 def _tokens(value: Any) -> list[str]:
@@ -60,7 +107,7 @@ def to_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
         "key": str(doc["key"]),
         "type": str(doc["type"]).lower(),
         "title": text("title"),
-        "body": text("body"),
+        "body": join_files(text("body"), doc.get("files")),
         "sequence_title": text("sequence_title"),
         "access": " ".join(access),
         "archived": bool(doc.get("archived", False)),

@@ -24,6 +24,8 @@ class Hit:
     updated: datetime | None
     snippet: SafeHtml
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The name of the attached file the snippet comes from ("" when from the plan's own text).
+    in_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)

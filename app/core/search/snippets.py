@@ -33,6 +33,7 @@ from whoosh.analysis import (
 
 from app.core.markdown import MAX_MATH_DEPTH, SafeHtml, math_too_complex, wiki_link_label
 from app.core.search.analysis import TOKEN_RE, analyse_word
+from app.core.search.documents import split_files
 from app.core.search.results import Hit
 from app.core.search.segments import SegView
 from app.core.search.vocabulary import TEXT_FIELD_BOOSTS
@@ -401,16 +402,49 @@ def _fragment(readable: Readable, start: int, end: int, marks: Sequence[tuple[in
 _FRAGMENTER = highlight.PinpointFragmenter(maxchars=160, surround=50, autotrim=True, charlimit=0)
 
 
-def _snippet(source: str, terms: HighlightTerms) -> SafeHtml:
-    """Up to two fragments of the body's readable text around matched words; else its opening.
+def _snippet(source: str, terms: HighlightTerms,
+             files: Sequence[tuple[str, str]] = ()) -> tuple[SafeHtml, str]:
+    """Up to two fragments of the body's readable text around matched words; else of the
+    first attached file whose text (or name) matches, with that file's name; else the body's
+    opening. Returns (snippet, file name or "").
 
     With app.core.markdown, the only code that builds SafeHtml: _markup escapes the text and
     adds only <mark> and math-inline span tags.
     """
     offset, windowed = _source_window(source, terms)
     readable = readable_text(windowed)
-    text = readable.text
     cut_off = (offset > 0, offset + len(windowed) < len(source))
+    found = _around_matches(readable, terms, cut_off)
+    if found is not None:
+        return found, ""
+    for name, text in files:
+        found = _file_snippet(text, terms)
+        if found is not None:
+            return found, name
+    for name, text in files:
+        # Found by its name alone: the start of its text says what the file is.
+        if next(matched_tokens(name, terms, limit=1), None) is not None:
+            return _opening(_plain(text[:_SNIPPET_CHARS * 2]), (False, False)), name
+    return _opening(readable, cut_off), ""
+
+
+def _plain(text: str) -> Readable:
+    """A file's text as one line: its line breaks are layout (slides, PDF lines), not prose."""
+    return Readable(" ".join(text.split()), ())
+
+
+def _file_snippet(text: str, terms: HighlightTerms) -> SafeHtml | None:
+    """Fragments of a file's plain text around matched words (never read as Markdown), or
+    None when no word matches."""
+    offset, windowed = _source_window(text, terms)
+    return _around_matches(_plain(windowed), terms,
+                           (offset > 0, offset + len(windowed) < len(text)))
+
+
+def _around_matches(readable: Readable, terms: HighlightTerms, cut_off: tuple[bool, bool]
+                    ) -> SafeHtml | None:
+    """Up to two fragments around matched words, or None when no word matches."""
+    text = readable.text
     starts = [s for s, _ in readable.maths]
     tokens = _whole_formulas(list(matched_tokens(text, terms, limit=_SNIPPET_MATCHES)),
                              readable)
@@ -433,6 +467,13 @@ def _snippet(source: str, terms: HighlightTerms) -> SafeHtml:
                 pieces.append(_fragment(readable, start, end, marks, cut_off))
             # One ellipsis between two fragments, not one from each.
             return SafeHtml(" ".join(pieces).replace(" \u2026 \u2026 ", " \u2026 "))
+    return None
+
+
+def _opening(readable: Readable, cut_off: tuple[bool, bool]) -> SafeHtml:
+    """The start of the text, cut at a word."""
+    text = readable.text
+    starts = [s for s, _ in readable.maths]
     if len(text) <= _SNIPPET_CHARS:
         return SafeHtml(_fragment(readable, 0, len(text), [], cut_off))
     cut = text.rfind(" ", 0, _SNIPPET_CHARS)
@@ -441,7 +482,9 @@ def _snippet(source: str, terms: HighlightTerms) -> SafeHtml:
 
 
 def to_hit(f: Mapping[str, Any], terms: HighlightTerms) -> Hit:
-    """A Hit from stored fields, with its snippet."""
+    """A Hit from stored fields, with its snippet (and the file it comes from, if any)."""
+    body, files = split_files(f.get("body", ""))
+    snippet, in_file = _snippet(body, terms, files)
     extra: dict[str, Any] = {}
     if f.get("extra"):
         try:
@@ -458,6 +501,7 @@ def to_hit(f: Mapping[str, Any], terms: HighlightTerms) -> Hit:
         school_name=f.get("school_name", ""),
         year_group=f.get("year_group", ""),
         updated=f.get("updated"),
-        snippet=_snippet(f.get("body", ""), terms),
+        snippet=snippet,
         extra=extra,
+        in_file=in_file,
     )

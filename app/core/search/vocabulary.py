@@ -20,12 +20,13 @@ STRANDS: dict[str, str] = {
     "G": "Geometry",
 }
 
-#: Fields a document dict may carry. Lists are accepted for rtp, segment and access.
+#: Fields a document dict may carry. Lists are accepted for rtp, segment and access; ``files``
+#: is a list of {"name", "text"} (the text of a plan's attached files, searched as its body).
 DOCUMENT_FIELDS: tuple[str, ...] = (
     "key", "type", "title", "body", "sequence_title", "year_group", "strand", "rtp", "segment",
     "spine", "work_group", "project_code", "school", "school_name", "academic_year", "status",
     "author", "updated", "archived", "access", "version", "url", "extra", "sequence",
-    "seq",
+    "seq", "files",
 )  # fmt: skip
 #: Fields every document must have (``access`` must hold at least one token).
 REQUIRED_FIELDS: tuple[str, ...] = ("key", "type", "title", "access")

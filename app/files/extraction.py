@@ -46,7 +46,7 @@ from flask import (
     has_app_context,
     has_request_context,
 )
-from sqlalchemy import ColumnElement, CursorResult, and_, event, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, event, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from app import signals
@@ -102,8 +102,6 @@ def _on_files_changed(app: Flask, *, attachment: Attachment, change: str, after:
     if attachment.purpose != "file" or version.kind not in READABLE_KINDS:
         # Nothing to read (a picture, a spreadsheet): done now, so no reader is started.
         version.text = ""
-        return
-    _read_after_response(app)
 
 
 def _read_after_response(app: Flask) -> None:
@@ -127,9 +125,16 @@ def extractor_mode(app: Flask) -> str:
 
 
 def _collect(session: Session, _context: UOWTransaction) -> None:
-    """After each flush, mark the plans whose files changed for re-indexing."""
+    """After each flush, mark the plans whose files changed for re-indexing, and have a
+    request that added a version to read start the reader after its response (an upload, a
+    copy made by "Adapt for my school": whatever made it)."""
     if not has_app_context():
         return
+    if has_request_context() and any(
+            isinstance(obj, AttachmentVersion) and obj.kind in READABLE_KINDS
+            # The state's own dict: reading the deferred column here would load it mid-flush.
+            and inspect(obj).dict.get("text") is None for obj in session.new):
+        _read_after_response(current_app._get_current_object())  # type: ignore[attr-defined]
     keys = {f"{obj.target_kind}:{obj.target_id}"
             for obj in (*session.new, *session.dirty, *session.deleted)
             if isinstance(obj, Attachment) and obj.purpose != "picture"}

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.accounts.models import User
 from app.extensions import db
@@ -21,6 +21,7 @@ from app.files import pictures
 from app.files.models import Attachment, AttachmentVersion, FileBlob
 from app.planning import adapt, duplicate
 from app.planning.models import Lesson, Sequence
+from app.reviews.models import Approval
 from app.revisions.models import Document, Revision
 from tests.planning_helpers import lesson_form, make_plan, signed_in
 from tests.reviews_helpers import ask_review, decide, edit_sequence, review_id_from
@@ -216,6 +217,29 @@ def test_the_approved_version_keeps_serving_the_file_it_was_approved_with(app, t
     # Printing the sequence shows the current files.
     printed = text(reader.get(f"/sequences/{team.plan.id}/print"))
     assert "Files in this version" in printed and f"/files/{v2}/slides.pdf" in printed
+
+
+def test_a_file_removed_after_approval_is_still_served_with_the_approved_version(app, team):
+    owner = signed_in(app, team.owner)
+    lesson = team.lesson_id
+    add_file(owner, lesson, "slides.pdf", SLIDES[0])
+    [slides] = attachment_ids(app, lesson)
+    review = review_id_from(ask_review(owner, "lesson", lesson, team.school_a, team.leader))
+    assert decide(signed_in(app, team.leader), review, "approve", head(app, lesson).number,
+                  comment="Good.").status_code == 302
+    assert owner.post(f"/lessons/{lesson}/files/{slides}/remove").status_code == 303
+    # A reader who may not restore files (another Work Group of the hub).
+    reader = signed_in(app, team.neighbour)
+    page = text(reader.get(f"/lessons/{lesson}/approved"))
+    v1 = version_id(app, slides, 1)
+    assert f'href="/files/{v1}/slides.pdf"' in page
+    assert reader.get(f"/files/{v1}/slides.pdf").data == SLIDES[0]
+    # Without an approval holding it, a removed file is out of the reader's reach.
+    with app.app_context():
+        db.session.execute(delete(Approval))
+        db.session.commit()
+    assert reader.get(f"/files/{v1}/slides.pdf").status_code == 404
+    assert signed_in(app, team.stranger).get(f"/files/{v1}/slides.pdf").status_code == 404
 
 
 def test_editor_saves_keep_the_files_and_never_conflict_over_them(app, team):

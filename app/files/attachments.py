@@ -29,6 +29,7 @@ from app.accounts.models import User, WorkGroup
 from app.core.files.inspect import Inspected, inspect_upload
 from app.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
+from app.files import history
 from app.files.models import Attachment, AttachmentVersion
 from app.files.storage import get_store
 from app.observations.research_lessons import get_research_lesson
@@ -424,6 +425,7 @@ def version_for_download(user: User, version_id: int) -> AttachmentVersion:
     if target is None:
         raise NotFound()
     thing = target.load(user, attachment.target_id)
-    if attachment.removed_at is not None and not _may_change(user, target, thing, attachment):
+    if (attachment.removed_at is not None and not _may_change(user, target, thing, attachment)
+            and not history.kept_by_approval(version)):
         raise NotFound()
     return version

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.files.models import Attachment, AttachmentVersion
 from app.planning.fields import LESSON_MARKDOWN_KEYS, SEQUENCE_MARKDOWN_KEYS
 from app.planning.models import Lesson, Sequence
+from app.reviews.models import Approval
 from app.revisions.models import Revision
 from app.revisions.pages import FileItem
 from app.timeutil import utcnow
@@ -70,6 +71,25 @@ def _document_id(kind: str, target_id: int) -> int | None:
     thing: Lesson | Sequence | None = (db.session.get(Lesson, target_id) if kind == "lesson"
                                        else db.session.get(Sequence, target_id))
     return thing.document_id if thing is not None else None
+
+
+def kept_by_approval(version: AttachmentVersion) -> bool:
+    """Whether an approved revision of the version's plan lists this very version.
+
+    A file removed after approval stays part of what was approved: the approved page keeps
+    offering it to every reader of the plan, so its download must keep working for them."""
+    attachment = version.attachment
+    if attachment.target_kind not in ("lesson", "sequence"):
+        return False
+    document_id = _document_id(attachment.target_kind, attachment.target_id)
+    if document_id is None:
+        return False
+    approved = db.session.scalars(
+        select(Revision.fields).join(Approval, (Approval.document_id == Revision.document_id)
+                                     & (Approval.revision_number == Revision.number))
+        .where(Revision.document_id == document_id))
+    return any(item.get("id") == attachment.id and item.get("version") == version.number
+               for fields in approved for item in (recorded(fields) or []))
 
 
 # --- file changes become revisions ----------------------------------------------------------

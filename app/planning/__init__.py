@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         routes_adapt,  # noqa: F401
         routes_editor,  # noqa: F401
         routes_history,  # noqa: F401
+        routes_import,  # noqa: F401
     )
     from app.planning.blueprint import bp
     from app.planning.search_docs import register_sources

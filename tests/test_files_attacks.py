@@ -203,7 +203,11 @@ def test_narrowing_the_plan_stops_its_pictures_and_comment_pictures_at_the_next_
     comment_picture = add_picture(app, world.colleague, "lesson-comment", world.lesson_id)
     colleague, neighbour = signed_in(app, world.colleague), signed_in(app, world.neighbour)
     for src in (lesson_picture, comment_picture):
-        assert colleague.get(src).status_code == 200
+        served = colleague.get(src)
+        assert served.status_code == 200
+        # No copy kept by the browser or a proxy to show after access is withdrawn.
+        assert "no-store" in served.headers["Cache-Control"]
+        assert "private" in served.headers["Cache-Control"]
         assert neighbour.get(src).status_code == 200
     owner = signed_in(app, world.owner)
     settings(owner, world.plan.id, "school")
@@ -220,7 +224,9 @@ def test_narrowing_the_plan_stops_its_pictures_and_comment_pictures_at_the_next_
 def test_long_unicode_and_markup_names_are_text_on_the_page_and_encoded_in_the_header(
         app, world):
     owner = signed_in(app, world.owner)
-    name = "Fractions ½ – 分数 Ünïcødé " * 20 + '<img src=x onerror="alert(1)">.pdf'
+    # A right-to-left override would show "…fdp.png" for a PDF: it is dropped.
+    name = ("Fractions ½ – 分数 \u202egnp.Ünïcødé " * 20
+            + '<img src=x onerror="alert(1)">.pdf')
     files = f"/lessons/{world.lesson_id}/files"
     assert post_file(owner, files, name, minimal_pdf()).status_code == 303
     page = text(owner.get(files))
@@ -229,7 +235,8 @@ def test_long_unicode_and_markup_names_are_text_on_the_page_and_encoded_in_the_h
         [version] = db.session.scalars(select(AttachmentVersion))
         shown, version_id = version.display_name, version.id
     assert shown.endswith(".pdf") and len(shown) <= 255 and "\n" not in shown
-    assert "Fractions ½ – 分数" in shown
+    assert "\u202e" not in shown and "\u202e" not in page
+    assert "Fractions ½ – 分数 gnp.Ünïcødé" in shown
     served = owner.get(f"/files/{version_id}/anything")
     assert_safe(served)
     header = served.headers["Content-Disposition"]

@@ -66,7 +66,7 @@ async function attempt(name, run) {
   await attempt("read_picture", () => fetch(app + picture, {credentials: "include"})
       .then(r => r.arrayBuffer()).then(b => "read:" + b.byteLength));
   await attempt("opaque_file", () => fetch(app + file, {mode: "no-cors", credentials: "include"})
-      .then(r => r.text()).then(t => "read:" + t.length + ":" + r.type));
+      .then(r => r.text().then(t => "read:" + t.length + ":" + r.type)));
   window.done = true;
 })();
 """
@@ -86,8 +86,15 @@ fetch(arguments[0], {method: "POST", body: form, headers: {Accept: "application/
 FORM = """<!doctype html><title>Free worksheets</title>
 <form id="f" method="post" enctype="multipart/form-data" action="%(action)s">
 <input type="hidden" name="csrf_token" value="guessed">
-<input type="file" name="file"></form>
-<script>document.getElementById("f").submit();</script>"""
+<input type="file" name="file" id="file"></form>
+<script>
+// The file is put into the form by script (no one chooses it), then the form is sent.
+const bytes = Uint8Array.from(atob("%(pdf)s"), c => c.charCodeAt(0));
+const chosen = new DataTransfer();
+chosen.items.add(new File([bytes], "free-worksheet.pdf", {type: "application/pdf"}));
+document.getElementById("file").files = chosen.files;
+document.getElementById("f").submit();
+</script>"""
 
 
 class Attacker:
@@ -179,7 +186,15 @@ def test_another_origin_cannot_upload_or_read_with_the_teachers_cookies(
     before += 1
     assert version_count(live_app) == before
 
-    # The other origin's page, in the same browser, with the same cookies.
+    # The other origin's page, in the same browser, with the same cookies: first an ordinary
+    # form, its file put in by script and sent on load. Coplan refuses it.
+    attacker.pages["/form.html"] = FORM % {
+        "action": f"{live_server}/lessons/{lesson_id}/files", "pdf": values["pdf"]}
+    browser.get(attacker.url + "/form.html")
+    WebDriverWait(browser, 10).until(lambda d: d.current_url.startswith(live_server))
+    assert "Added" not in browser.page_source
+    assert version_count(live_app) == before
+    # Then its script, with fetch.
     attack = ATTACK % {**values, "uploads": "true"}
     attacker.pages["/attack.html"] = f"<!doctype html><script>{attack}</script>"
     results = run_attack(browser, attacker.url + "/attack.html")
@@ -192,13 +207,7 @@ def test_another_origin_cannot_upload_or_read_with_the_teachers_cookies(
     time.sleep(0.5)
     assert version_count(live_app) == before
 
-    # An ordinary form on the other origin, submitted on load: Coplan refuses it.
-    attacker.pages["/form.html"] = FORM % {"action": f"{live_server}/lessons/{lesson_id}/files"}
-    browser.get(attacker.url + "/form.html")
-    WebDriverWait(browser, 10).until(lambda d: d.current_url.startswith(live_server))
-    assert "Added" not in browser.page_source
-    assert version_count(live_app) == before
     # She is still signed in (the cookies were there all along) and her files are as they were.
     browser.get(f"{live_server}/lessons/{lesson_id}/files")
     page = browser.page_source
-    assert "worksheet.pdf" in page and "evil" not in page
+    assert "worksheet.pdf" in page and "evil" not in page and "free-worksheet" not in page

@@ -242,6 +242,23 @@ def test_a_file_removed_after_approval_is_still_served_with_the_approved_version
     assert signed_in(app, team.stranger).get(f"/files/{v1}/slides.pdf").status_code == 404
 
 
+def test_only_the_approved_version_of_a_removed_file_stays_served(app, team):
+    owner = signed_in(app, team.owner)
+    lesson = team.lesson_id
+    add_file(owner, lesson, "slides.pdf", SLIDES[0])
+    [slides] = attachment_ids(app, lesson)
+    review = review_id_from(ask_review(owner, "lesson", lesson, team.school_a, team.leader))
+    assert decide(signed_in(app, team.leader), review, "approve", head(app, lesson).number,
+                  comment="Good.").status_code == 302
+    # A newer version nobody approved, then the file is removed.
+    assert replace(owner, lesson, slides, "slides.pdf", SLIDES[1]).status_code == 303
+    assert owner.post(f"/lessons/{lesson}/files/{slides}/remove").status_code == 303
+    reader = signed_in(app, team.neighbour)
+    v1, v2 = version_id(app, slides, 1), version_id(app, slides, 2)
+    assert reader.get(f"/files/{v1}/slides.pdf").data == SLIDES[0]
+    assert reader.get(f"/files/{v2}/slides.pdf").status_code == 404
+
+
 def test_editor_saves_keep_the_files_and_never_conflict_over_them(app, team):
     owner = signed_in(app, team.owner)
     colleague = signed_in(app, team.colleague)

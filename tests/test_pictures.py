@@ -188,6 +188,21 @@ def test_upload_answers_markdown_and_readers_fetch_it(app, world) -> None:
     assert 'alt="Part [whole] *model*"' in render_markdown(markdown)
 
 
+@pytest.mark.parametrize("name", ["-bar model.png", "-_.png", "--.png"])
+def test_a_name_starting_with_a_dash_still_shows_as_a_picture(app, world, name) -> None:
+    client = signed_in(app, world.owner)
+    response = multipart(client, f"/pictures/lesson/{world.lesson_id}",
+                         picture_fields(png(), "Part-whole model", name=name), headers=JSON)
+    assert response.status_code == 201
+    src = src_of(response.get_json()["markdown"])
+    saved = client.post(f"/lessons/{world.lesson_id}/edit", data=lesson_form(
+        representations=response.get_json()["markdown"]))
+    assert saved.status_code == 302
+    page = client.get(f"/lessons/{world.lesson_id}").get_data(as_text=True)
+    assert f'<img src="{src}" alt="Part-whole model"' in page
+    assert client.get(src).status_code == 200
+
+
 def test_upload_without_javascript_shows_the_markdown_to_copy(app, world) -> None:
     client = signed_in(app, world.owner)
     response = multipart(client, f"/pictures/lesson/{world.lesson_id}", picture_fields(png()))

@@ -99,8 +99,11 @@ def may_add(user: User, context: str, context_id: int) -> Any:
 
 def picture_url(version: AttachmentVersion) -> str:
     """The download address a picture is written with: exactly the shape the Markdown
-    renderer shows as a picture (app.core.markdown.is_picture_src)."""
-    name = secure_filename(version.display_name) or f"picture.{version.extension}"
+    renderer shows as a picture (app.core.markdown.is_picture_src), whose name part starts
+    with a letter or digit: secure_filename keeps a leading "-" ("-bar.png"), and such a
+    picture would show as a plain link."""
+    name = (secure_filename(version.display_name).lstrip("-._")
+            or f"picture.{version.extension}")
     return f"/files/{version.id}/{name}"
 
 

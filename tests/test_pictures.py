@@ -464,6 +464,17 @@ def test_a_reader_who_may_not_comment_adds_no_picture(app, world) -> None:
     assert neighbour.get(src).status_code == 200
 
 
+def test_who_may_add_is_decided_before_the_picture_form_is_judged(app, world) -> None:
+    """Without JavaScript, a reader who may not comment is refused (403) even when the picture
+    form is incomplete: never a form page that offers to add one."""
+    shared = make_plan(app, world.owner, world.group, visibility="hub")
+    neighbour = signed_in(app, world.neighbour)
+    response = multipart(neighbour, f"/comments/lesson/{shared.lesson_ids[0]}",
+                         {"body": "Typed", "picture_alt": "", "picture_add": "1"})
+    assert response.status_code == 403
+    assert pictures_stored(app) == []
+
+
 def test_editing_a_comment_adds_a_picture_without_javascript(app, world) -> None:
     client = signed_in(app, world.owner)
     client.post(f"/comments/lesson/{world.lesson_id}", data={"body": "First thoughts"})

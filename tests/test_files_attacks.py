@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from types import SimpleNamespace
 from urllib.parse import unquote
 
@@ -23,9 +24,11 @@ from werkzeug.datastructures import FileStorage
 from app.extensions import db
 from app.files.models import AttachmentVersion
 from app.planning.models import Lesson
+from app.revisions.models import Revision
 from tests.core.test_file_inspection import bomb_docx, minimal_pdf, picture, zip_of
 from tests.observations_helpers import make_research_lesson
 from tests.planning_helpers import lesson_form, make_plan, signed_in
+from tests.test_attachment_search import mild_bomb_docx
 from tests.test_attachments import NOTHING, assert_safe, png, post_file, stored
 from tests.test_attachments_targets import make_thread
 from tests.test_pictures import JSON, multipart, picture_fields, src_of, upload_json
@@ -343,6 +346,32 @@ def test_a_26_mb_picture_is_refused_unread_and_nothing_stored(app, world):
                           "picture_add": "1"})
     assert response.status_code == 413
     assert "over the size limit" in text(response)
+    assert stored(app) == NOTHING
+
+
+def lessons_and_revisions(app) -> tuple[int, int]:
+    with app.app_context():
+        return (len(db.session.scalars(select(Lesson.id)).all()),
+                len(db.session.scalars(select(Revision.id)).all()))
+
+
+def test_zip_bombs_dressed_as_a_word_plan_are_refused_at_import_within_limits(app, world):
+    """"Import a lesson from Word": a bomb the upload check sees (a huge declared size) and
+    one it lets through (200 MB of text that compresses only ~20:1, as a real long document
+    might) are both refused with a reason, quickly, and leave no lesson, picture or blob."""
+    owner = signed_in(app, world.owner)
+    url = f"/sequences/{world.plan.id}/lessons/import"
+    before = lessons_and_revisions(app)
+    response = post_file(owner, url, "lesson plan.docx", bomb_docx(64))
+    assert response.status_code == 400 and "harmful" in text(response)
+    mild = mild_bomb_docx(200)
+    assert len(mild) < 25 * 1024 * 1024
+    started = time.monotonic()
+    response = post_file(owner, url, "lesson plan.docx", mild)
+    assert time.monotonic() - started < 25
+    assert response.status_code == 400
+    assert 'id="f-file-error"' in text(response) and "was not imported" in text(response)
+    assert lessons_and_revisions(app) == before
     assert stored(app) == NOTHING
 
 

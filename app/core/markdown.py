@@ -395,7 +395,7 @@ def _tasklists_rule(state: StateCore) -> None:
 
 #: The only pictures shown: Coplan's own uploads, by their download address. Anything else
 #: (another site's picture is a tracking pixel: it tells that site who read the plan and
-#: when) is shown as a link. The name part is what app.files.routes.url_name makes
+#: when) is shown as a link. The name part is what AttachmentVersion.url_name makes
 #: (secure_filename: letters, digits, "._-"), so nothing in it can leave the attribute.
 _PICTURE_SRC_RE = re.compile(r"/files/[1-9][0-9]{0,17}/[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 #: Said for a picture whose author gave no description, so a screen reader names it at least.

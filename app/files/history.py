@@ -21,7 +21,6 @@ from typing import Any
 
 from flask import Flask, url_for
 from sqlalchemy import select, tuple_
-from werkzeug.utils import secure_filename
 
 from app import revisions, signals
 from app.accounts.models import User
@@ -206,8 +205,7 @@ def file_items(fields_list: Iterable[dict[str, Any]]) -> list[list[FileItem]]:
             version: AttachmentVersion | None = found.get((item["id"], item["version"]))
             name = str(item.get("name") or (version.display_name if version else "A file"))
             url = url_for("files.download", version_id=version.id,
-                          name=secure_filename(version.display_name)
-                          or f"file.{version.extension}") if version is not None else ""
+                          name=version.url_name) if version is not None else ""
             shown.append(FileItem(name, item["version"], url))
         out.append(shown)
     return out

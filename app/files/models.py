@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.utils import secure_filename
 
 from app.accounts.models import User
 from app.extensions import Model
@@ -126,3 +127,11 @@ class AttachmentVersion(Model):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     copied_from: Mapped[AttachmentVersion | None] = relationship(
         remote_side=[id], foreign_keys=[copied_from_id])
+
+    @property
+    def url_name(self) -> str:
+        """The last part of this version's download address: an ASCII form of its name for
+        people reading the address (downloads ignore it; the name itself is sent in
+        Content-Disposition). It starts with a letter or digit, as the address of a picture in
+        Markdown must (app.core.markdown.is_picture_src): secure_filename keeps a leading "-"."""
+        return secure_filename(self.display_name).lstrip("-._") or f"file.{self.extension}"

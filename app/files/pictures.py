@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.utils import secure_filename
-
 from app import policy
 from app.accounts.models import User
 from app.comments.targets import get_target
@@ -99,12 +97,8 @@ def may_add(user: User, context: str, context_id: int) -> Any:
 
 def picture_url(version: AttachmentVersion) -> str:
     """The download address a picture is written with: exactly the shape the Markdown
-    renderer shows as a picture (app.core.markdown.is_picture_src), whose name part starts
-    with a letter or digit: secure_filename keeps a leading "-" ("-bar.png"), and such a
-    picture would show as a plain link."""
-    name = (secure_filename(version.display_name).lstrip("-._")
-            or f"picture.{version.extension}")
-    return f"/files/{version.id}/{name}"
+    renderer shows as a picture (app.core.markdown.is_picture_src)."""
+    return f"/files/{version.id}/{version.url_name}"
 
 
 # Markdown that would end the description early or change how it reads: brackets, emphasis,

@@ -26,7 +26,6 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.utils import secure_filename
 
 from app.accounts.models import User
 from app.errors import DomainError, ErrorPage, ValidationError, error_response
@@ -188,7 +187,7 @@ def _page(user: User, place: Place, values: dict[str, Any], errors: dict[str, st
 
     return render_template("files/files.html", page=page, errors=errors,
                            kinds=KIND_LABELS, size=attachments.megabytes,
-                           url_name=url_name, files_url=files_url), status
+                           files_url=files_url), status
 
 
 def _back(place: Place, values: dict[str, Any]):
@@ -286,12 +285,6 @@ def file_count(kind: str, target_id: int) -> int:
     return attachments.file_count(kind, target_id)
 
 
-def url_name(version: AttachmentVersion) -> str:
-    """The last part of a download's URL: an ASCII form of the name, for people reading the
-    address only (the file's name is sent in Content-Disposition)."""
-    return secure_filename(version.display_name) or f"file.{version.extension}"
-
-
 def _chunks(key: str) -> Iterator[bytes]:
     """The blob read a chunk at a time while the response is sent.
 
@@ -307,8 +300,7 @@ def _chunks(key: str) -> Iterator[bytes]:
 def _disposition(version: AttachmentVersion) -> dict[str, str]:
     """RFC 6266: an ASCII `filename` for old clients, the real name in `filename*` (UTF-8,
     percent-encoded, so no quote, CR or LF can reach the header whatever the name holds)."""
-    fallback = secure_filename(version.display_name) or f"file.{version.extension}"
-    return {"filename": fallback,
+    return {"filename": version.url_name,
             "filename*": "UTF-8''" + quote(version.display_name, safe="!#$&+-.^_`|~")}
 
 

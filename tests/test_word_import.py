@@ -309,3 +309,17 @@ def test_the_import_page_stays_within_the_query_budget(app, team):
     owner = signed_in(app, team.owner)
     _html, sql, _after = view(app, owner, team.import_url)
     assert len(sql) <= BUDGET, "\n".join(sql)
+
+
+def test_imports_count_with_the_persons_other_uploads(app, team):
+    """Each import runs a converter and stores pictures: it shares the person's upload
+    allowance with the Files pages, and one over it is refused before anything is read."""
+    app.config["UPLOAD_LIMIT"] = "2 per minute"
+    owner = signed_in(app, team.owner)
+    files_page = f"/sequences/{team.plan.id}/files"
+    assert post_file(owner, files_page, "sheet.pdf", b"%PDF-1.4\n%%EOF\n").status_code == 303
+    assert import_file(owner, team, "Plan.docx", plan_document()).status_code == 200
+    before = counts(app)
+    refused = import_file(owner, team, "Plan again.docx", plan_document())
+    assert refused.status_code == 429
+    assert counts(app) == before

@@ -14,7 +14,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.accounts.models import User
 from app.core.markdown import render_markdown
 from app.errors import DomainError, ValidationError, error_response
-from app.extensions import db, limiter
+from app.extensions import db
+from app.files.routes import ENVELOPE_BYTES, limit_uploads
 from app.forms import CoplanForm
 from app.planning import word_import
 from app.planning.blueprint import bp
@@ -25,11 +26,7 @@ from app.planning.presenters import material_options
 from app.planning.routes import _forget_browser_draft, limit_saves
 
 IMPORT_ENDPOINT = "planning.import_word"
-#: Room in a request body for the multipart envelope and the form's other fields.
-ENVELOPE_BYTES = 64 * 1024
 NO_FILE = "Choose the Word document (.docx) of a lesson plan."
-#: Uploads per person when the config sets none (the Files pages' own default).
-DEFAULT_UPLOAD_LIMIT = "30 per minute"
 
 
 class WordUploadForm(CoplanForm):
@@ -44,17 +41,6 @@ def _user() -> User:
 
 def _max_bytes() -> int:
     return int(current_app.config["FILES_MAX_BYTES"])
-
-
-def _upload_key() -> str:
-    """The Files pages' key: imports count with every other upload a person makes."""
-    return f"uploads:{getattr(current_user, 'id', request.remote_addr)}"
-
-
-#: Each import runs a converter process and stores pictures: counted as uploads.
-limit_imports = limiter.shared_limit(
-    lambda: current_app.config.get("UPLOAD_LIMIT") or DEFAULT_UPLOAD_LIMIT, scope="uploads",
-    key_func=_upload_key, methods=["POST"])
 
 
 @bp.url_value_preprocessor
@@ -100,7 +86,9 @@ def _editor(sequence: Sequence, data: dict[str, Any], errors: dict[str, str], *,
 
 @bp.route("/sequences/<int:sequence_id>/lessons/import", methods=["GET", "POST"])
 @login_required
-@limit_imports
+# Each import runs a converter process and stores pictures: it counts with every other upload
+# the person makes (the Files pages' shared allowance).
+@limit_uploads
 def import_word(sequence_id: int) -> ResponseReturnValue:
     user = _user()
     sequence = word_import.importable_sequence(user, sequence_id)

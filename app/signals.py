@@ -84,3 +84,7 @@ files_changed = _signals.signal("files-changed")
 #: ids); each receiver returns {id: [{"name": shown name, "text": extracted text}, ...]}, the
 #: current version of each file not removed, in the order they were added.
 search_file_texts = _signals.signal("search-file-texts")
+
+#: A lesson was moved to another sequence (flushed). Keyword arguments: lesson
+#: (app.planning.models.Lesson, already in its new sequence), source (the sequence it left).
+lesson_moved = _signals.signal("lesson-moved")

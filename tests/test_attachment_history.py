@@ -553,3 +553,32 @@ def test_editor_saves_file_changes_and_restores_at_the_same_moment_all_land(app,
     # Each edit was saved (the restore may have come after them, so not necessarily last).
     assert any(fields.get("body") == "Written by 2." for fields in saved)
     assert any(fields.get("checks") == "Written by 4." for fields in saved)
+
+
+def test_a_lesson_moved_to_another_work_group_takes_its_files_quota_with_it(
+        app, team, make_work_group):
+    from app.accounts.models import Membership
+    from app.files.attachments import group_usage
+
+    other = make_work_group("NCP 24-14", hub_id=None)
+    with app.app_context():
+        member = Membership(user_id=team.owner.id, work_group_id=other.id,
+                            school_id=team.school_a)
+        member.set_roles(["participant_teacher"])
+        db.session.add(member)
+        db.session.commit()
+    destination = make_plan(app, team.owner, other, lessons=1, school_id=str(team.school_a))
+    owner = signed_in(app, team.owner)
+    lesson = team.lesson_id
+    add_file(owner, lesson, "slides.pdf", SLIDES[0])
+    size = len(SLIDES[0])
+    with app.app_context():
+        assert group_usage(team.group.id) == size and group_usage(other.id) == 0
+    response = owner.post(f"/lessons/{lesson}/move-to", data={"target_id": str(destination.id)})
+    assert response.status_code in (302, 303)
+    with app.app_context():
+        assert db.session.get(Lesson, lesson).sequence_id == destination.id
+        assert group_usage(team.group.id) == 0 and group_usage(other.id) == size
+    # The file still comes with the lesson.
+    [slides] = attachment_ids(app, lesson)
+    assert owner.get(f"/files/{version_id(app, slides, 1)}/slides.pdf").data == SLIDES[0]

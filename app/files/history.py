@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, url_for
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 
 from app import revisions, signals
 from app.accounts.models import User
@@ -43,6 +43,16 @@ PLAN_KINDS: dict[str, list[str]] = {"lesson": LESSON_MARKDOWN_KEYS,
 def init_app(app: Flask) -> None:
     """Record every file change of a lesson or sequence in its history."""
     signals.files_changed.connect(on_files_changed, sender=app)
+    signals.lesson_moved.connect(on_lesson_moved, sender=app)
+
+
+def on_lesson_moved(_app: Flask, *, lesson: Lesson, source: Sequence) -> None:
+    """A lesson moved into another Work Group's sequence takes its files with it: from now on
+    they count against the quota of the group that owns the lesson."""
+    if lesson.sequence.work_group_id != source.work_group_id:
+        db.session.execute(update(Attachment).where(
+            Attachment.target_kind == "lesson", Attachment.target_id == lesson.id)
+            .values(work_group_id=lesson.sequence.work_group_id))
 
 
 # --- what a plan has now ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
-from app import policy, revisions
+from app import policy, revisions, signals
 from app.accounts.models import User, WorkGroup
 from app.accounts.services import audit
 from app.core.text import is_whole_number
@@ -400,6 +400,7 @@ def move_lesson_to_sequence(user: User, lesson_id: int, target_id: int) -> Lesso
     sync_material_links(target.id, lesson.id, lesson_head.fields)
     record_structure(user, source, f"Lesson moved out to {target.title}: {lesson.title}")
     record_structure(user, target, f"Lesson moved in from {source.title}: {lesson.title}")
+    signals.send(signals.lesson_moved, lesson=lesson, source=source)
     return lesson
 
 

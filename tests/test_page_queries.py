@@ -25,7 +25,7 @@ from tests.reviews_helpers import (
     review_id_from,
 )
 from tests.sql_helpers import statements_sent
-from tests.test_attachments import pdf, post_file, versions
+from tests.test_attachments import pdf, png, post_file, versions
 from tests.test_attachments_targets import make_thread
 from tests.workgroup_sessions_helpers import freeze_today, make_session
 
@@ -279,3 +279,29 @@ def test_a_files_page_costs_a_fixed_number_of_statements(app, tmp_path, monkeypa
     # More files, versions and removed files: the same statements.
     assert counts[1] == counts[2]
     assert page.count("Earlier versions (1)") == 2 and "Removed files" in page
+
+
+def test_a_pictures_page_costs_a_fixed_number_of_statements(app, tmp_path, make_work_group,
+                                                            make_user):
+    from tests.test_pictures import upload_json
+
+    app.config["FILES_DIR"] = str(tmp_path / "files")
+    group = make_work_group()
+    teacher = make_user("Tess Teacher", group=group)
+    lesson = make_plan(app, teacher, group).lesson_ids[0]
+    client = signed_in(app, teacher)
+    counts = []
+    for n in range(3):
+        added = upload_json(client, "lesson", lesson, png((n * 40, 10, 10)), f"Model {n}")
+        assert added.status_code == 201
+        if n == 1:
+            attachment_id = versions(app)[-1].attachment_id
+            assert client.post(f"/pictures/lesson/{lesson}/{attachment_id}/remove"
+                               ).status_code == 303
+            client.get(f"/pictures/lesson/{lesson}")  # the confirmation shown once
+        page, sql, after = view(app, client, f"/pictures/lesson/{lesson}")
+        assert len(sql) <= FILES_BUDGET, "\n".join(sql)
+        assert writes(sql) == [] and writes(after) == []
+        counts.append(len(sql))
+    assert counts[1] == counts[2]
+    assert page.count("Take down") == 2 and "Put back" in page

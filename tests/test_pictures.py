@@ -494,3 +494,69 @@ def test_editing_a_comment_adds_a_picture_without_javascript(app, world) -> None
                          {"body": "x", **picture_fields(png()), "picture_add": "1"})
     assert response.status_code == 403
     assert len(pictures_stored(app)) == 1
+
+
+# --- taking a picture down ---------------------------------------------------------------------
+
+
+def test_a_picture_can_be_taken_down_by_whoever_added_it_or_an_editor(app, world) -> None:
+    owner, lead = signed_in(app, world.owner), signed_in(app, world.lead)
+    lesson = world.lesson_id
+    mine = upload_json(owner, "lesson", lesson, png((10, 200, 10)), "Part-whole model")
+    theirs = upload_json(lead, "lesson-comment", lesson, png((10, 10, 200)), "Pupil work")
+    assert mine.status_code == theirs.status_code == 201
+    mine_src, theirs_src = src_of(mine.json["markdown"]), src_of(theirs.json["markdown"])
+    with app.app_context():
+        mine_id, theirs_id = db.session.scalars(
+            select(Attachment.id).where(Attachment.purpose == "picture")
+            .order_by(Attachment.id)).all()
+    # Reachable from the lesson's Files page; lists both, with who added them.
+    assert f'href="/pictures/lesson/{lesson}"' in owner.get(
+        f"/lessons/{lesson}/files").get_data(as_text=True)
+    page = lead.get(f"/pictures/lesson-comment/{lesson}").get_data(as_text=True)
+    assert "Olu Owner" in page and "Lee Lead" in page
+    # The Lead (who comments, not edits) takes down her own picture, not the owner's.
+    base = f"/pictures/lesson-comment/{lesson}"
+    assert lead.post(f"{base}/{mine_id}/remove").status_code == 403
+    assert lead.get(mine_src).status_code == 200
+    assert lead.post(f"{base}/{theirs_id}/remove").status_code == 303
+    # An editor takes down anyone's; readers who may not put it back no longer get it.
+    assert owner.post(f"/pictures/lesson/{lesson}/{mine_id}/remove").status_code == 303
+    assert lead.get(mine_src).status_code == 404
+    assert "Put back" in owner.get(f"/pictures/lesson/{lesson}").get_data(as_text=True)
+    assert owner.post(f"/pictures/lesson/{lesson}/{mine_id}/restore").status_code == 303
+    assert lead.get(mine_src).status_code == 200
+    # Someone who cannot read the lesson learns nothing, and changes nothing.
+    neighbour = signed_in(app, world.neighbour)
+    assert neighbour.get(f"/pictures/lesson/{lesson}").status_code == 404
+    assert neighbour.post(f"/pictures/lesson/{lesson}/{theirs_id}/restore").status_code == 404
+    # A picture is changed only through its own thing's page.
+    other = make_plan(app, world.owner, world.group).lesson_ids[0]
+    assert owner.post(f"/pictures/lesson/{other}/{theirs_id}/restore").status_code == 404
+    assert owner.get(theirs_src).status_code == 200  # an editor still sees what was taken down
+    with app.app_context():
+        assert db.session.get(Attachment, theirs_id).removed_at is not None
+
+
+def test_every_kind_of_thing_has_a_pictures_page_with_a_way_back(app, world) -> None:
+    from tests.observations_helpers import make_research_lesson
+    from tests.workgroup_sessions_helpers import make_session
+
+    lead = world.lead
+    session_id = make_session(app, lead, world.group)
+    rl_id = make_research_lesson(app, world.owner, world.lesson_id)
+    client = signed_in(app, world.owner)
+    for context, context_id, back in (
+            ("lesson", world.lesson_id, f"/lessons/{world.lesson_id}"),
+            ("sequence-comment", world.plan.id, f"/sequences/{world.plan.id}"),
+            ("board", world.group.id, f"/work-groups/{world.group.id}/board"),
+            ("session", session_id, f"/sessions/{session_id}"),
+            ("observation", rl_id, f"/research-lessons/{rl_id}")):
+        assert upload_json(client, context, context_id, png()).status_code == 201, context
+        page = client.get(f"/pictures/{context}/{context_id}")
+        assert page.status_code == 200, context
+        text = page.get_data(as_text=True)
+        assert f'href="{back}"' in text and "Take down" in text, context
+        assert signed_in(app, world.stranger).get(
+            f"/pictures/{context}/{context_id}").status_code == 404
+    assert client.get("/pictures/nonsense/1").status_code == 404

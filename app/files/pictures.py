@@ -18,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from app import policy
 from app.accounts.models import User
 from app.comments.targets import get_target
@@ -143,3 +146,85 @@ def add_picture(user: User, context: str, context_id: int, filename: str, data: 
     db.session.flush()
     attachments._changed(attachment, user, "added", None, 1)
     return version
+
+
+# --- taking a picture down ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PicturesPage:
+    """The pictures added to a thing's texts, for one of its readers."""
+
+    context: str
+    context_id: int
+    title: str
+    noun: str
+    pictures: list[Attachment]
+    #: The listed pictures this reader may take down or put back.
+    changeable: frozenset[int]
+
+
+def _may_take_down(user: User, target: attachments.Target, thing: Any,
+                   attachment: Attachment) -> bool:
+    """Whoever added a picture takes it down (a photo that shows a pupil's face must be able
+    to go at once), as do the people who change the thing's files."""
+    return (attachment.created_by_id == user.id
+            or attachments._may_change(user, target, thing, attachment))
+
+
+def list_pictures(user: User, context: str, context_id: int) -> PicturesPage:
+    """Every picture added to texts of the context's thing (newest first), for a reader of
+    it. Taken-down pictures are listed only to those who may put them back."""
+    found, target = _target(context)
+    thing = target.load(user, context_id)
+    found_pictures = list(db.session.scalars(
+        select(Attachment)
+        .where(Attachment.target_kind == found.target_kind,
+               Attachment.target_id == context_id, Attachment.purpose == "picture")
+        .options(selectinload(Attachment.versions).joinedload(AttachmentVersion.created_by))
+        .order_by(Attachment.created_at.desc(), Attachment.id.desc())))
+    changeable = frozenset(picture.id for picture in found_pictures
+                           if _may_take_down(user, target, thing, picture))
+    listed = [p for p in found_pictures if p.removed_at is None or p.id in changeable]
+    return PicturesPage(context, context_id, target.title(thing), target.noun, listed,
+                        changeable)
+
+
+def _changeable_picture(user: User, context: str, context_id: int,
+                        attachment_id: int) -> Attachment:
+    """A picture of the context's thing the user may take down or put back: NotFound when
+    it is not that thing's picture or they may not read the thing, Forbidden otherwise."""
+    found, target = _target(context)
+    attachment = db.session.get(Attachment, attachment_id)
+    if (attachment is None or attachment.purpose != "picture"
+            or attachment.target_kind != found.target_kind
+            or attachment.target_id != context_id):
+        raise NotFound()
+    thing = target.load(user, context_id)
+    if not _may_take_down(user, target, thing, attachment):
+        raise Forbidden("Only the person who added a picture, or those who may change this "
+                        f"{target.noun}'s files, can take it down.")
+    return attachment
+
+
+def take_down(user: User, context: str, context_id: int, attachment_id: int) -> Attachment:
+    """Stop showing a picture to the thing's readers (reversible: its bytes are kept, and
+    the text that shows it then shows its description only)."""
+    attachment = _changeable_picture(user, context, context_id, attachment_id)
+    if attachment.removed_at is None:
+        attachment.removed_at = utcnow()
+        attachment.removed_by_id = user.id
+        db.session.flush()
+        attachments._changed(attachment, user, "removed", attachment.current_number, None)
+    return attachment
+
+
+def put_back(user: User, context: str, context_id: int, attachment_id: int) -> Attachment:
+    """Show a taken-down picture again."""
+    attachment = _changeable_picture(user, context, context_id, attachment_id)
+    if attachment.removed_at is not None:
+        attachment.removed_at = None
+        attachment.removed_by_id = None
+        db.session.flush()
+        attachments._changed(attachment, user, "restored", None, attachment.current_number)
+    return attachment

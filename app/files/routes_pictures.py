@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -17,6 +26,7 @@ from app.extensions import db
 from app.files import pictures
 from app.files.picture_forms import PictureForm, read_upload
 from app.files.routes import ENVELOPE_BYTES, limit_uploads
+from app.forms import require_button
 from app.observations.models import Observation
 
 bp = Blueprint("pictures", __name__)
@@ -113,3 +123,31 @@ def upload(context: str, context_id: int) -> ResponseReturnValue:
         return jsonify(error="Please check the picture", fields=errors,
                        message=" ".join(errors.values())), status
     return render_template("files/picture_added.html", errors=errors), status
+
+
+@bp.get("/pictures/<context>/<int:context_id>")
+@login_required
+def manage(context: str, context_id: int) -> ResponseReturnValue:
+    """The pictures added to a thing's texts, with Take down / Put back for those who may."""
+    page = pictures.list_pictures(_user(), context, context_id)
+    return render_template("files/pictures.html", page=page,
+                           url=pictures.picture_url)
+
+
+@bp.post("/pictures/<context>/<int:context_id>/<int:attachment_id>/remove")
+@login_required
+def take_down(context: str, context_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_button()
+    picture = pictures.take_down(_user(), context, context_id, attachment_id)
+    flash(f"Took down “{picture.current.display_name}”: readers no longer see it. You can "
+          "put it back from this page.", "success")
+    return redirect(url_for(".manage", context=context, context_id=context_id), code=303)
+
+
+@bp.post("/pictures/<context>/<int:context_id>/<int:attachment_id>/restore")
+@login_required
+def put_back(context: str, context_id: int, attachment_id: int) -> ResponseReturnValue:
+    require_button()
+    picture = pictures.put_back(_user(), context, context_id, attachment_id)
+    flash(f"Put back “{picture.current.display_name}”.", "success")
+    return redirect(url_for(".manage", context=context, context_id=context_id), code=303)

@@ -22,6 +22,7 @@ from app.accounts.models import User
 from app.errors import ValidationError
 from app.extensions import limiter
 from app.files import pictures
+from app.files.routes import DEFAULT_UPLOAD_LIMIT, UPLOADS_SCOPE, upload_key
 from app.forms import CoplanForm
 
 PICTURE_FIELD = "picture"
@@ -32,8 +33,6 @@ ALT_TOO_LONG = f"Keep the description under {pictures.MAX_ALT_CHARS} characters.
 NO_TEXT_CHOSEN = "Choose which text the picture goes into."
 TOO_MANY = ("You have added a lot of files in a short time. Wait a minute, then add the "
             "picture again.")
-#: Uploads per person when the config sets no UPLOAD_LIMIT (as app.files.routes).
-DEFAULT_UPLOAD_LIMIT = "30 per minute"
 
 
 class PictureForm(CoplanForm):
@@ -55,13 +54,15 @@ def read_upload(form: PictureForm) -> bytes:
     return form.picture.data.stream.read(int(current_app.config["FILES_MAX_BYTES"]) + 1)
 
 
-def _within_upload_limit(user: User) -> bool:
-    """Count one upload against the person's limit (UPLOAD_LIMIT). The editors' views take
-    saves too, so the limit is counted here rather than by a decorator on them."""
+def _within_upload_limit() -> bool:
+    """Count one upload against the person's limit (UPLOAD_LIMIT), in the same bucket as the
+    Files pages and the picture address (app.files.routes.limit_uploads): one allowance for
+    all of a person's uploads. The editors' views take saves too, so the limit is counted
+    here rather than by a decorator on them."""
     if not limiter.enabled:
         return True
     item = parse(current_app.config.get("UPLOAD_LIMIT") or DEFAULT_UPLOAD_LIMIT)
-    return bool(limiter.limiter.hit(item, "pictures-in-forms", str(user.id)))
+    return bool(limiter.limiter.hit(item, upload_key(), UPLOADS_SCOPE))
 
 
 def add_to_text(user: User, context: str, context_id: int, data: MutableMapping[str, Any],
@@ -80,7 +81,7 @@ def add_to_text(user: User, context: str, context_id: int, data: MutableMapping[
                 if name != "picture_field"}
     if key not in keys:
         return {pictures.ALT_FIELD: NO_TEXT_CHOSEN}
-    if not _within_upload_limit(user):
+    if not _within_upload_limit():
         return {PICTURE_FIELD: TOO_MANY}
     alt = form.picture_alt.data or ""
     try:

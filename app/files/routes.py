@@ -91,13 +91,15 @@ KIND_LABELS = {"image": "Picture", "pdf": "PDF", "document": "Document", "slides
 
 #: Uploads and replacements per person per window when the config sets none.
 DEFAULT_UPLOAD_LIMIT = "30 per minute"
+#: The rate-limit bucket every upload of a person counts in (files, pictures, Word imports).
+UPLOADS_SCOPE = "uploads"
 
 
 def _user() -> User:
     return current_user._get_current_object()
 
 
-def _upload_key() -> str:
+def upload_key() -> str:
     """Rate-limit key for a person's uploads (one person's burst never slows another's)."""
     return f"uploads:{getattr(current_user, 'id', request.remote_addr)}"
 
@@ -106,8 +108,8 @@ def _upload_key() -> str:
 #: app/throttle.py): each one stores up to FILES_MAX_BYTES, so a loop could fill the disk
 #: and the Work Group's quota in seconds. UPLOAD_LIMIT in the config changes it.
 limit_uploads = limiter.shared_limit(
-    lambda: current_app.config.get("UPLOAD_LIMIT") or DEFAULT_UPLOAD_LIMIT, scope="uploads",
-    key_func=_upload_key, methods=["POST"])
+    lambda: current_app.config.get("UPLOAD_LIMIT") or DEFAULT_UPLOAD_LIMIT,
+    scope=UPLOADS_SCOPE, key_func=upload_key, methods=["POST"])
 
 
 def _may_add(user: User, values: dict[str, Any], *, place: Place) -> None:

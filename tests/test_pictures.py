@@ -560,3 +560,6 @@ def test_every_kind_of_thing_has_a_pictures_page_with_a_way_back(app, world) -> 
         assert signed_in(app, world.stranger).get(
             f"/pictures/{context}/{context_id}").status_code == 404
     assert client.get("/pictures/nonsense/1").status_code == 404
+    # Where pictures are added, the way to their page (research lessons have no Files page).
+    assert f'href="/pictures/observation/{rl_id}"' in client.get(
+        f"/research-lessons/{rl_id}/discussion").get_data(as_text=True)

@@ -582,3 +582,21 @@ def test_a_lesson_moved_to_another_work_group_takes_its_files_quota_with_it(
     # The file still comes with the lesson.
     [slides] = attachment_ids(app, lesson)
     assert owner.get(f"/files/{version_id(app, slides, 1)}/slides.pdf").data == SLIDES[0]
+
+
+def test_the_lesson_and_sequence_pages_list_their_files(app, team):
+    owner = signed_in(app, team.owner)
+    lesson = team.lesson_id
+    add_file(owner, lesson, "slides.pdf", SLIDES[0])
+    [slides] = attachment_ids(app, lesson)
+    replace(owner, lesson, slides, "slides.pdf", SLIDES[1])
+    page = text(signed_in(app, team.neighbour).get(f"/lessons/{lesson}"))
+    assert f'href="/lessons/{lesson}/files#file-{slides}"' in page
+    assert "slides.pdf" in page and "(version 2)" in page
+    assert owner.post(f"/lessons/{lesson}/files/{slides}/remove").status_code == 303
+    assert f"/files#file-{slides}" not in text(owner.get(f"/lessons/{lesson}"))
+    sequence = team.plan.id
+    assert post_file(owner, f"/sequences/{sequence}/files", "overview.pdf",
+                     SLIDES[2]).status_code == 303
+    page = text(owner.get(f"/sequences/{sequence}"))
+    assert "overview.pdf" in page and f'href="/sequences/{sequence}/files#file-' in page

@@ -29,6 +29,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.database import unit_of_work
 from app.extensions import db
 from app.files.models import AttachmentVersion, FileBlob, FileChunk
 from app.files.storage import BlobStore, FolderStore, check_key
@@ -140,31 +141,32 @@ def find(store: BlobStore) -> Iterator[Garbage]:
         yield from _stray_files(store)
 
 
+class _Kept(Exception):
+    """The row is in use again, renewed or gone: leave it (its transaction rolls back)."""
+
+
 def _delete_row(key: str, cutoff: datetime) -> bool:
     """Delete one unused catalogue row (and its chunks) older than `cutoff`, in its own
     transaction; False when it is in use again, renewed, or gone."""
     guards = (FileBlob.hash == key, FileBlob.created_at < cutoff,
               _unreferenced())
     try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            # Wait for an upload that renewed the row; then its new date fails the guard.
-            locked = db.session.scalar(select(FileBlob.hash).where(*guards).with_for_update())
-            if locked is None:
-                db.session.rollback()
-                return False
-        # The chunk delete comes first (they name the row) and, on SQLite, takes the one
-        # writer lock, so both statements judge the same committed state.
-        db.session.execute(delete(FileChunk).where(
-            FileChunk.hash == key, exists().where(*guards)))
-        gone = cast(CursorResult[Any], db.session.execute(delete(FileBlob).where(*guards)))
-        if not gone.rowcount:
-            db.session.rollback()
-            return False
-        db.session.commit()
+        with unit_of_work() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # Wait for an upload that renewed the row; then its new date fails the guard.
+                if session.scalar(select(FileBlob.hash).where(*guards)
+                                  .with_for_update()) is None:
+                    raise _Kept()
+            # The chunk delete comes first (they name the row) and, on SQLite, takes the one
+            # writer lock, so both statements judge the same committed state.
+            session.execute(delete(FileChunk).where(
+                FileChunk.hash == key, exists().where(*guards)))
+            gone = cast(CursorResult[Any], session.execute(delete(FileBlob).where(*guards)))
+            if not gone.rowcount:
+                raise _Kept()
         return True
-    except (IntegrityError, DBAPIError):
+    except (_Kept, IntegrityError, DBAPIError):
         # A version committed meanwhile names it (foreign key), or the database was busy.
-        db.session.rollback()
         return False
 
 

@@ -35,7 +35,9 @@
   var form = document.querySelector("form[data-keep-draft]");
   if (!form || !user || !form.getAttribute("data-keep-draft")) return;
   var key = PREFIX + user + ":" + form.getAttribute("data-keep-draft");
-  var SKIP = { csrf_token: true, action: true };
+  // The "Add a picture" box (pictures.js) is not the teacher's text: its choice of field
+  // follows the cursor, and a picture's description goes into the text once it is added.
+  var SKIP = { csrf_token: true, action: true, picture_field: true, picture_alt: true };
 
   function controls(visit) {
     Array.prototype.forEach.call(form.elements, function (el) {

@@ -71,7 +71,10 @@ class Walk:
         url = self.browser.current_url
         self.steps.append(url.replace(self.base, ""))
         kind = page_kind(url)
-        if self.browser.find_elements(By.CSS_SELECTOR, ".math-inline, .math-block"):
+        # Asked of the page itself: find_elements would wait out the driver's implicit wait
+        # (2 s) on every page without maths.
+        if self.browser.execute_script(
+                "return document.querySelector('.math-inline, .math-block') !== null"):
             WebDriverWait(self.browser, 10).until(
                 lambda d: d.execute_script(TYPESET), message=f"maths not typeset on {url}")
             assert self.browser.find_elements(By.CSS_SELECTOR, ".katex"), url

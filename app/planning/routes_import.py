@@ -14,7 +14,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.accounts.models import User
 from app.core.markdown import render_markdown
 from app.errors import DomainError, ValidationError, error_response
-from app.extensions import db
 from app.files.routes import ENVELOPE_BYTES, limit_uploads
 from app.forms import CoplanForm
 from app.planning import word_import
@@ -103,7 +102,6 @@ def import_word(sequence_id: int) -> ResponseReturnValue:
                                            upload.stream.read(_max_bytes() + 1),
                                            max_bytes=_max_bytes())
     except ValidationError as error:
-        db.session.rollback()
         form.add_errors(error.fields or {"file": error.message})
         return _upload_page(sequence, form.field_errors(), error.status)
     return _editor(sequence, imported.data, imported.errors, imported=imported)
@@ -125,7 +123,6 @@ def create_lesson(sequence_id: int) -> ResponseReturnValue:
         try:
             lesson = word_import.create_lesson(user, sequence_id, data)
         except ValidationError as error:
-            db.session.rollback()
             form.add_errors(error.fields or {"form": error.message})
         else:
             _forget_browser_draft(f"lesson-new:{sequence_id}")
